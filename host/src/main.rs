@@ -1,1 +1,15 @@
-fn main() {}
+//! The `jack-pms` binary: parse the command line, start logging, run the command.
+
+use clap::Parser;
+
+fn main() -> std::process::ExitCode {
+    let cli = jack_pms_host::cli::Cli::parse();
+    jack_pms_host::telemetry::init();
+    match jack_pms_host::cli::run(cli) {
+        Ok(code) => code,
+        Err(error) => {
+            eprintln!("error: {error:#}");
+            std::process::ExitCode::FAILURE
+        }
+    }
+}

@@ -11,7 +11,9 @@ pub fn get(key: &str) -> Option<String> {
 /// The value of `key`, or an `invalid-request` error naming the missing key.
 pub fn require(key: &str) -> Result<String, PmsError> {
     get(key).ok_or_else(|| {
-        PmsError::InvalidRequest(format!("the hotel config does not set `{key}`, which this adapter needs"))
+        PmsError::InvalidRequest(format!(
+            "the hotel config does not set `{key}`, which this adapter needs"
+        ))
     })
 }
 

@@ -25,7 +25,8 @@ impl Date {
 
     /// Parses `YYYY-MM-DD`, answering `invalid-request` with the offending text otherwise.
     pub fn parse(text: &str) -> Result<Date, PmsError> {
-        let bad = || PmsError::InvalidRequest(format!("`{text}` is not a date of the form YYYY-MM-DD"));
+        let bad =
+            || PmsError::InvalidRequest(format!("`{text}` is not a date of the form YYYY-MM-DD"));
         let bytes = text.as_bytes();
         if bytes.len() != 10 || bytes[4] != b'-' || bytes[7] != b'-' {
             return Err(bad());
@@ -117,10 +118,13 @@ pub fn parse_rfc3339_date(text: &str) -> Result<Date, PmsError> {
     let tb = time.as_bytes();
     let two = |i: usize| -> Option<u8> {
         let s = time.get(i..i + 2)?;
-        s.bytes().all(|b| b.is_ascii_digit()).then(|| s.parse().ok())?
+        s.bytes()
+            .all(|b| b.is_ascii_digit())
+            .then(|| s.parse().ok())?
     };
     match (two(0), two(3), two(6)) {
-        (Some(h), Some(m), Some(s)) if tb[2] == b':' && tb[5] == b':' && h < 24 && m < 60 && s <= 60 => {}
+        (Some(h), Some(m), Some(s))
+            if tb[2] == b':' && tb[5] == b':' && h < 24 && m < 60 && s <= 60 => {}
         _ => return Err(bad()),
     }
     let mut zone = &rest[8..];
@@ -135,7 +139,10 @@ pub fn parse_rfc3339_date(text: &str) -> Result<Date, PmsError> {
         || (zone.len() == 6
             && (zone.starts_with('+') || zone.starts_with('-'))
             && zone.as_bytes()[3] == b':'
-            && zone[1..3].bytes().chain(zone[4..6].bytes()).all(|b| b.is_ascii_digit()));
+            && zone[1..3]
+                .bytes()
+                .chain(zone[4..6].bytes())
+                .all(|b| b.is_ascii_digit()));
     if zone_ok { Ok(date) } else { Err(bad()) }
 }
 
@@ -159,8 +166,14 @@ mod tests {
         let d = Date::parse("2024-02-28").unwrap();
         assert_eq!(d.add_days(1).to_string(), "2024-02-29");
         assert_eq!(d.add_days(2).to_string(), "2024-03-01");
-        assert_eq!(Date::parse("2023-12-31").unwrap().add_days(1).to_string(), "2024-01-01");
-        assert_eq!(Date::parse("2024-01-01").unwrap().add_days(-1).to_string(), "2023-12-31");
+        assert_eq!(
+            Date::parse("2023-12-31").unwrap().add_days(1).to_string(),
+            "2024-01-01"
+        );
+        assert_eq!(
+            Date::parse("2024-01-01").unwrap().add_days(-1).to_string(),
+            "2023-12-31"
+        );
         assert_eq!(Date::parse("1970-01-01").unwrap().days_since_epoch(), 0);
         for n in [-800_000i64, -1, 0, 1, 19_000, 800_000] {
             assert_eq!(Date::from_days_since_epoch(n).days_since_epoch(), n);
@@ -169,7 +182,12 @@ mod tests {
 
     #[test]
     fn checks_rfc3339() {
-        assert_eq!(parse_rfc3339_date("2024-01-15T11:00:00Z").unwrap().to_string(), "2024-01-15");
+        assert_eq!(
+            parse_rfc3339_date("2024-01-15T11:00:00Z")
+                .unwrap()
+                .to_string(),
+            "2024-01-15"
+        );
         assert!(parse_rfc3339_date("2024-01-15T11:00:00.250+01:00").is_ok());
         assert!(parse_rfc3339_date("2024-01-15 11:00:00-05:30").is_ok());
         assert!(parse_rfc3339_date("2024-01-15T25:00:00Z").is_err());

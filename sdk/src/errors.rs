@@ -60,13 +60,33 @@ mod tests {
     fn statuses_map_to_the_contract() {
         assert_eq!(from_status(200, "", None), None);
         assert_eq!(from_status(304, "", None), None);
-        assert!(matches!(from_status(400, "bad", None), Some(PmsError::InvalidRequest(m)) if m.contains("bad")));
-        assert!(matches!(from_status(401, "", None), Some(PmsError::Unauthorized(_))));
+        assert!(
+            matches!(from_status(400, "bad", None), Some(PmsError::InvalidRequest(m)) if m.contains("bad"))
+        );
+        assert!(matches!(
+            from_status(401, "", None),
+            Some(PmsError::Unauthorized(_))
+        ));
         assert_eq!(from_status(404, "", None), Some(PmsError::NotFound));
-        assert!(matches!(from_status(408, "", None), Some(PmsError::Unavailable(_))));
-        assert!(matches!(from_status(409, "", None), Some(PmsError::Conflict(_))));
-        assert_eq!(from_status(429, "", Some(2000)), Some(PmsError::RateLimited(Some(2000))));
-        assert!(matches!(from_status(503, "", None), Some(PmsError::Unavailable(_))));
-        assert!(matches!(from_status(418, "", None), Some(PmsError::Internal(_))));
+        assert!(matches!(
+            from_status(408, "", None),
+            Some(PmsError::Unavailable(_))
+        ));
+        assert!(matches!(
+            from_status(409, "", None),
+            Some(PmsError::Conflict(_))
+        ));
+        assert_eq!(
+            from_status(429, "", Some(2000)),
+            Some(PmsError::RateLimited(Some(2000)))
+        );
+        assert!(matches!(
+            from_status(503, "", None),
+            Some(PmsError::Unavailable(_))
+        ));
+        assert!(matches!(
+            from_status(418, "", None),
+            Some(PmsError::Internal(_))
+        ));
     }
 }

@@ -132,7 +132,9 @@ impl Request {
             body: self.body,
             credentials: self.credentials,
         };
-        imports::send(&request).map(Response::from).map_err(map_http_error)
+        imports::send(&request)
+            .map(Response::from)
+            .map_err(map_http_error)
     }
 }
 
@@ -141,13 +143,17 @@ fn map_http_error(error: imports::HttpError) -> PmsError {
     match error {
         E::Timeout => PmsError::Unavailable("the PMS did not answer in time".into()),
         E::Connection(m) => PmsError::Unavailable(format!("could not reach the PMS: {m}")),
-        E::ForbiddenDestination(m) => PmsError::Internal(format!("the host refused the destination: {m}")),
+        E::ForbiddenDestination(m) => {
+            PmsError::Internal(format!("the host refused the destination: {m}"))
+        }
         E::ForbiddenHeader(h) => PmsError::Internal(format!("the host refused the header `{h}`")),
         E::Credentials(m) => PmsError::Unauthorized(format!("credentials: {m}")),
-        E::RequestLimitExceeded(n) => {
-            PmsError::Internal(format!("this call exceeded its limit of {n} outbound requests"))
+        E::RequestLimitExceeded(n) => PmsError::Internal(format!(
+            "this call exceeded its limit of {n} outbound requests"
+        )),
+        E::ResponseTooLarge(n) => {
+            PmsError::Internal(format!("the PMS response exceeded {n} bytes"))
         }
-        E::ResponseTooLarge(n) => PmsError::Internal(format!("the PMS response exceeded {n} bytes")),
         E::InvalidRequest(m) => PmsError::InvalidRequest(m),
     }
 }
@@ -162,14 +168,22 @@ pub struct Response {
 
 impl From<imports::Response> for Response {
     fn from(r: imports::Response) -> Response {
-        Response { status: r.status, headers: r.headers, body: r.body }
+        Response {
+            status: r.status,
+            headers: r.headers,
+            body: r.body,
+        }
     }
 }
 
 impl Response {
     /// Builds a response by hand (for tests of mapping code).
     pub fn new(status: u16, headers: Vec<(String, String)>, body: Vec<u8>) -> Response {
-        Response { status, headers, body }
+        Response {
+            status,
+            headers,
+            body,
+        }
     }
 
     /// The status code.
@@ -202,7 +216,11 @@ impl Response {
 
     /// `Retry-After` in milliseconds, when given in seconds.
     pub fn retry_after_ms(&self) -> Option<u64> {
-        self.header("retry-after")?.trim().parse::<u64>().ok().map(|s| s.saturating_mul(1000))
+        self.header("retry-after")?
+            .trim()
+            .parse::<u64>()
+            .ok()
+            .map(|s| s.saturating_mul(1000))
     }
 
     /// Passes 2xx (and 3xx) through; turns an error status into the matching [`PmsError`], with up
@@ -229,18 +247,27 @@ mod tests {
 
     #[test]
     fn query_parameters_are_encoded_and_joined() {
-        let r = Request::get("https://pms.example/a").query("name", "Chen & Co").query("page", "2");
+        let r = Request::get("https://pms.example/a")
+            .query("name", "Chen & Co")
+            .query("page", "2");
         assert_eq!(r.url(), "https://pms.example/a?name=Chen+%26+Co&page=2");
-        let r = Request::get("https://pms.example/a?x=1").query_opt("y", Some("2")).query_opt("z", None::<&str>);
+        let r = Request::get("https://pms.example/a?x=1")
+            .query_opt("y", Some("2"))
+            .query_opt("z", None::<&str>);
         assert_eq!(r.url(), "https://pms.example/a?x=1&y=2");
     }
 
     #[test]
     fn error_for_status_maps_and_keeps_the_vendor_message() {
         let r = Response::new(429, vec![("Retry-After".into(), "2".into())], vec![]);
-        assert_eq!(r.error_for_status().unwrap_err(), PmsError::RateLimited(Some(2000)));
+        assert_eq!(
+            r.error_for_status().unwrap_err(),
+            PmsError::RateLimited(Some(2000))
+        );
         let r = Response::new(503, vec![], b"maintenance".to_vec());
-        assert!(matches!(r.error_for_status(), Err(PmsError::Unavailable(m)) if m.contains("maintenance")));
+        assert!(
+            matches!(r.error_for_status(), Err(PmsError::Unavailable(m)) if m.contains("maintenance"))
+        );
         let r = Response::new(200, vec![], b"{}".to_vec());
         assert!(r.error_for_status().is_ok());
     }

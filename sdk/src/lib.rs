@@ -61,12 +61,13 @@ pub mod bindings {
 pub use wit_bindgen as __wit_bindgen;
 
 pub use bindings::jack::pms::http::CredentialScheme;
-/// A guest profile (wit-bindgen names it `Guest_` to keep `Guest` free for its export trait).
-pub use bindings::jack::pms::types::Guest_ as Guest;
+/// A guest profile: Jack's `Guest`. (In WIT it is `guest-profile`, because generated bindings
+/// reserve the name `Guest` for the export trait.)
+pub use bindings::jack::pms::types::GuestProfile as Guest;
 pub use bindings::jack::pms::types::{
-    AdapterInfo, Charge, GuestIdentifier, GuestQuery, HealthStatus, HousekeepingStatus,
-    Money, Operation, PmsError, Preference, Reservation, ReservationStatus, RoomStatus,
-    WritePresence, WriteReceipt, WriteTarget,
+    AdapterInfo, Charge, GuestIdentifier, GuestProfile, GuestQuery, HealthStatus,
+    HousekeepingStatus, Money, Operation, PmsError, Preference, Reservation, ReservationStatus,
+    RoomStatus, WritePresence, WriteReceipt, WriteTarget,
 };
 pub use http::{Request, Response};
 

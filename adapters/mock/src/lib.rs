@@ -21,7 +21,12 @@ const MAX_PAGES: u32 = 200;
 fn hotel_url(path: &str) -> Result<String, PmsError> {
     let base = config::require("baseUrl")?;
     let hotel = config::require("hotelId")?;
-    Ok(format!("{}/api/v1/hotels/{}{}", base.trim_end_matches('/'), encode(&hotel), path))
+    Ok(format!(
+        "{}/api/v1/hotels/{}{}",
+        base.trim_end_matches('/'),
+        encode(&hotel),
+        path
+    ))
 }
 
 /// Percent-encodes one path segment.
@@ -29,7 +34,9 @@ fn encode(segment: &str) -> String {
     segment
         .bytes()
         .map(|b| match b {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => (b as char).to_string(),
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
+                (b as char).to_string()
+            }
             _ => format!("%{b:02X}"),
         })
         .collect()
@@ -49,7 +56,9 @@ fn get_optional<T: serde::de::DeserializeOwned>(url: String) -> Result<Option<T>
 }
 
 /// Follows `page`/`totalPages` to the end.
-fn get_all_pages<T: serde::de::DeserializeOwned>(request: impl Fn() -> Request) -> Result<Vec<T>, PmsError> {
+fn get_all_pages<T: serde::de::DeserializeOwned>(
+    request: impl Fn() -> Request,
+) -> Result<Vec<T>, PmsError> {
     let mut items = Vec::new();
     let mut page = 1;
     loop {
@@ -72,20 +81,28 @@ fn get_all_pages<T: serde::de::DeserializeOwned>(request: impl Fn() -> Request) 
     }
 }
 
-fn send_write<B: serde::Serialize>(method: Method, url: String, body: &B) -> Result<WriteReceipt, PmsError> {
+fn send_write<B: serde::Serialize>(
+    method: Method,
+    url: String,
+    body: &B,
+) -> Result<WriteReceipt, PmsError> {
     let response = Request::new(method, url)
         .credentials(CredentialScheme::ApiKeyHeader)
         .json(body)?
         .send()?
         .error_for_status()?;
     let ack: WriteAck = response.json()?;
-    Ok(WriteReceipt { pms_reference: Some(ack.request_id) })
+    Ok(WriteReceipt {
+        pms_reference: Some(ack.request_id),
+    })
 }
 
 fn reservations(filter: &[(&str, String)]) -> Result<Vec<Reservation>, PmsError> {
     let url = hotel_url("/reservations")?;
     let raw: Vec<WireReservation> = get_all_pages(|| {
-        filter.iter().fold(get(url.clone()), |r, (k, v)| r.query(k, v))
+        filter
+            .iter()
+            .fold(get(url.clone()), |r, (k, v)| r.query(k, v))
     })?;
     raw.into_iter().map(WireReservation::into_common).collect()
 }
@@ -114,17 +131,28 @@ impl Adapter for MockPms {
     fn health_check() -> Result<HealthStatus, PmsError> {
         let response = get(hotel_url("/ping")?).send()?.error_for_status()?;
         let ping: wire::Ping = response.json()?;
-        Ok(HealthStatus { healthy: ping.status == "ok", detail: Some(format!("mock PMS {}", ping.version)) })
+        Ok(HealthStatus {
+            healthy: ping.status == "ok",
+            detail: Some(format!("mock PMS {}", ping.version)),
+        })
     }
 
     fn get_guest(identifier: GuestIdentifier) -> Result<Option<Guest>, PmsError> {
         let found = match identifier {
-            GuestIdentifier::Id(id) => get_optional::<WireGuest>(hotel_url(&format!("/guests/{}", encode(&id)))?)?,
+            GuestIdentifier::Id(id) => {
+                get_optional::<WireGuest>(hotel_url(&format!("/guests/{}", encode(&id)))?)?
+            }
             GuestIdentifier::Email(email) => first_guest(&[("email", email)])?,
             GuestIdentifier::Phone(phone) => first_guest(&[("phone", phone)])?,
             GuestIdentifier::ConfirmationNumber(number) => {
-                match get_optional::<WireReservation>(hotel_url(&format!("/reservations/{}", encode(&number)))?)? {
-                    Some(r) => get_optional::<WireGuest>(hotel_url(&format!("/guests/{}", encode(&r.guest_id)))?)?,
+                match get_optional::<WireReservation>(hotel_url(&format!(
+                    "/reservations/{}",
+                    encode(&number)
+                ))?)? {
+                    Some(r) => get_optional::<WireGuest>(hotel_url(&format!(
+                        "/guests/{}",
+                        encode(&r.guest_id)
+                    ))?)?,
                     None => None,
                 }
             }
@@ -138,11 +166,16 @@ impl Adapter for MockPms {
         filter.extend(query.phone.map(|v| ("phone", v)));
         filter.extend(query.name.map(|v| ("name", v)));
         if filter.is_empty() {
-            return Err(invalid_request("a guest search needs an email, a phone or a name"));
+            return Err(invalid_request(
+                "a guest search needs an email, a phone or a name",
+            ));
         }
         let url = hotel_url("/guests")?;
-        let raw: Vec<WireGuest> =
-            get_all_pages(|| filter.iter().fold(get(url.clone()), |r, (k, v)| r.query(k, v)))?;
+        let raw: Vec<WireGuest> = get_all_pages(|| {
+            filter
+                .iter()
+                .fold(get(url.clone()), |r, (k, v)| r.query(k, v))
+        })?;
         Ok(raw.into_iter().map(WireGuest::into_common).collect())
     }
 
@@ -153,15 +186,25 @@ impl Adapter for MockPms {
     ) -> Result<WriteReceipt, PmsError> {
         let body = wire::PreferencesUpdate {
             operation_id,
-            preferences: preferences.into_iter().map(wire::WirePreference::from_common).collect(),
+            preferences: preferences
+                .into_iter()
+                .map(wire::WirePreference::from_common)
+                .collect(),
         };
-        send_write(Method::Put, hotel_url(&format!("/guests/{}/preferences", encode(&guest_pms_id)))?, &body)
+        send_write(
+            Method::Put,
+            hotel_url(&format!("/guests/{}/preferences", encode(&guest_pms_id)))?,
+            &body,
+        )
     }
 
     fn get_reservation(confirmation_number: String) -> Result<Option<Reservation>, PmsError> {
-        get_optional::<WireReservation>(hotel_url(&format!("/reservations/{}", encode(&confirmation_number)))?)?
-            .map(WireReservation::into_common)
-            .transpose()
+        get_optional::<WireReservation>(hotel_url(&format!(
+            "/reservations/{}",
+            encode(&confirmation_number)
+        ))?)?
+        .map(WireReservation::into_common)
+        .transpose()
     }
 
     fn get_arrivals(date: String) -> Result<Vec<Reservation>, PmsError> {
@@ -186,8 +229,18 @@ impl Adapter for MockPms {
         if note.trim().is_empty() {
             return Err(invalid_request("a note cannot be empty"));
         }
-        let body = wire::NoteAdd { operation_id, text: note };
-        send_write(Method::Post, hotel_url(&format!("/reservations/{}/notes", encode(&confirmation_number)))?, &body)
+        let body = wire::NoteAdd {
+            operation_id,
+            text: note,
+        };
+        send_write(
+            Method::Post,
+            hotel_url(&format!(
+                "/reservations/{}/notes",
+                encode(&confirmation_number)
+            ))?,
+            &body,
+        )
     }
 
     fn update_checkout_time(
@@ -196,8 +249,18 @@ impl Adapter for MockPms {
         time: String,
     ) -> Result<WriteReceipt, PmsError> {
         jack_pms_sdk::dates::parse_rfc3339_date(&time)?;
-        let body = wire::CheckoutUpdate { operation_id, checkout_time: time };
-        send_write(Method::Put, hotel_url(&format!("/reservations/{}/checkout", encode(&confirmation_number)))?, &body)
+        let body = wire::CheckoutUpdate {
+            operation_id,
+            checkout_time: time,
+        };
+        send_write(
+            Method::Put,
+            hotel_url(&format!(
+                "/reservations/{}/checkout",
+                encode(&confirmation_number)
+            ))?,
+            &body,
+        )
     }
 
     fn post_charge(
@@ -212,13 +275,26 @@ impl Adapter for MockPms {
             description: charge.description,
             code: charge.code,
         };
-        send_write(Method::Post, hotel_url(&format!("/reservations/{}/charges", encode(&confirmation_number)))?, &body)
+        send_write(
+            Method::Post,
+            hotel_url(&format!(
+                "/reservations/{}/charges",
+                encode(&confirmation_number)
+            ))?,
+            &body,
+        )
     }
 
     fn get_balance(confirmation_number: String) -> Result<Money, PmsError> {
-        let folio: Folio = get_optional(hotel_url(&format!("/reservations/{}/folio", encode(&confirmation_number)))?)?
-            .ok_or(PmsError::NotFound)?;
-        Ok(Money { amount: folio.balance.amount, currency: folio.balance.currency })
+        let folio: Folio = get_optional(hotel_url(&format!(
+            "/reservations/{}/folio",
+            encode(&confirmation_number)
+        ))?)?
+        .ok_or(PmsError::NotFound)?;
+        Ok(Money {
+            amount: folio.balance.amount,
+            currency: folio.balance.currency,
+        })
     }
 
     fn get_room_status(room_number: String) -> Result<Option<RoomStatus>, PmsError> {
@@ -235,9 +311,15 @@ impl Adapter for MockPms {
 
     fn find_write(operation_id: String, _target: WriteTarget) -> Result<WritePresence, PmsError> {
         // The mock PMS keeps every operation id it applied, like Cloudbeds' referenceID.
-        let found: Option<serde_json::Value> =
-            get_optional(hotel_url(&format!("/operations/{}", encode(&operation_id)))?)?;
-        Ok(if found.is_some() { WritePresence::Applied } else { WritePresence::Absent })
+        let found: Option<serde_json::Value> = get_optional(hotel_url(&format!(
+            "/operations/{}",
+            encode(&operation_id)
+        ))?)?;
+        Ok(if found.is_some() {
+            WritePresence::Applied
+        } else {
+            WritePresence::Absent
+        })
     }
 }
 

@@ -41,7 +41,11 @@ pub struct WirePreference {
 
 impl WirePreference {
     pub fn from_common(p: Preference) -> WirePreference {
-        WirePreference { group: p.category, code: p.code, text: p.description }
+        WirePreference {
+            group: p.category,
+            code: p.code,
+            text: p.description,
+        }
     }
 }
 
@@ -82,7 +86,11 @@ impl WireGuest {
             preferences: self
                 .preferences
                 .into_iter()
-                .map(|p| Preference { category: p.group, code: p.code, description: p.text })
+                .map(|p| Preference {
+                    category: p.group,
+                    code: p.code,
+                    description: p.text,
+                })
                 .collect(),
         }
     }

@@ -1,0 +1,108 @@
+//! Jack's HTTP API (DESIGN §5): JSON over `/v1`, bearer tokens, RFC 9457 problems, the read
+//! envelope, and the OpenAPI document generated from the handlers at `/openapi.json`.
+
+pub mod auth;
+pub mod envelope;
+pub mod problem;
+pub mod routes;
+
+use crate::config::ApiToken;
+use crate::service::Service;
+use axum::Router;
+use axum::routing::{get, post, put};
+use std::sync::Arc;
+use utoipa::OpenApi;
+
+/// What every handler can reach.
+#[derive(Clone)]
+pub struct AppState {
+    /// The engine.
+    pub service: Arc<Service>,
+    /// Accepted tokens.
+    pub tokens: Arc<Vec<ApiToken>>,
+}
+
+/// The OpenAPI document.
+#[derive(OpenApi)]
+#[openapi(
+    info(title = "jack-pms", description = "Jack's gateway to hotel property management systems."),
+    paths(
+        routes::hotels, routes::health, routes::get_guest, routes::search_guests, routes::update_preferences,
+        routes::get_reservation, routes::arrivals, routes::departures, routes::in_house, routes::add_note,
+        routes::update_checkout, routes::post_charge, routes::balance, routes::rooms, routes::room, routes::operation,
+    ),
+    modifiers(&BearerAuth)
+)]
+pub struct ApiDoc;
+
+struct BearerAuth;
+
+impl utoipa::Modify for BearerAuth {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
+        let components = openapi.components.get_or_insert_with(Default::default);
+        components.add_security_scheme(
+            "bearer",
+            SecurityScheme::Http(HttpBuilder::new().scheme(HttpAuthScheme::Bearer).build()),
+        );
+    }
+}
+
+/// The whole API.
+pub fn router(state: AppState) -> Router {
+    let v1 = Router::new()
+        .route("/hotels", get(routes::hotels))
+        .route("/hotels/{hotel}/health", get(routes::health))
+        .route("/hotels/{hotel}/guests", get(routes::search_guests))
+        .route("/hotels/{hotel}/guests/{guest}", get(routes::get_guest))
+        .route(
+            "/hotels/{hotel}/guests/{guest}/preferences",
+            put(routes::update_preferences),
+        )
+        .route(
+            "/hotels/{hotel}/reservations/{number}",
+            get(routes::get_reservation),
+        )
+        .route(
+            "/hotels/{hotel}/reservations/{number}/notes",
+            post(routes::add_note),
+        )
+        .route(
+            "/hotels/{hotel}/reservations/{number}/checkout",
+            put(routes::update_checkout),
+        )
+        .route(
+            "/hotels/{hotel}/reservations/{number}/charges",
+            post(routes::post_charge),
+        )
+        .route(
+            "/hotels/{hotel}/reservations/{number}/balance",
+            get(routes::balance),
+        )
+        .route("/hotels/{hotel}/arrivals", get(routes::arrivals))
+        .route("/hotels/{hotel}/departures", get(routes::departures))
+        .route("/hotels/{hotel}/in-house", get(routes::in_house))
+        .route("/hotels/{hotel}/rooms", get(routes::rooms))
+        .route("/hotels/{hotel}/rooms/{room}", get(routes::room))
+        .route("/operations/{id}", get(routes::operation));
+    Router::new()
+        .route(
+            "/healthz",
+            get(|| async { axum::Json(serde_json::json!({ "status": "ok" })) }),
+        )
+        .route(
+            "/openapi.json",
+            get(|| async { axum::Json(ApiDoc::openapi()) }),
+        )
+        .nest("/v1", v1)
+        .fallback(|| async { problem::Problem::no_route() })
+        .method_not_allowed_fallback(|| async {
+            problem::Problem::new(
+                axum::http::StatusCode::METHOD_NOT_ALLOWED,
+                "method-not-allowed",
+                "Method not allowed",
+                "see /openapi.json",
+            )
+        })
+        .with_state(state)
+}

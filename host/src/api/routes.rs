@@ -1,0 +1,325 @@
+//! The `/v1` handlers (DESIGN §5). Each parses and checks its input, calls the service, and
+//! answers with the read envelope, a write result or a problem.
+
+use super::AppState;
+use super::auth::Caller;
+use super::envelope::Envelope;
+use super::problem::Problem;
+use crate::model::{Charge, Guest, GuestQuery, Money, Preference, Reservation, RoomStatus};
+use crate::service::{HotelHealth, HotelSummary, OperationRecord, Written};
+use axum::Json;
+use axum::extract::rejection::{JsonRejection, QueryRejection};
+use axum::extract::{Path, Query, State};
+use axum::http::HeaderMap;
+use serde::Deserialize;
+
+type ApiResult<T> = Result<Json<T>, Problem>;
+
+fn body<T>(json: Result<Json<T>, JsonRejection>) -> Result<T, Problem> {
+    json.map(|Json(v)| v)
+        .map_err(|e| Problem::bad_request(e.body_text()))
+}
+
+fn query<T>(q: Result<Query<T>, QueryRejection>) -> Result<T, Problem> {
+    q.map(|Query(v)| v)
+        .map_err(|e| Problem::bad_request(e.body_text()))
+}
+
+fn idempotency_key(headers: &HeaderMap) -> Result<Option<&str>, Problem> {
+    match headers.get("idempotency-key") {
+        None => Ok(None),
+        Some(v) => match v.to_str() {
+            Ok(k) if !k.is_empty() && k.len() <= 255 => Ok(Some(k)),
+            _ => Err(Problem::bad_request(
+                "Idempotency-Key must be 1 to 255 visible ASCII characters",
+            )),
+        },
+    }
+}
+
+/// Hotels, their adapters and whether they are ready.
+#[utoipa::path(get, path = "/v1/hotels", tag = "hotels", security(("bearer" = [])),
+    responses((status = 200, body = Vec<HotelSummary>), (status = 401, body = Problem)))]
+pub async fn hotels(State(s): State<AppState>, _caller: Caller) -> ApiResult<Vec<HotelSummary>> {
+    Ok(Json(s.service.hotels()))
+}
+
+/// `healthCheck`: PMS reachability and credentials.
+#[utoipa::path(get, path = "/v1/hotels/{hotel}/health", tag = "hotels", security(("bearer" = [])),
+    params(("hotel" = String, Path, description = "Hotel id")),
+    responses((status = 200, body = HotelHealth), (status = 404, body = Problem)))]
+pub async fn health(
+    State(s): State<AppState>,
+    _caller: Caller,
+    Path(hotel): Path<String>,
+) -> ApiResult<HotelHealth> {
+    Ok(Json(s.service.health(&hotel).await?))
+}
+
+/// `getGuest` by id (`<vendor>:<pmsId>`).
+#[utoipa::path(get, path = "/v1/hotels/{hotel}/guests/{guestId}", tag = "guests", security(("bearer" = [])),
+    params(("hotel" = String, Path), ("guestId" = String, Path, description = "`<vendor>:<pmsId>`")),
+    responses((status = 200, body = Envelope<Guest>), (status = 404, body = Problem), (status = 503, body = Problem)))]
+pub async fn get_guest(
+    State(s): State<AppState>,
+    _caller: Caller,
+    Path((hotel, guest)): Path<(String, String)>,
+) -> ApiResult<Envelope<Guest>> {
+    Ok(Json(s.service.get_guest(&hotel, &guest).await?.into()))
+}
+
+/// `searchGuests` by e-mail, phone and/or name.
+#[utoipa::path(get, path = "/v1/hotels/{hotel}/guests", tag = "guests", security(("bearer" = [])),
+    params(("hotel" = String, Path), ("email" = Option<String>, Query), ("phone" = Option<String>, Query), ("name" = Option<String>, Query)),
+    responses((status = 200, body = Envelope<Vec<Guest>>), (status = 400, body = Problem)))]
+pub async fn search_guests(
+    State(s): State<AppState>,
+    _caller: Caller,
+    Path(hotel): Path<String>,
+    q: Result<Query<GuestQuery>, QueryRejection>,
+) -> ApiResult<Envelope<Vec<Guest>>> {
+    Ok(Json(
+        s.service.search_guests(&hotel, query(q)?).await?.into(),
+    ))
+}
+
+/// Body of `PUT …/preferences`.
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct PreferencesBody {
+    /// The guest's new preferences (replacing the old ones).
+    pub preferences: Vec<Preference>,
+}
+
+/// `updateGuestPreferences`.
+#[utoipa::path(put, path = "/v1/hotels/{hotel}/guests/{guestId}/preferences", tag = "guests", security(("bearer" = [])),
+    params(("hotel" = String, Path), ("guestId" = String, Path), ("Idempotency-Key" = Option<String>, Header)),
+    request_body = PreferencesBody,
+    responses((status = 200, body = Written), (status = 400, body = Problem)))]
+pub async fn update_preferences(
+    State(s): State<AppState>,
+    caller: Caller,
+    Path((hotel, guest)): Path<(String, String)>,
+    headers: HeaderMap,
+    json: Result<Json<PreferencesBody>, JsonRejection>,
+) -> ApiResult<Written> {
+    let b = body(json)?;
+    Ok(Json(
+        s.service
+            .update_guest_preferences(
+                &hotel,
+                &guest,
+                b.preferences,
+                &caller.name,
+                idempotency_key(&headers)?,
+            )
+            .await?,
+    ))
+}
+
+/// `getReservation` by confirmation number.
+#[utoipa::path(get, path = "/v1/hotels/{hotel}/reservations/{confirmationNumber}", tag = "reservations", security(("bearer" = [])),
+    params(("hotel" = String, Path), ("confirmationNumber" = String, Path)),
+    responses((status = 200, body = Envelope<Reservation>), (status = 404, body = Problem)))]
+pub async fn get_reservation(
+    State(s): State<AppState>,
+    _caller: Caller,
+    Path((hotel, number)): Path<(String, String)>,
+) -> ApiResult<Envelope<Reservation>> {
+    Ok(Json(
+        s.service.get_reservation(&hotel, &number).await?.into(),
+    ))
+}
+
+/// `?date=YYYY-MM-DD`
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[serde(deny_unknown_fields)]
+pub struct DateQuery {
+    /// Hotel-local date, `YYYY-MM-DD`.
+    pub date: String,
+}
+
+/// `getArrivals` for a hotel-local date.
+#[utoipa::path(get, path = "/v1/hotels/{hotel}/arrivals", tag = "reservations", security(("bearer" = [])),
+    params(("hotel" = String, Path), DateQuery),
+    responses((status = 200, body = Envelope<Vec<Reservation>>), (status = 400, body = Problem)))]
+pub async fn arrivals(
+    State(s): State<AppState>,
+    _caller: Caller,
+    Path(hotel): Path<String>,
+    q: Result<Query<DateQuery>, QueryRejection>,
+) -> ApiResult<Envelope<Vec<Reservation>>> {
+    Ok(Json(
+        s.service.arrivals(&hotel, &query(q)?.date).await?.into(),
+    ))
+}
+
+/// `getDepartures` for a hotel-local date.
+#[utoipa::path(get, path = "/v1/hotels/{hotel}/departures", tag = "reservations", security(("bearer" = [])),
+    params(("hotel" = String, Path), DateQuery),
+    responses((status = 200, body = Envelope<Vec<Reservation>>), (status = 400, body = Problem)))]
+pub async fn departures(
+    State(s): State<AppState>,
+    _caller: Caller,
+    Path(hotel): Path<String>,
+    q: Result<Query<DateQuery>, QueryRejection>,
+) -> ApiResult<Envelope<Vec<Reservation>>> {
+    Ok(Json(
+        s.service.departures(&hotel, &query(q)?.date).await?.into(),
+    ))
+}
+
+/// `getInHouseGuests`.
+#[utoipa::path(get, path = "/v1/hotels/{hotel}/in-house", tag = "reservations", security(("bearer" = [])),
+    params(("hotel" = String, Path)),
+    responses((status = 200, body = Envelope<Vec<Reservation>>)))]
+pub async fn in_house(
+    State(s): State<AppState>,
+    _caller: Caller,
+    Path(hotel): Path<String>,
+) -> ApiResult<Envelope<Vec<Reservation>>> {
+    Ok(Json(s.service.in_house(&hotel).await?.into()))
+}
+
+/// Body of `POST …/notes`.
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct NoteBody {
+    /// The note text.
+    pub note: String,
+}
+
+/// `addReservationNote`.
+#[utoipa::path(post, path = "/v1/hotels/{hotel}/reservations/{confirmationNumber}/notes", tag = "reservations", security(("bearer" = [])),
+    params(("hotel" = String, Path), ("confirmationNumber" = String, Path), ("Idempotency-Key" = Option<String>, Header)),
+    request_body = NoteBody,
+    responses((status = 200, body = Written), (status = 400, body = Problem), (status = 404, body = Problem)))]
+pub async fn add_note(
+    State(s): State<AppState>,
+    caller: Caller,
+    Path((hotel, number)): Path<(String, String)>,
+    headers: HeaderMap,
+    json: Result<Json<NoteBody>, JsonRejection>,
+) -> ApiResult<Written> {
+    let b = body(json)?;
+    Ok(Json(
+        s.service
+            .add_note(
+                &hotel,
+                &number,
+                &b.note,
+                &caller.name,
+                idempotency_key(&headers)?,
+            )
+            .await?,
+    ))
+}
+
+/// Body of `PUT …/checkout`.
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct CheckoutBody {
+    /// New expected check-out, RFC 3339.
+    #[schema(example = "2024-01-18T13:00:00+01:00")]
+    pub checkout_time: String,
+}
+
+/// `updateCheckoutTime`.
+#[utoipa::path(put, path = "/v1/hotels/{hotel}/reservations/{confirmationNumber}/checkout", tag = "reservations", security(("bearer" = [])),
+    params(("hotel" = String, Path), ("confirmationNumber" = String, Path), ("Idempotency-Key" = Option<String>, Header)),
+    request_body = CheckoutBody,
+    responses((status = 200, body = Written), (status = 400, body = Problem), (status = 409, body = Problem)))]
+pub async fn update_checkout(
+    State(s): State<AppState>,
+    caller: Caller,
+    Path((hotel, number)): Path<(String, String)>,
+    headers: HeaderMap,
+    json: Result<Json<CheckoutBody>, JsonRejection>,
+) -> ApiResult<Written> {
+    let b = body(json)?;
+    Ok(Json(
+        s.service
+            .update_checkout(
+                &hotel,
+                &number,
+                &b.checkout_time,
+                &caller.name,
+                idempotency_key(&headers)?,
+            )
+            .await?,
+    ))
+}
+
+/// `postCharge`. Send an `Idempotency-Key` so that a retried request cannot post twice.
+#[utoipa::path(post, path = "/v1/hotels/{hotel}/reservations/{confirmationNumber}/charges", tag = "folio", security(("bearer" = [])),
+    params(("hotel" = String, Path), ("confirmationNumber" = String, Path), ("Idempotency-Key" = Option<String>, Header)),
+    request_body = Charge,
+    responses((status = 200, body = Written), (status = 400, body = Problem)))]
+pub async fn post_charge(
+    State(s): State<AppState>,
+    caller: Caller,
+    Path((hotel, number)): Path<(String, String)>,
+    headers: HeaderMap,
+    json: Result<Json<Charge>, JsonRejection>,
+) -> ApiResult<Written> {
+    let charge = body(json)?;
+    Ok(Json(
+        s.service
+            .post_charge(
+                &hotel,
+                &number,
+                charge,
+                &caller.name,
+                idempotency_key(&headers)?,
+            )
+            .await?,
+    ))
+}
+
+/// `getBalance`.
+#[utoipa::path(get, path = "/v1/hotels/{hotel}/reservations/{confirmationNumber}/balance", tag = "folio", security(("bearer" = [])),
+    params(("hotel" = String, Path), ("confirmationNumber" = String, Path)),
+    responses((status = 200, body = Envelope<Money>), (status = 404, body = Problem)))]
+pub async fn balance(
+    State(s): State<AppState>,
+    _caller: Caller,
+    Path((hotel, number)): Path<(String, String)>,
+) -> ApiResult<Envelope<Money>> {
+    Ok(Json(s.service.balance(&hotel, &number).await?.into()))
+}
+
+/// `getAllRoomStatuses`.
+#[utoipa::path(get, path = "/v1/hotels/{hotel}/rooms", tag = "rooms", security(("bearer" = [])),
+    params(("hotel" = String, Path)),
+    responses((status = 200, body = Envelope<Vec<RoomStatus>>)))]
+pub async fn rooms(
+    State(s): State<AppState>,
+    _caller: Caller,
+    Path(hotel): Path<String>,
+) -> ApiResult<Envelope<Vec<RoomStatus>>> {
+    Ok(Json(s.service.rooms(&hotel).await?.into()))
+}
+
+/// `getRoomStatus`.
+#[utoipa::path(get, path = "/v1/hotels/{hotel}/rooms/{roomNumber}", tag = "rooms", security(("bearer" = [])),
+    params(("hotel" = String, Path), ("roomNumber" = String, Path)),
+    responses((status = 200, body = Envelope<RoomStatus>), (status = 404, body = Problem)))]
+pub async fn room(
+    State(s): State<AppState>,
+    _caller: Caller,
+    Path((hotel, room)): Path<(String, String)>,
+) -> ApiResult<Envelope<RoomStatus>> {
+    Ok(Json(s.service.room(&hotel, &room).await?.into()))
+}
+
+/// A write's state.
+#[utoipa::path(get, path = "/v1/operations/{id}", tag = "operations", security(("bearer" = [])),
+    params(("id" = String, Path)),
+    responses((status = 200, body = OperationRecord), (status = 404, body = Problem)))]
+pub async fn operation(
+    State(s): State<AppState>,
+    _caller: Caller,
+    Path(id): Path<String>,
+) -> ApiResult<OperationRecord> {
+    Ok(Json(s.service.operation(&id)?))
+}

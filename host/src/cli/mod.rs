@@ -1,0 +1,138 @@
+//! The command line (clap): `serve`, `call`, `adapter inspect`, `mock-pms` and `token`.
+//! This is the binary's edge: errors are `anyhow` here and nowhere below.
+
+mod adapter;
+mod call;
+mod mock_pms;
+mod serve;
+mod token;
+
+use clap::{Parser, Subcommand};
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+/// jack-pms: a sandboxed WebAssembly host for hotel PMS adapters.
+#[derive(Debug, Parser)]
+#[command(name = "jack-pms", version, about)]
+pub struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Serve Jack's HTTP API for the hotels in the config.
+    Serve {
+        /// Config file (YAML).
+        #[arg(long)]
+        config: PathBuf,
+        /// Listen address; overrides `server.listen` (default 127.0.0.1:8080).
+        #[arg(long)]
+        listen: Option<String>,
+    },
+    /// Run one adapter operation for a hotel and print the result as JSON.
+    ///
+    /// Arguments are key=value pairs: getGuest id=mock:G1001 (or email=, phone=, confirmation=);
+    /// searchGuests email= phone= name=; getReservation|getBalance confirmation=CONF1001;
+    /// getArrivals|getDepartures date=YYYY-MM-DD; getRoomStatus room=101;
+    /// addReservationNote confirmation= note=; updateCheckoutTime confirmation= time=RFC3339;
+    /// postCharge confirmation= amount=12.50 currency=EUR description= [code=];
+    /// updateGuestPreferences guest= preferences='[{"category":"PILLOW","code":"FEATHER"}]';
+    /// findWrite operationId= target=note|preferences|charge|checkout key=CONF-or-guest.
+    Call {
+        /// Config file (YAML).
+        #[arg(long)]
+        config: PathBuf,
+        /// Hotel id.
+        hotel: String,
+        /// Operation (camelCase, e.g. getReservation, or the WIT name, e.g. get-reservation).
+        operation: String,
+        /// key=value arguments.
+        args: Vec<String>,
+    },
+    /// Work with adapter components.
+    Adapter {
+        #[command(subcommand)]
+        command: AdapterCommand,
+    },
+    /// Run the mock PMS on its own (a development server).
+    MockPms {
+        /// Listen address.
+        #[arg(long, default_value = "127.0.0.1:9090")]
+        listen: String,
+        /// Seed file.
+        #[arg(long, default_value = "examples/mock-seed.json")]
+        seed: PathBuf,
+        /// Environment variable holding the API key the mock PMS expects.
+        #[arg(long, default_value = "JACK_MOCK_PMS_KEY")]
+        api_key_env: String,
+    },
+    /// API tokens.
+    Token {
+        #[command(subcommand)]
+        command: TokenCommand,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+enum AdapterCommand {
+    /// What a security reviewer reads: WIT version, imports and exports with the host's verdict
+    /// on each, allowed hosts, auth scheme, secret names, config keys, rate limits and sha256.
+    Inspect {
+        /// The component.
+        file: PathBuf,
+        /// Its manifest (default: the same name with `.toml`).
+        #[arg(long)]
+        manifest: Option<PathBuf>,
+        /// Print JSON.
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+enum TokenCommand {
+    /// Print a new random token and the sha256 to put in `server.tokens`.
+    New,
+    /// Read a token from stdin and print its sha256.
+    Hash,
+}
+
+/// Runs the command.
+pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
+    match cli.command {
+        Command::Serve { config, listen } => serve::run(&config, listen.as_deref()),
+        Command::Call {
+            config,
+            hotel,
+            operation,
+            args,
+        } => call::run(&config, &hotel, &operation, &args),
+        Command::Adapter {
+            command:
+                AdapterCommand::Inspect {
+                    file,
+                    manifest,
+                    json,
+                },
+        } => adapter::inspect(&file, manifest.as_deref(), json),
+        Command::MockPms {
+            listen,
+            seed,
+            api_key_env,
+        } => mock_pms::run(&listen, &seed, &api_key_env),
+        Command::Token {
+            command: TokenCommand::New,
+        } => token::new(),
+        Command::Token {
+            command: TokenCommand::Hash,
+        } => token::hash(),
+    }
+}
+
+/// A multi-threaded tokio runtime for the commands that need one.
+fn tokio_runtime() -> anyhow::Result<tokio::runtime::Runtime> {
+    Ok(tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()?)
+}

@@ -1,0 +1,63 @@
+//! `jack-pms serve`.
+
+use crate::app::{App, start_mock_pms};
+use crate::config::Config;
+use anyhow::Context;
+use std::path::Path;
+use std::process::ExitCode;
+
+pub fn run(config_path: &Path, listen: Option<&str>) -> anyhow::Result<ExitCode> {
+    let config = Config::load(config_path)?;
+    let addr: std::net::SocketAddr = match listen {
+        Some(l) => l
+            .parse()
+            .with_context(|| format!("--listen `{l}` is not an address such as 127.0.0.1:8080"))?,
+        None => config.server.listen,
+    };
+    super::tokio_runtime()?.block_on(async move {
+        let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
+        let stopped = |mut rx: tokio::sync::watch::Receiver<bool>| async move {
+            let _ = rx.wait_for(|s| *s).await;
+        };
+        start_mock_pms(&config, stopped(stop_rx.clone())).await?;
+        let app = App::build(&config)?;
+        for hotel in app.service.hotels() {
+            match &hotel.problem {
+                None => tracing::info!(hotel = %hotel.id, adapter = %hotel.adapter, "hotel ready"),
+                Some(p) => tracing::error!(hotel = %hotel.id, adapter = %hotel.adapter, problem = %p, "hotel unavailable"),
+            }
+        }
+        let listener = tokio::net::TcpListener::bind(addr).await.with_context(|| format!("cannot listen on {addr}"))?;
+        tracing::info!(addr = %listener.local_addr()?, "jack-pms API listening");
+        tokio::spawn(async move {
+            shutdown_signal().await;
+            tracing::info!("shutting down");
+            let _ = stop_tx.send(true);
+        });
+        app.serve(listener, stopped(stop_rx)).await?;
+        Ok(ExitCode::SUCCESS)
+    })
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = tokio::signal::ctrl_c();
+    #[cfg(unix)]
+    {
+        let mut term =
+            match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+                Ok(s) => s,
+                Err(_) => {
+                    let _ = ctrl_c.await;
+                    return;
+                }
+            };
+        tokio::select! {
+            _ = ctrl_c => {}
+            _ = term.recv() => {}
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = ctrl_c.await;
+    }
+}

@@ -1,0 +1,631 @@
+//! The host's configuration (DESIGN §6): the YAML file as written ([`raw`]), resolved once into
+//! validated settings ([`Config`]) that everything else uses.
+//!
+//! Resolution applies the seed's defaults, resolves paths against the config file's directory,
+//! and checks every value. Errors name the file, the key and, where it can be found, the line.
+//! Secrets are never values in this file, only references ([`SecretRef`]).
+
+pub mod raw;
+
+use crate::egress::Policy as EgressPolicy;
+use raw::{Backoff, PmsBlock, RawConfig};
+use std::collections::{BTreeMap, BTreeSet};
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+/// Why the config could not be loaded.
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    /// The file could not be read.
+    #[error("cannot read config file {path}: {source}")]
+    Read {
+        /// The file.
+        path: PathBuf,
+        /// The I/O error.
+        source: std::io::Error,
+    },
+    /// The YAML is malformed, has an unknown key or a value of the wrong type.
+    #[error("{path}: {message}")]
+    Parse {
+        /// The file.
+        path: PathBuf,
+        /// The parser's message, which names the key, the line and the column.
+        message: String,
+    },
+    /// A value is well-formed YAML but not acceptable.
+    #[error("{path}{}: `{key}`: {message}", .line.map(|l| format!(": line {l}")).unwrap_or_default())]
+    Invalid {
+        /// The file.
+        path: PathBuf,
+        /// The key, as a path (`hotels[0].sha256`).
+        key: String,
+        /// The line, when it could be found.
+        line: Option<usize>,
+        /// What is wrong.
+        message: String,
+    },
+}
+
+/// Where a secret value comes from. The value itself is read by [`crate::vault`] at send time.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum SecretRef {
+    /// An environment variable.
+    Env(String),
+}
+
+/// An API token, by its hash.
+#[derive(Clone, Debug)]
+pub struct ApiToken {
+    /// The caller's name.
+    pub name: String,
+    /// SHA-256 of the token.
+    pub sha256: [u8; 32],
+}
+
+/// Settings of the HTTP API.
+#[derive(Clone, Debug)]
+pub struct ServerSettings {
+    /// Listen address.
+    pub listen: SocketAddr,
+    /// Accepted tokens.
+    pub tokens: Vec<ApiToken>,
+}
+
+/// Sandbox limits of one adapter (DESIGN §4).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Limits {
+    /// Linear memory cap in bytes.
+    pub memory_bytes: u64,
+    /// Wall-clock deadline of one call.
+    pub deadline: Duration,
+    /// Outbound requests one call may make.
+    pub max_requests_per_call: u32,
+    /// Largest response body handed to the guest.
+    pub max_response_bytes: u64,
+}
+
+impl Default for Limits {
+    fn default() -> Limits {
+        Limits {
+            memory_bytes: 64 << 20,
+            deadline: Duration::from_secs(30),
+            max_requests_per_call: 100,
+            max_response_bytes: 10 << 20,
+        }
+    }
+}
+
+/// Where adapters are and how they run.
+#[derive(Clone, Debug)]
+pub struct AdapterSettings {
+    /// Directory with `<name>.wasm` and `<name>.toml`.
+    pub dir: PathBuf,
+    /// Directory for compiled artefacts.
+    pub cache_dir: PathBuf,
+    /// Load adapters without a sha256 pin (development only).
+    pub allow_unpinned: bool,
+    /// Limits for adapters without an override.
+    pub default_limits: Limits,
+    /// Limits per adapter name.
+    pub overrides: BTreeMap<String, Limits>,
+    /// Instances that may run at once.
+    pub max_concurrent_instances: u32,
+}
+
+impl AdapterSettings {
+    /// The limits that apply to `adapter`.
+    pub fn limits_for(&self, adapter: &str) -> &Limits {
+        self.overrides.get(adapter).unwrap_or(&self.default_limits)
+    }
+}
+
+/// The in-process mock PMS.
+#[derive(Clone, Debug)]
+pub struct MockPmsSettings {
+    /// Start it inside `serve`.
+    pub enabled: bool,
+    /// Listen address.
+    pub listen: SocketAddr,
+    /// Seed file.
+    pub seed: PathBuf,
+    /// The API key it expects.
+    pub api_key: SecretRef,
+}
+
+/// A scheduled sync stream.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct SyncStream {
+    /// Whether it runs.
+    pub enabled: bool,
+    /// Cron expression.
+    pub schedule: String,
+    /// Days ahead.
+    pub look_ahead_days: u32,
+}
+
+/// The seed's sync block, resolved.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct SyncSettings {
+    /// Arrivals.
+    pub arrivals: SyncStream,
+    /// Departures.
+    pub departures: SyncStream,
+    /// In-house guests.
+    pub in_house: SyncStream,
+    /// Room status.
+    pub room_status: SyncStream,
+}
+
+/// Cache TTLs.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct CacheTtls {
+    /// Guests.
+    pub guest: Duration,
+    /// Reservations.
+    pub reservation: Duration,
+    /// Room status.
+    pub room_status: Duration,
+}
+
+/// Retry policy.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct RetryPolicy {
+    /// Attempts in all.
+    pub max_attempts: u32,
+    /// Backoff shape.
+    pub backoff: Backoff,
+    /// First delay.
+    pub initial_delay: Duration,
+    /// Delay cap.
+    pub max_delay: Duration,
+    /// Random extra delay.
+    pub jitter: bool,
+}
+
+/// The `pms:` block resolved for one hotel.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct PmsSettings {
+    /// Vendor named in the block, if any.
+    pub vendor: Option<String>,
+    /// Sync schedules.
+    pub sync: SyncSettings,
+    /// Cache TTLs.
+    pub cache: CacheTtls,
+    /// Retry policy.
+    pub retry: RetryPolicy,
+}
+
+/// One hotel, resolved.
+#[derive(Clone, Debug)]
+pub struct HotelSettings {
+    /// Jack's id for the hotel.
+    pub id: String,
+    /// Display name.
+    pub name: String,
+    /// Adapter name.
+    pub adapter: String,
+    /// Pinned sha256 of the adapter component.
+    pub sha256: Option<[u8; 32]>,
+    /// Non-secret settings for the adapter.
+    pub settings: BTreeMap<String, String>,
+    /// Secret references by name.
+    pub secrets: BTreeMap<String, SecretRef>,
+    /// The `pms:` block for this hotel.
+    pub pms: PmsSettings,
+}
+
+/// The resolved configuration.
+#[derive(Clone, Debug)]
+pub struct Config {
+    /// The file it came from.
+    pub path: PathBuf,
+    /// HTTP API.
+    pub server: ServerSettings,
+    /// Adapters.
+    pub adapters: AdapterSettings,
+    /// Outbound network policy.
+    pub egress: EgressPolicy,
+    /// Mock PMS.
+    pub mock_pms: Option<MockPmsSettings>,
+    /// Hotels, in file order.
+    pub hotels: Vec<HotelSettings>,
+}
+
+impl Config {
+    /// Reads and resolves `path`.
+    pub fn load(path: &Path) -> Result<Config, ConfigError> {
+        let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Read {
+            path: path.to_path_buf(),
+            source,
+        })?;
+        Config::from_yaml(&text, path)
+    }
+
+    /// Resolves YAML `text`; `path` names the file in errors and anchors relative paths.
+    pub fn from_yaml(text: &str, path: &Path) -> Result<Config, ConfigError> {
+        let raw: RawConfig = serde_yaml_ng::from_str(text).map_err(|e| ConfigError::Parse {
+            path: path.to_path_buf(),
+            message: e.to_string(),
+        })?;
+        Resolver { text, path }.resolve(raw)
+    }
+
+    /// The hotel with `id`.
+    pub fn hotel(&self, id: &str) -> Option<&HotelSettings> {
+        self.hotels.iter().find(|h| h.id == id)
+    }
+}
+
+/// Maps the seed's vendor names to adapter names.
+fn adapter_for_vendor(vendor: &str) -> &str {
+    match vendor {
+        "opera_cloud" | "opera" => "opera",
+        other => other,
+    }
+}
+
+struct Resolver<'a> {
+    text: &'a str,
+    path: &'a Path,
+}
+
+impl Resolver<'_> {
+    fn invalid(
+        &self,
+        key: impl Into<String>,
+        needle: Option<(&str, &str)>,
+        message: impl Into<String>,
+    ) -> ConfigError {
+        ConfigError::Invalid {
+            path: self.path.to_path_buf(),
+            key: key.into(),
+            line: needle.and_then(|(k, v)| line_of(self.text, k, v)),
+            message: message.into(),
+        }
+    }
+
+    fn relative(&self, p: &str) -> PathBuf {
+        let base = self.path.parent().unwrap_or(Path::new("."));
+        base.join(p)
+    }
+
+    fn address(&self, key: &str, field: &str, value: &str) -> Result<SocketAddr, ConfigError> {
+        value.parse().map_err(|_| {
+            self.invalid(
+                key,
+                Some((field, value)),
+                format!("`{value}` is not an address such as 127.0.0.1:8080"),
+            )
+        })
+    }
+
+    fn resolve(&self, raw: RawConfig) -> Result<Config, ConfigError> {
+        let listen = raw.server.listen.as_deref().unwrap_or("127.0.0.1:8080");
+        let server = ServerSettings {
+            listen: self.address("server.listen", "listen", listen)?,
+            tokens: raw
+                .server
+                .tokens
+                .iter()
+                .enumerate()
+                .map(|(i, t)| {
+                    Ok(ApiToken {
+                        name: t.name.clone(),
+                        sha256: self.sha256(&format!("server.tokens[{i}].sha256"), &t.sha256)?,
+                    })
+                })
+                .collect::<Result<_, ConfigError>>()?,
+        };
+        if server.tokens.is_empty() {
+            return Err(self.invalid(
+                "server.tokens",
+                None,
+                "no API token is configured: every API request needs one",
+            ));
+        }
+
+        let default_limits =
+            self.limits("adapters.limits", &raw.adapters.limits, &Limits::default())?;
+        let mut overrides = BTreeMap::new();
+        for (name, block) in &raw.adapters.overrides {
+            overrides.insert(
+                name.clone(),
+                self.limits(
+                    &format!("adapters.overrides.{name}"),
+                    block,
+                    &default_limits,
+                )?,
+            );
+        }
+        let adapters = AdapterSettings {
+            dir: self.relative(raw.adapters.dir.as_deref().unwrap_or("adapters")),
+            cache_dir: self.relative(
+                raw.adapters
+                    .cache_dir
+                    .as_deref()
+                    .unwrap_or(".jack-pms/compiled"),
+            ),
+            allow_unpinned: raw.adapters.allow_unpinned,
+            default_limits,
+            overrides,
+            max_concurrent_instances: raw
+                .adapters
+                .max_concurrent_instances
+                .unwrap_or(64)
+                .clamp(1, 10_000),
+        };
+
+        let egress = EgressPolicy {
+            allow_loopback_http: raw.egress.allow_loopback_http,
+            allow_loopback: raw.egress.allow_loopback,
+            allow_private: raw.egress.allow_private,
+            request_timeout: Duration::from_millis(
+                raw.egress.request_timeout_ms.unwrap_or(10_000).max(1),
+            ),
+            max_redirects: raw.egress.max_redirects.unwrap_or(5),
+        };
+
+        let mock_pms = match &raw.mock_pms {
+            None => None,
+            Some(m) => Some(MockPmsSettings {
+                enabled: m.enabled,
+                listen: self.address(
+                    "mockPms.listen",
+                    "listen",
+                    m.listen.as_deref().unwrap_or("127.0.0.1:9090"),
+                )?,
+                seed: self.relative(&m.seed),
+                api_key: SecretRef::Env(m.api_key.env.clone()),
+            }),
+        };
+
+        let mut seen = BTreeSet::new();
+        let mut hotels = Vec::new();
+        for (i, h) in raw.hotels.iter().enumerate() {
+            let key = |k: &str| format!("hotels[{i}].{k}");
+            if h.id.is_empty()
+                || !h
+                    .id
+                    .bytes()
+                    .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+            {
+                return Err(self.invalid(
+                    key("id"),
+                    Some(("id", &h.id)),
+                    "hotel ids use letters, digits, `-` and `_` only",
+                ));
+            }
+            if !seen.insert(h.id.clone()) {
+                return Err(self.invalid(
+                    key("id"),
+                    Some(("id", &h.id)),
+                    format!("hotel `{}` is listed twice", h.id),
+                ));
+            }
+            let pms_block = match &h.pms {
+                Some(over) => overlay(&raw.pms, over),
+                None => raw.pms.clone(),
+            };
+            let pms = self.pms(&key("pms"), &pms_block)?;
+            let adapter = match (&h.adapter, &pms.vendor) {
+                (Some(a), _) => a.clone(),
+                (None, Some(v)) => adapter_for_vendor(v).to_string(),
+                (None, None) => {
+                    return Err(self.invalid(
+                        key("adapter"),
+                        Some(("id", &h.id)),
+                        "names no adapter and `pms.vendor` is not set",
+                    ));
+                }
+            };
+            if !adapter
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+            {
+                return Err(self.invalid(
+                    key("adapter"),
+                    Some(("adapter", &adapter)),
+                    "adapter names use letters, digits, `-` and `_` only",
+                ));
+            }
+            let sha256 = h
+                .sha256
+                .as_deref()
+                .map(|s| self.sha256(&key("sha256"), s))
+                .transpose()?;
+            hotels.push(HotelSettings {
+                id: h.id.clone(),
+                name: h.name.clone().unwrap_or_else(|| h.id.clone()),
+                adapter,
+                sha256,
+                settings: h.settings.clone(),
+                secrets: h
+                    .secrets
+                    .iter()
+                    .map(|(k, v)| (k.clone(), SecretRef::Env(v.env.clone())))
+                    .collect(),
+                pms,
+            });
+        }
+        Ok(Config {
+            path: self.path.to_path_buf(),
+            server,
+            adapters,
+            egress,
+            mock_pms,
+            hotels,
+        })
+    }
+
+    fn sha256(&self, key: &str, value: &str) -> Result<[u8; 32], ConfigError> {
+        let field = key.rsplit('.').next().unwrap_or(key);
+        let mut out = [0u8; 32];
+        hex::decode_to_slice(value, &mut out).map_err(|_| {
+            self.invalid(
+                key,
+                Some((field, value)),
+                "expected 64 hexadecimal digits (a SHA-256)",
+            )
+        })?;
+        Ok(out)
+    }
+
+    fn limits(
+        &self,
+        key: &str,
+        block: &raw::LimitsBlock,
+        base: &Limits,
+    ) -> Result<Limits, ConfigError> {
+        let limits = Limits {
+            memory_bytes: block
+                .memory_mib
+                .map(|m| m << 20)
+                .unwrap_or(base.memory_bytes),
+            deadline: block
+                .deadline_ms
+                .map(Duration::from_millis)
+                .unwrap_or(base.deadline),
+            max_requests_per_call: block
+                .max_requests_per_call
+                .unwrap_or(base.max_requests_per_call),
+            max_response_bytes: block.max_response_bytes.unwrap_or(base.max_response_bytes),
+        };
+        if !(1..=4096).contains(&(limits.memory_bytes >> 20)) {
+            return Err(self.invalid(
+                format!("{key}.memoryMib"),
+                None,
+                "must be between 1 and 4096",
+            ));
+        }
+        if limits.deadline < Duration::from_millis(10) {
+            return Err(self.invalid(format!("{key}.deadlineMs"), None, "must be at least 10"));
+        }
+        Ok(limits)
+    }
+
+    fn pms(&self, key: &str, block: &PmsBlock) -> Result<PmsSettings, ConfigError> {
+        let stream = |name: &str,
+                      s: &Option<raw::SyncStream>,
+                      default_days: u32|
+         -> Result<SyncStream, ConfigError> {
+            let stream = match s {
+                Some(s) => SyncStream {
+                    enabled: s.enabled,
+                    schedule: s.schedule.clone(),
+                    look_ahead_days: s.look_ahead_days.unwrap_or(default_days),
+                },
+                None => SyncStream {
+                    enabled: true,
+                    schedule: "*/5 * * * *".into(),
+                    look_ahead_days: default_days,
+                },
+            };
+            if stream.schedule.split_whitespace().count() != 5 {
+                return Err(self.invalid(
+                    format!("{key}.sync.{name}.schedule"),
+                    Some(("schedule", &stream.schedule)),
+                    "a cron expression has five fields (minute hour day month weekday)",
+                ));
+            }
+            Ok(stream)
+        };
+        let retry = &block.retry;
+        let policy = RetryPolicy {
+            max_attempts: retry.max_attempts.unwrap_or(3),
+            backoff: retry.backoff.unwrap_or(Backoff::Exponential),
+            initial_delay: Duration::from_millis(retry.initial_delay.unwrap_or(1000)),
+            max_delay: Duration::from_millis(retry.max_delay.unwrap_or(30_000)),
+            jitter: retry.jitter.unwrap_or(true),
+        };
+        if policy.max_attempts == 0 {
+            return Err(self.invalid(
+                format!("{key}.retry.maxAttempts"),
+                Some(("maxAttempts", "0")),
+                "must be at least 1",
+            ));
+        }
+        if policy.max_delay < policy.initial_delay {
+            return Err(self.invalid(
+                format!("{key}.retry.maxDelay"),
+                None,
+                "must not be smaller than initialDelay",
+            ));
+        }
+        Ok(PmsSettings {
+            vendor: block.vendor.clone(),
+            sync: SyncSettings {
+                arrivals: stream("arrivals", &block.sync.arrivals, 1)?,
+                departures: stream("departures", &block.sync.departures, 1)?,
+                in_house: stream("inHouse", &block.sync.in_house, 0)?,
+                room_status: stream("roomStatus", &block.sync.room_status, 0)?,
+            },
+            cache: CacheTtls {
+                guest: Duration::from_secs(block.cache.guest_ttl.unwrap_or(3600)),
+                reservation: Duration::from_secs(block.cache.reservation_ttl.unwrap_or(300)),
+                room_status: Duration::from_secs(block.cache.room_status_ttl.unwrap_or(60)),
+            },
+            retry: policy,
+        })
+    }
+}
+
+/// A hotel's `pms:` block laid over the file's: set fields win.
+fn overlay(base: &PmsBlock, over: &PmsBlock) -> PmsBlock {
+    PmsBlock {
+        vendor: over.vendor.clone().or_else(|| base.vendor.clone()),
+        sync: raw::SyncBlock {
+            arrivals: over
+                .sync
+                .arrivals
+                .clone()
+                .or_else(|| base.sync.arrivals.clone()),
+            departures: over
+                .sync
+                .departures
+                .clone()
+                .or_else(|| base.sync.departures.clone()),
+            in_house: over
+                .sync
+                .in_house
+                .clone()
+                .or_else(|| base.sync.in_house.clone()),
+            room_status: over
+                .sync
+                .room_status
+                .clone()
+                .or_else(|| base.sync.room_status.clone()),
+            guest_profiles: over
+                .sync
+                .guest_profiles
+                .clone()
+                .or_else(|| base.sync.guest_profiles.clone()),
+        },
+        cache: raw::CacheBlock {
+            guest_ttl: over.cache.guest_ttl.or(base.cache.guest_ttl),
+            reservation_ttl: over.cache.reservation_ttl.or(base.cache.reservation_ttl),
+            room_status_ttl: over.cache.room_status_ttl.or(base.cache.room_status_ttl),
+        },
+        retry: raw::RetryBlock {
+            max_attempts: over.retry.max_attempts.or(base.retry.max_attempts),
+            backoff: over.retry.backoff.or(base.retry.backoff),
+            initial_delay: over.retry.initial_delay.or(base.retry.initial_delay),
+            max_delay: over.retry.max_delay.or(base.retry.max_delay),
+            jitter: over.retry.jitter.or(base.retry.jitter),
+        },
+    }
+}
+
+/// The 1-based line of the first `key: value` line containing `value`: good enough to point an
+/// operator at a semantically wrong value, which the YAML parser cannot locate for us.
+fn line_of(text: &str, key: &str, value: &str) -> Option<usize> {
+    text.lines()
+        .position(|line| {
+            let t = line.trim_start().trim_start_matches("- ");
+            t.starts_with(&format!("{key}:")) && t.contains(value)
+        })
+        .map(|i| i + 1)
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,258 @@
+//! The config file as written (YAML), before resolution. Every struct refuses unknown keys, so a
+//! typo is an error that names the key and its line, never a silently ignored setting.
+
+use serde::Deserialize;
+use std::collections::BTreeMap;
+
+/// The whole file.
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct RawConfig {
+    /// The seed's `pms:` block: defaults for every hotel.
+    #[serde(default)]
+    pub pms: PmsBlock,
+    /// The HTTP API.
+    #[serde(default)]
+    pub server: ServerBlock,
+    /// Where adapters live and the sandbox limits.
+    #[serde(default)]
+    pub adapters: AdaptersBlock,
+    /// Outbound network policy.
+    #[serde(default)]
+    pub egress: EgressBlock,
+    /// The in-process mock PMS, for development.
+    #[serde(default)]
+    pub mock_pms: Option<MockPmsBlock>,
+    /// One entry per hotel.
+    #[serde(default)]
+    pub hotels: Vec<HotelBlock>,
+}
+
+/// The seed's `pms:` block, loaded as written (DESIGN §6).
+#[derive(Debug, Default, Clone, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct PmsBlock {
+    /// `opera_cloud`, `mews`, `cloudbeds` or `mock`: the default adapter for hotels that name none.
+    pub vendor: Option<String>,
+    /// Sync schedules.
+    #[serde(default)]
+    pub sync: SyncBlock,
+    /// Cache TTLs.
+    #[serde(default)]
+    pub cache: CacheBlock,
+    /// Retry policy.
+    #[serde(default)]
+    pub retry: RetryBlock,
+}
+
+/// `pms.sync`.
+#[derive(Debug, Default, Clone, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct SyncBlock {
+    /// Arrivals stream.
+    pub arrivals: Option<SyncStream>,
+    /// Departures stream.
+    pub departures: Option<SyncStream>,
+    /// In-house guests stream.
+    pub in_house: Option<SyncStream>,
+    /// Room status stream.
+    pub room_status: Option<SyncStream>,
+    /// Guest profiles.
+    pub guest_profiles: Option<GuestProfilesSync>,
+}
+
+/// One scheduled sync stream.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct SyncStream {
+    /// Whether the stream runs.
+    #[serde(default = "yes")]
+    pub enabled: bool,
+    /// Cron expression (five fields).
+    pub schedule: String,
+    /// Days ahead to fetch (arrivals and departures).
+    pub look_ahead_days: Option<u32>,
+}
+
+fn yes() -> bool {
+    true
+}
+
+/// `pms.sync.guestProfiles`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct GuestProfilesSync {
+    /// Only `on_demand`: guests are fetched when asked, never bulk-synced.
+    pub mode: GuestProfilesMode,
+}
+
+/// How guest profiles are synced.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum GuestProfilesMode {
+    /// Fetched when asked.
+    OnDemand,
+}
+
+/// `pms.cache`, TTLs in seconds.
+#[derive(Debug, Default, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CacheBlock {
+    /// Guest TTL (seed: 3600).
+    #[serde(rename = "guestTTL")]
+    pub guest_ttl: Option<u64>,
+    /// Reservation TTL (seed: 300).
+    #[serde(rename = "reservationTTL")]
+    pub reservation_ttl: Option<u64>,
+    /// Room status TTL (seed: 60).
+    #[serde(rename = "roomStatusTTL")]
+    pub room_status_ttl: Option<u64>,
+}
+
+/// `pms.retry`.
+#[derive(Debug, Default, Clone, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct RetryBlock {
+    /// Attempts in all (seed: 3).
+    pub max_attempts: Option<u32>,
+    /// Backoff shape.
+    pub backoff: Option<Backoff>,
+    /// First delay, ms (seed: 1000).
+    pub initial_delay: Option<u64>,
+    /// Delay cap, ms (seed: 30000).
+    pub max_delay: Option<u64>,
+    /// Random extra delay.
+    pub jitter: Option<bool>,
+}
+
+/// Backoff shapes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Backoff {
+    /// Doubling.
+    Exponential,
+    /// Growing by the initial delay.
+    Linear,
+    /// Constant.
+    Fixed,
+}
+
+/// `server`.
+#[derive(Debug, Default, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct ServerBlock {
+    /// Listen address; `--listen` overrides it.
+    pub listen: Option<String>,
+    /// API tokens, stored as SHA-256 hashes.
+    #[serde(default)]
+    pub tokens: Vec<TokenBlock>,
+}
+
+/// One API token.
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct TokenBlock {
+    /// The caller's name, written to the logs (and the audit log).
+    pub name: String,
+    /// Hex SHA-256 of the token.
+    pub sha256: String,
+}
+
+/// `adapters`.
+#[derive(Debug, Default, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct AdaptersBlock {
+    /// Directory of `<name>.wasm` + `<name>.toml`, relative to the config file.
+    pub dir: Option<String>,
+    /// Directory for compiled artefacts, relative to the config file.
+    pub cache_dir: Option<String>,
+    /// Development only: load adapters whose hotel config pins no sha256 (logged as a warning).
+    #[serde(default)]
+    pub allow_unpinned: bool,
+    /// Default sandbox limits.
+    #[serde(default)]
+    pub limits: LimitsBlock,
+    /// Per-adapter overrides, by adapter name.
+    #[serde(default)]
+    pub overrides: BTreeMap<String, LimitsBlock>,
+    /// Instances that may run at once (pooling allocator slots).
+    pub max_concurrent_instances: Option<u32>,
+}
+
+/// Sandbox limits (DESIGN §4).
+#[derive(Debug, Default, Clone, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct LimitsBlock {
+    /// Linear memory cap, MiB (64).
+    pub memory_mib: Option<u64>,
+    /// Wall-clock deadline per call, ms (30000).
+    pub deadline_ms: Option<u64>,
+    /// Outbound requests per call (100).
+    pub max_requests_per_call: Option<u32>,
+    /// Response body cap, bytes (10 MiB).
+    pub max_response_bytes: Option<u64>,
+}
+
+/// `egress`.
+#[derive(Debug, Default, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct EgressBlock {
+    /// Allow plain `http://` to loopback addresses (development and tests).
+    #[serde(default)]
+    pub allow_loopback_http: bool,
+    /// Allow destinations that resolve to loopback (127.0.0.0/8, ::1).
+    #[serde(default)]
+    pub allow_loopback: bool,
+    /// Allow destinations that resolve to private ranges (10/8, 172.16/12, 192.168/16, 100.64/10, fc00::/7).
+    #[serde(default)]
+    pub allow_private: bool,
+    /// Timeout of one outbound request, ms (10000).
+    pub request_timeout_ms: Option<u64>,
+    /// Redirect hops followed (5).
+    pub max_redirects: Option<u32>,
+}
+
+/// `mockPms`.
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct MockPmsBlock {
+    /// Start the mock PMS inside `serve`.
+    #[serde(default)]
+    pub enabled: bool,
+    /// Listen address (127.0.0.1:9090).
+    pub listen: Option<String>,
+    /// Seed file, relative to the config file.
+    pub seed: String,
+    /// The API key the mock PMS expects.
+    pub api_key: SecretRefBlock,
+}
+
+/// Where a secret comes from. Never the value itself.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct SecretRefBlock {
+    /// Environment variable holding the value.
+    pub env: String,
+}
+
+/// One hotel.
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct HotelBlock {
+    /// Jack's id for the hotel (used in API paths).
+    pub id: String,
+    /// Display name.
+    pub name: Option<String>,
+    /// Adapter name (`<name>.wasm`); defaults from `pms.vendor`.
+    pub adapter: Option<String>,
+    /// Hex SHA-256 of the adapter component: what was reviewed is what runs.
+    pub sha256: Option<String>,
+    /// Non-secret settings handed to the adapter's `config` import.
+    #[serde(default)]
+    pub settings: BTreeMap<String, String>,
+    /// Secret references by the names the manifest declares.
+    #[serde(default)]
+    pub secrets: BTreeMap<String, SecretRefBlock>,
+    /// Overrides of the `pms:` block for this hotel.
+    pub pms: Option<PmsBlock>,
+}

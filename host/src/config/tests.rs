@@ -1,0 +1,131 @@
+use super::*;
+
+const TOKEN: &str = "  tokens:\n    - name: jack\n      sha256: 0000000000000000000000000000000000000000000000000000000000000000\n";
+
+fn load(yaml: &str) -> Result<Config, ConfigError> {
+    Config::from_yaml(yaml, Path::new("/etc/jack/test.yaml"))
+}
+
+/// The seed document's block, verbatim, comments included.
+const SEED_PMS_BLOCK: &str = r#"
+pms:
+  vendor: opera_cloud  # or mews, cloudbeds
+
+  sync:
+    arrivals:
+      enabled: true
+      schedule: "*/5 * * * *"  # Every 5 minutes
+      lookAheadDays: 1
+
+    departures:
+      enabled: true
+      schedule: "*/5 * * * *"
+      lookAheadDays: 1
+
+    roomStatus:
+      enabled: true
+      schedule: "*/5 * * * *"
+
+    guestProfiles:
+      mode: on_demand  # Don't bulk sync, fetch as needed
+
+  cache:
+    guestTTL: 3600        # 1 hour
+    reservationTTL: 300   # 5 minutes
+    roomStatusTTL: 60     # 1 minute
+
+  retry:
+    maxAttempts: 3
+    backoff: exponential
+    initialDelay: 1000
+    maxDelay: 30000       # Cap at 30 seconds
+    jitter: true          # Add randomness to prevent thundering herd
+"#;
+
+#[test]
+fn the_seed_pms_block_loads_as_written() {
+    let yaml = format!("{SEED_PMS_BLOCK}server:\n{TOKEN}hotels:\n  - id: H1\n");
+    let config = load(&yaml).unwrap();
+    let hotel = &config.hotels[0];
+    assert_eq!(hotel.adapter, "opera");
+    assert_eq!(hotel.pms.cache.reservation, Duration::from_secs(300));
+    assert_eq!(hotel.pms.retry.max_attempts, 3);
+    assert_eq!(hotel.pms.retry.max_delay, Duration::from_secs(30));
+    assert_eq!(hotel.pms.sync.arrivals.look_ahead_days, 1);
+    assert!(hotel.pms.sync.room_status.enabled);
+}
+
+#[test]
+fn unknown_keys_name_the_key_and_line() {
+    let yaml =
+        format!("server:\n{TOKEN}hotels:\n  - id: H1\n    adapter: mock\n    adaptor: mock\n");
+    let err = load(&yaml).unwrap_err().to_string();
+    assert!(err.contains("adaptor") && err.contains("line 8"), "{err}");
+}
+
+#[test]
+fn wrong_types_name_the_line() {
+    let yaml = format!("pms:\n  cache:\n    guestTTL: soon\nserver:\n{TOKEN}");
+    let err = load(&yaml).unwrap_err().to_string();
+    assert!(err.contains("line 3"), "{err}");
+}
+
+#[test]
+fn semantic_errors_name_key_and_line() {
+    let yaml = format!("server:\n{TOKEN}hotels:\n  - id: H1\n    adapter: mock\n    sha256: abc\n");
+    let err = load(&yaml).unwrap_err().to_string();
+    assert!(
+        err.contains("hotels[0].sha256") && err.contains("line 8"),
+        "{err}"
+    );
+}
+
+#[test]
+fn hotel_overrides_lay_over_the_defaults() {
+    let yaml = format!(
+        "{SEED_PMS_BLOCK}server:\n{TOKEN}hotels:\n  - id: H1\n    adapter: mock\n    pms:\n      cache:\n        guestTTL: 10\n"
+    );
+    let config = load(&yaml).unwrap();
+    assert_eq!(config.hotels[0].pms.cache.guest, Duration::from_secs(10));
+    assert_eq!(
+        config.hotels[0].pms.cache.reservation,
+        Duration::from_secs(300)
+    );
+}
+
+#[test]
+fn duplicate_hotels_and_missing_tokens_are_refused() {
+    let yaml = format!(
+        "server:\n{TOKEN}hotels:\n  - id: H1\n    adapter: mock\n  - id: H1\n    adapter: mock\n"
+    );
+    assert!(
+        load(&yaml)
+            .unwrap_err()
+            .to_string()
+            .contains("listed twice")
+    );
+    assert!(
+        load("hotels: []\n")
+            .unwrap_err()
+            .to_string()
+            .contains("no API token")
+    );
+}
+
+#[test]
+fn paths_are_relative_to_the_config_file() {
+    let yaml = format!("server:\n{TOKEN}adapters:\n  dir: ../target/adapters\n");
+    let config = load(&yaml).unwrap();
+    assert_eq!(
+        config.adapters.dir,
+        Path::new("/etc/jack/../target/adapters")
+    );
+}
+
+#[test]
+fn the_example_config_loads() {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("../examples/mock.yaml");
+    let config = Config::load(&path).unwrap();
+    assert!(!config.hotels.is_empty());
+    assert!(config.mock_pms.is_some());
+}

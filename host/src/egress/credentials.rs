@@ -1,0 +1,299 @@
+//! Credential schemes the host applies to outbound requests. The guest names a scheme; the host
+//! reads the secrets from the [`SecretStore`] at send time and writes them into the request.
+//! Nothing here ever hands a secret back to the caller except for scrubbing.
+
+use super::EgressError;
+use crate::vault::{Secret, SecretStore};
+use std::collections::BTreeMap;
+
+/// The scheme names of the WIT `credential-scheme` enum and of manifests.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SchemeKind {
+    /// No credentials.
+    None,
+    /// API key in a header.
+    ApiKeyHeader,
+    /// Credentials merged into the JSON body.
+    JsonBodyCredentials,
+    /// OAuth 2 client credentials.
+    OAuth2ClientCredentials,
+    /// OAuth 2 password grant.
+    OAuth2Password,
+}
+
+impl SchemeKind {
+    /// The manifest / WIT name.
+    pub fn name(self) -> &'static str {
+        match self {
+            SchemeKind::None => "none",
+            SchemeKind::ApiKeyHeader => "api-key-header",
+            SchemeKind::JsonBodyCredentials => "json-body-credentials",
+            SchemeKind::OAuth2ClientCredentials => "oauth2-client-credentials",
+            SchemeKind::OAuth2Password => "oauth2-password",
+        }
+    }
+}
+
+/// OAuth 2 parameters (OHIP: `POST /oauth/v1/tokens`, Basic client credentials, `x-app-key`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OAuth2 {
+    /// Token endpoint path on the allowed origin.
+    pub token_path: String,
+    /// Secret holding the client id.
+    pub client_id: String,
+    /// Secret holding the client secret.
+    pub client_secret: String,
+    /// Header carrying the application key, if the vendor wants one.
+    pub app_key_header: Option<String>,
+    /// Secret holding the application key.
+    pub app_key: Option<String>,
+    /// Secrets holding user name and password (password grant).
+    pub user: Option<(String, String)>,
+    /// Requested scope.
+    pub scope: Option<String>,
+    /// Extra token request parameters taken from hotel settings (OHIP `enterpriseId`).
+    pub extra_params: Vec<String>,
+}
+
+/// The auth scheme an adapter's manifest declares, with its parameters.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Auth {
+    /// No credentials.
+    None,
+    /// `header: <secret>`.
+    ApiKeyHeader {
+        /// Header name.
+        header: String,
+        /// Secret name.
+        secret: String,
+    },
+    /// Fields merged into the top level of a JSON object body.
+    JsonBodyCredentials {
+        /// JSON field → secret name (`ClientToken` → `clientToken`).
+        fields: BTreeMap<String, String>,
+        /// JSON field → constant value (`Client` → `Jack 1.0`); not secret.
+        constants: BTreeMap<String, String>,
+    },
+    /// OAuth 2 client credentials grant.
+    OAuth2ClientCredentials(OAuth2),
+    /// OAuth 2 password grant.
+    OAuth2Password(OAuth2),
+}
+
+impl Auth {
+    /// The scheme's kind.
+    pub fn kind(&self) -> SchemeKind {
+        match self {
+            Auth::None => SchemeKind::None,
+            Auth::ApiKeyHeader { .. } => SchemeKind::ApiKeyHeader,
+            Auth::JsonBodyCredentials { .. } => SchemeKind::JsonBodyCredentials,
+            Auth::OAuth2ClientCredentials(_) => SchemeKind::OAuth2ClientCredentials,
+            Auth::OAuth2Password(_) => SchemeKind::OAuth2Password,
+        }
+    }
+
+    /// Every secret name the scheme reads.
+    pub fn secret_names(&self) -> Vec<&str> {
+        match self {
+            Auth::None => vec![],
+            Auth::ApiKeyHeader { secret, .. } => vec![secret],
+            Auth::JsonBodyCredentials { fields, .. } => {
+                fields.values().map(String::as_str).collect()
+            }
+            Auth::OAuth2ClientCredentials(o) | Auth::OAuth2Password(o) => {
+                let mut names = vec![o.client_id.as_str(), o.client_secret.as_str()];
+                names.extend(o.app_key.as_deref());
+                if let Some((u, p)) = &o.user {
+                    names.extend([u.as_str(), p.as_str()]);
+                }
+                names
+            }
+        }
+    }
+
+    /// A header the scheme writes, which the guest therefore may not set.
+    pub fn header(&self) -> Option<&str> {
+        match self {
+            Auth::ApiKeyHeader { header, .. } => Some(header),
+            Auth::OAuth2ClientCredentials(o) | Auth::OAuth2Password(o) => {
+                o.app_key_header.as_deref()
+            }
+            _ => None,
+        }
+    }
+
+    /// True when this host version can apply the scheme.
+    pub fn supported(&self) -> bool {
+        !matches!(
+            self,
+            Auth::OAuth2ClientCredentials(_) | Auth::OAuth2Password(_)
+        )
+    }
+}
+
+/// The credentials written into one request: extra headers and possibly a rewritten body.
+#[derive(Debug, Default)]
+pub struct Applied {
+    /// Headers to add.
+    pub headers: Vec<(String, Secret)>,
+    /// The values used, for scrubbing the response.
+    pub used: Vec<Secret>,
+}
+
+/// Applies `auth` (which the guest asked for as `requested`) for `hotel`, reading secrets from
+/// `store`. May rewrite `body` (JSON body credentials).
+pub fn apply(
+    auth: &Auth,
+    requested: SchemeKind,
+    hotel: &str,
+    store: &dyn SecretStore,
+    body: &mut Option<Vec<u8>>,
+) -> Result<Applied, EgressError> {
+    if requested == SchemeKind::None {
+        return Ok(Applied::default());
+    }
+    if requested != auth.kind() {
+        return Err(EgressError::Credentials(format!(
+            "the request asks for `{}` but the manifest declares `{}`",
+            requested.name(),
+            auth.kind().name()
+        )));
+    }
+    let secret = |name: &str| {
+        store
+            .get(hotel, name)
+            .map_err(|e| EgressError::Credentials(e.to_string()))
+    };
+    match auth {
+        Auth::None => Ok(Applied::default()),
+        Auth::ApiKeyHeader {
+            header,
+            secret: name,
+        } => {
+            let value = secret(name)?;
+            Ok(Applied {
+                headers: vec![(header.clone(), value.clone())],
+                used: vec![value],
+            })
+        }
+        Auth::JsonBodyCredentials { fields, constants } => {
+            let raw = body.as_deref().unwrap_or(b"{}");
+            let mut object: serde_json::Map<String, serde_json::Value> =
+                serde_json::from_slice(raw).map_err(|_| {
+                    EgressError::Credentials(
+                        "json-body-credentials needs a JSON object body".into(),
+                    )
+                })?;
+            let mut used = Vec::new();
+            for (field, name) in fields {
+                let value = secret(name)?;
+                object.insert(
+                    field.clone(),
+                    serde_json::Value::String(value.expose().to_string()),
+                );
+                used.push(value);
+            }
+            for (field, value) in constants {
+                object.insert(field.clone(), serde_json::Value::String(value.clone()));
+            }
+            let bytes = serde_json::to_vec(&object)
+                .map_err(|e| EgressError::InvalidRequest(format!("cannot encode the body: {e}")))?;
+            *body = Some(bytes);
+            Ok(Applied {
+                headers: vec![],
+                used,
+            })
+        }
+        Auth::OAuth2ClientCredentials(_) | Auth::OAuth2Password(_) => {
+            Err(EgressError::Credentials(format!(
+                "`{}` is not supported by this host version (it arrives with the credential vault)",
+                auth.kind().name()
+            )))
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::vault::VaultError;
+
+    struct Fixed;
+    impl SecretStore for Fixed {
+        fn get(&self, _hotel: &str, name: &str) -> Result<Secret, VaultError> {
+            Ok(Secret::new(format!("value-of-{name}")))
+        }
+    }
+
+    #[test]
+    fn api_key_header_is_added() {
+        let auth = Auth::ApiKeyHeader {
+            header: "x-api-key".into(),
+            secret: "apiKey".into(),
+        };
+        let mut body = None;
+        let applied = apply(&auth, SchemeKind::ApiKeyHeader, "H", &Fixed, &mut body).unwrap();
+        assert_eq!(applied.headers[0].0, "x-api-key");
+        assert_eq!(applied.headers[0].1.expose(), "value-of-apiKey");
+    }
+
+    #[test]
+    fn json_body_credentials_are_merged_and_override_the_guest() {
+        let auth = Auth::JsonBodyCredentials {
+            fields: [
+                ("ClientToken".into(), "clientToken".into()),
+                ("AccessToken".into(), "accessToken".into()),
+            ]
+            .into(),
+            constants: [("Client".into(), "Jack 1.0".into())].into(),
+        };
+        let mut body = Some(br#"{"ClientToken":"guest-guess","Limitation":{"Count":10}}"#.to_vec());
+        apply(
+            &auth,
+            SchemeKind::JsonBodyCredentials,
+            "H",
+            &Fixed,
+            &mut body,
+        )
+        .unwrap();
+        let v: serde_json::Value = serde_json::from_slice(body.as_deref().unwrap()).unwrap();
+        assert_eq!(v["ClientToken"], "value-of-clientToken");
+        assert_eq!(v["AccessToken"], "value-of-accessToken");
+        assert_eq!(v["Client"], "Jack 1.0");
+        assert_eq!(v["Limitation"]["Count"], 10);
+        let mut bad = Some(b"[1]".to_vec());
+        assert!(
+            apply(
+                &auth,
+                SchemeKind::JsonBodyCredentials,
+                "H",
+                &Fixed,
+                &mut bad
+            )
+            .is_err()
+        );
+    }
+
+    #[test]
+    fn a_scheme_other_than_the_manifests_is_refused() {
+        let auth = Auth::ApiKeyHeader {
+            header: "x-api-key".into(),
+            secret: "apiKey".into(),
+        };
+        let e = apply(
+            &auth,
+            SchemeKind::JsonBodyCredentials,
+            "H",
+            &Fixed,
+            &mut None,
+        )
+        .unwrap_err();
+        assert!(matches!(e, EgressError::Credentials(m) if m.contains("api-key-header")));
+        assert!(
+            apply(&auth, SchemeKind::None, "H", &Fixed, &mut None)
+                .unwrap()
+                .headers
+                .is_empty()
+        );
+    }
+}

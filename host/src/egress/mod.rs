@@ -1,0 +1,410 @@
+//! The egress pipeline: everything between an adapter's `http.send` and the PMS (DESIGN §1, §4).
+//!
+//! Order of the steps in [`Egress::send`]:
+//! 1. the URL's scheme, host and port against the adapter's allowlist resolved for the hotel
+//!    ([`allowlist`]); https only, plain http only to loopback when `egress.allowLoopbackHttp`;
+//! 2. guest headers against the forbidden list ([`headers`]);
+//! 3. credentials applied by the host from the [`SecretStore`] ([`credentials`]);
+//! 4. the request through the [`Transport`], whose DNS resolver refuses loopback, private and
+//!    link-local addresses unless allowed ([`address`]), with the response size cap;
+//! 5. redirects followed by hand, each hop re-checked from step 1;
+//! 6. secret values scrubbed from the response ([`scrub`]).
+//!
+//! No wasmtime here: this module is usable and testable on its own.
+
+pub mod address;
+pub mod allowlist;
+pub mod credentials;
+pub mod headers;
+pub mod scrub;
+mod transport;
+
+pub use transport::{PreparedRequest, RawResponse, ReqwestTransport, Transport};
+
+use crate::vault::SecretStore;
+use address::AddressPolicy;
+use allowlist::AllowedOrigin;
+use credentials::{Auth, SchemeKind};
+use scrub::Scrubber;
+use std::net::IpAddr;
+use std::sync::Arc;
+use std::time::Duration;
+use url::Url;
+
+/// Operator-wide outbound policy (`egress:` in the config).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Policy {
+    /// Plain http to loopback allowed.
+    pub allow_loopback_http: bool,
+    /// Loopback addresses allowed.
+    pub allow_loopback: bool,
+    /// Private addresses allowed.
+    pub allow_private: bool,
+    /// Timeout of one request.
+    pub request_timeout: Duration,
+    /// Redirect hops followed.
+    pub max_redirects: u32,
+}
+
+impl Default for Policy {
+    fn default() -> Policy {
+        Policy {
+            allow_loopback_http: false,
+            allow_loopback: false,
+            allow_private: false,
+            request_timeout: Duration::from_secs(10),
+            max_redirects: 5,
+        }
+    }
+}
+
+impl Policy {
+    /// The address part of the policy.
+    pub fn addresses(&self) -> AddressPolicy {
+        AddressPolicy {
+            allow_loopback: self.allow_loopback,
+            allow_private: self.allow_private,
+        }
+    }
+}
+
+/// Why a request was not delivered. Messages never contain secret values.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum EgressError {
+    /// Destination refused by policy.
+    #[error("destination refused: {0}")]
+    ForbiddenDestination(String),
+    /// Header refused.
+    #[error("header `{0}` refused")]
+    ForbiddenHeader(String),
+    /// Credentials could not be applied.
+    #[error("credentials: {0}")]
+    Credentials(String),
+    /// Response larger than the cap.
+    #[error("response larger than {0} bytes")]
+    ResponseTooLarge(u64),
+    /// Timed out.
+    #[error("timed out")]
+    Timeout,
+    /// Connection failed.
+    #[error("connection failed: {0}")]
+    Connection(String),
+    /// Malformed request.
+    #[error("invalid request: {0}")]
+    InvalidRequest(String),
+}
+
+/// HTTP method of an outbound request.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Method {
+    /// GET
+    Get,
+    /// POST
+    Post,
+    /// PUT
+    Put,
+    /// PATCH
+    Patch,
+    /// DELETE
+    Delete,
+    /// HEAD
+    Head,
+}
+
+impl Method {
+    /// Upper-case name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Method::Get => "GET",
+            Method::Post => "POST",
+            Method::Put => "PUT",
+            Method::Patch => "PATCH",
+            Method::Delete => "DELETE",
+            Method::Head => "HEAD",
+        }
+    }
+}
+
+/// A request as the guest asked for it.
+#[derive(Debug, Clone)]
+pub struct OutboundRequest {
+    /// Method.
+    pub method: Method,
+    /// URL.
+    pub url: String,
+    /// Guest headers.
+    pub headers: Vec<(String, String)>,
+    /// Body.
+    pub body: Option<Vec<u8>>,
+    /// Credentials asked for.
+    pub credentials: SchemeKind,
+}
+
+/// A response as the guest will see it (already scrubbed).
+#[derive(Debug, Clone)]
+pub struct InboundResponse {
+    /// Status.
+    pub status: u16,
+    /// Headers, lowercase names.
+    pub headers: Vec<(String, String)>,
+    /// Body.
+    pub body: Vec<u8>,
+}
+
+/// Where one adapter, serving one hotel, may send requests and with which credentials.
+pub struct Destination {
+    /// Hotel id.
+    pub hotel: String,
+    /// Adapter name.
+    pub adapter: String,
+    /// Allowed origins, resolved for the hotel.
+    pub allowlist: Vec<AllowedOrigin>,
+    /// The manifest's auth scheme.
+    pub auth: Auth,
+    /// Where secrets come from.
+    pub secrets: Arc<dyn SecretStore>,
+}
+
+impl std::fmt::Debug for Destination {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Destination")
+            .field("hotel", &self.hotel)
+            .field("adapter", &self.adapter)
+            .field("allowlist", &self.allowlist)
+            .field("auth", &self.auth.kind().name())
+            .finish()
+    }
+}
+
+/// The egress pipeline, shared by all calls.
+pub struct Egress {
+    policy: Policy,
+    transport: Arc<dyn Transport>,
+}
+
+impl Egress {
+    /// The production pipeline: reqwest with rustls and the policy's address filter.
+    pub fn new(policy: Policy) -> Result<Egress, EgressError> {
+        let transport = ReqwestTransport::new(&policy)?;
+        Ok(Egress {
+            policy,
+            transport: Arc::new(transport),
+        })
+    }
+
+    /// A pipeline over another transport (tests and benchmarks answer in-process).
+    pub fn with_transport(policy: Policy, transport: Arc<dyn Transport>) -> Egress {
+        Egress { policy, transport }
+    }
+
+    /// The policy in force.
+    pub fn policy(&self) -> &Policy {
+        &self.policy
+    }
+
+    /// Sends `request` for `destination`, through every step of the pipeline.
+    pub async fn send(
+        &self,
+        destination: &Destination,
+        request: OutboundRequest,
+        max_response_bytes: u64,
+    ) -> Result<InboundResponse, EgressError> {
+        let scrubber = self.scrubber(destination);
+        self.send_inner(destination, request, max_response_bytes)
+            .await
+            .map(|r| InboundResponse {
+                status: r.status,
+                headers: r
+                    .headers
+                    .into_iter()
+                    .map(|(k, v)| (k, scrubber.text(&v)))
+                    .collect(),
+                body: scrubber.bytes(r.body),
+            })
+            .map_err(|e| scrub_error(&scrubber, e))
+    }
+
+    /// Every secret the destination's auth scheme names, in all forms a server might echo.
+    /// Missing secrets are skipped: they cannot have been sent.
+    fn scrubber(&self, destination: &Destination) -> Scrubber {
+        let secrets: Vec<_> = destination
+            .auth
+            .secret_names()
+            .into_iter()
+            .filter_map(|name| destination.secrets.get(&destination.hotel, name).ok())
+            .collect();
+        Scrubber::new(secrets.iter().map(|s| s.expose()))
+    }
+
+    async fn send_inner(
+        &self,
+        destination: &Destination,
+        request: OutboundRequest,
+        max_response_bytes: u64,
+    ) -> Result<RawResponse, EgressError> {
+        let mut url = Url::parse(&request.url).map_err(|e| {
+            EgressError::InvalidRequest(format!("`{}` is not a URL: {e}", request.url))
+        })?;
+        self.check_destination(destination, &url)?;
+        for (name, value) in &request.headers {
+            if let Some(reason) = headers::refusal(name, destination.auth.header()) {
+                return Err(EgressError::ForbiddenHeader(format!("{name}: {reason}")));
+            }
+            if value.contains(['\r', '\n']) {
+                return Err(EgressError::InvalidRequest(format!(
+                    "header `{name}` has a line break in its value"
+                )));
+            }
+        }
+        let mut body = request.body;
+        let applied = credentials::apply(
+            &destination.auth,
+            request.credentials,
+            &destination.hotel,
+            destination.secrets.as_ref(),
+            &mut body,
+        )?;
+        let origin = url.origin();
+        let mut method = request.method;
+        for hop in 0..=self.policy.max_redirects {
+            let mut headers = request.headers.clone();
+            // Credentials travel only to the origin they were applied for.
+            if url.origin() == origin {
+                headers.extend(
+                    applied
+                        .headers
+                        .iter()
+                        .map(|(k, v)| (k.clone(), v.expose().to_string())),
+                );
+            }
+            let prepared = PreparedRequest {
+                method,
+                url: url.clone(),
+                headers,
+                body: body.clone(),
+                max_response_bytes,
+            };
+            let response = self.transport.send(prepared).await?;
+            let location = match response.status {
+                301 | 302 | 303 | 307 | 308 => response
+                    .headers
+                    .iter()
+                    .find(|(k, _)| k == "location")
+                    .map(|(_, v)| v.clone()),
+                _ => None,
+            };
+            let Some(location) = location else {
+                return Ok(response);
+            };
+            if hop == self.policy.max_redirects {
+                return Err(EgressError::Connection(format!(
+                    "more than {} redirects",
+                    self.policy.max_redirects
+                )));
+            }
+            let next = url.join(&location).map_err(|e| {
+                EgressError::Connection(format!(
+                    "redirect to an invalid location `{location}`: {e}"
+                ))
+            })?;
+            self.check_destination(destination, &next).map_err(|e| {
+                EgressError::ForbiddenDestination(format!("redirect to {next} refused: {e}"))
+            })?;
+            if next.origin() != origin
+                && body.is_some()
+                && request.credentials == SchemeKind::JsonBodyCredentials
+            {
+                return Err(EgressError::ForbiddenDestination(format!(
+                    "redirect to {next} would carry body credentials to another origin"
+                )));
+            }
+            if response.status == 303
+                || (matches!(response.status, 301 | 302) && method == Method::Post)
+            {
+                method = Method::Get;
+                body = None;
+            }
+            url = next;
+        }
+        Err(EgressError::Connection("redirect loop".into()))
+    }
+
+    /// Steps 1 and (for IP literals) 4 of the pipeline for one URL.
+    fn check_destination(&self, destination: &Destination, url: &Url) -> Result<(), EgressError> {
+        let refuse = |m: String| Err(EgressError::ForbiddenDestination(m));
+        let host = match url.host() {
+            Some(h) => h,
+            None => return refuse(format!("{url} has no host")),
+        };
+        if !url.username().is_empty() || url.password().is_some() {
+            return refuse("user information in URLs is not allowed".into());
+        }
+        let literal: Option<IpAddr> = match host {
+            url::Host::Ipv4(v4) => Some(IpAddr::V4(v4)),
+            url::Host::Ipv6(v6) => Some(IpAddr::V6(v6)),
+            url::Host::Domain(_) => None,
+        };
+        match url.scheme() {
+            "https" => {}
+            "http" => {
+                let loopback = literal.is_some_and(|ip| ip.is_loopback())
+                    || url
+                        .host_str()
+                        .is_some_and(|h| h.eq_ignore_ascii_case("localhost"));
+                if !(loopback && self.policy.allow_loopback_http) {
+                    return refuse(format!(
+                        "{url}: plain http is allowed only to loopback, and only with egress.allowLoopbackHttp"
+                    ));
+                }
+            }
+            other => {
+                return refuse(format!(
+                    "{url}: scheme `{other}` is not allowed (https only)"
+                ));
+            }
+        }
+        if !destination.allowlist.iter().any(|o| o.matches(url)) {
+            let allowed: Vec<String> = destination
+                .allowlist
+                .iter()
+                .map(ToString::to_string)
+                .collect();
+            return refuse(format!(
+                "{}://{}:{} is not in the allowlist of adapter `{}` for hotel `{}` (allowed: {})",
+                url.scheme(),
+                url.host_str().unwrap_or_default(),
+                url.port_or_known_default().unwrap_or(0),
+                destination.adapter,
+                destination.hotel,
+                if allowed.is_empty() {
+                    "nothing".into()
+                } else {
+                    allowed.join(", ")
+                }
+            ));
+        }
+        if let Some(ip) = literal {
+            self.policy
+                .addresses()
+                .check(ip)
+                .map_err(EgressError::ForbiddenDestination)?;
+        }
+        Ok(())
+    }
+}
+
+fn scrub_error(scrubber: &Scrubber, error: EgressError) -> EgressError {
+    match error {
+        EgressError::ForbiddenDestination(m) => {
+            EgressError::ForbiddenDestination(scrubber.text(&m))
+        }
+        EgressError::ForbiddenHeader(m) => EgressError::ForbiddenHeader(scrubber.text(&m)),
+        EgressError::Credentials(m) => EgressError::Credentials(scrubber.text(&m)),
+        EgressError::Connection(m) => EgressError::Connection(scrubber.text(&m)),
+        EgressError::InvalidRequest(m) => EgressError::InvalidRequest(scrubber.text(&m)),
+        other => other,
+    }
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,144 @@
+//! The last step of the pipeline: putting a checked request on the wire.
+
+use super::address::{AddressRefused, PolicyResolver};
+use super::{EgressError, Method, Policy};
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::Arc;
+use url::Url;
+
+/// A request that passed every policy check, credentials included.
+#[derive(Debug, Clone)]
+pub struct PreparedRequest {
+    /// Method.
+    pub method: Method,
+    /// URL.
+    pub url: Url,
+    /// Headers (guest headers and host credentials).
+    pub headers: Vec<(String, String)>,
+    /// Body.
+    pub body: Option<Vec<u8>>,
+    /// Body size cap.
+    pub max_response_bytes: u64,
+}
+
+/// A response before scrubbing.
+#[derive(Debug, Clone)]
+pub struct RawResponse {
+    /// Status.
+    pub status: u16,
+    /// Headers, lowercase names.
+    pub headers: Vec<(String, String)>,
+    /// Body, at most the cap.
+    pub body: Vec<u8>,
+}
+
+/// Sends prepared requests. Production uses [`ReqwestTransport`]; tests and benchmarks may
+/// answer in-process.
+pub trait Transport: Send + Sync + 'static {
+    /// Sends one request (no redirect handling: the pipeline does that).
+    fn send(
+        &self,
+        request: PreparedRequest,
+    ) -> Pin<Box<dyn Future<Output = Result<RawResponse, EgressError>> + Send + '_>>;
+}
+
+/// reqwest with rustls (TLS 1.2 or newer), redirects off, and the address-policy resolver.
+pub struct ReqwestTransport {
+    client: reqwest::Client,
+}
+
+impl ReqwestTransport {
+    /// Builds the client for `policy`.
+    pub fn new(policy: &Policy) -> Result<ReqwestTransport, EgressError> {
+        let client = reqwest::Client::builder()
+            .use_rustls_tls()
+            .min_tls_version(reqwest::tls::Version::TLS_1_2)
+            .https_only(false) // http is checked per URL by the pipeline (loopback only).
+            .redirect(reqwest::redirect::Policy::none())
+            .timeout(policy.request_timeout)
+            .connect_timeout(policy.request_timeout)
+            .dns_resolver(Arc::new(PolicyResolver {
+                policy: policy.addresses(),
+            }))
+            .no_proxy()
+            .user_agent(concat!("jack-pms/", env!("CARGO_PKG_VERSION")))
+            .build()
+            .map_err(|e| EgressError::Connection(format!("cannot build the HTTP client: {e}")))?;
+        Ok(ReqwestTransport { client })
+    }
+}
+
+impl Transport for ReqwestTransport {
+    fn send(
+        &self,
+        request: PreparedRequest,
+    ) -> Pin<Box<dyn Future<Output = Result<RawResponse, EgressError>> + Send + '_>> {
+        Box::pin(async move {
+            let method = reqwest::Method::from_bytes(request.method.as_str().as_bytes())
+                .map_err(|e| EgressError::InvalidRequest(e.to_string()))?;
+            let mut builder = self.client.request(method, request.url);
+            for (k, v) in &request.headers {
+                builder = builder.header(k, v);
+            }
+            if let Some(body) = request.body {
+                builder = builder.body(body);
+            }
+            let mut response = builder.send().await.map_err(map_error)?;
+            let cap = request.max_response_bytes;
+            if response.content_length().is_some_and(|len| len > cap) {
+                return Err(EgressError::ResponseTooLarge(cap));
+            }
+            let status = response.status().as_u16();
+            let headers = response
+                .headers()
+                .iter()
+                .map(|(k, v)| {
+                    (
+                        k.as_str().to_string(),
+                        String::from_utf8_lossy(v.as_bytes()).into_owned(),
+                    )
+                })
+                .collect();
+            let mut body = Vec::new();
+            while let Some(chunk) = response.chunk().await.map_err(map_error)? {
+                if body.len() as u64 + chunk.len() as u64 > cap {
+                    return Err(EgressError::ResponseTooLarge(cap));
+                }
+                body.extend_from_slice(&chunk);
+            }
+            Ok(RawResponse {
+                status,
+                headers,
+                body,
+            })
+        })
+    }
+}
+
+fn map_error(error: reqwest::Error) -> EgressError {
+    let mut source: Option<&(dyn std::error::Error + 'static)> = Some(&error);
+    while let Some(e) = source {
+        if let Some(refused) = e.downcast_ref::<AddressRefused>() {
+            return EgressError::ForbiddenDestination(refused.to_string());
+        }
+        source = e.source();
+    }
+    if error.is_timeout() {
+        return EgressError::Timeout;
+    }
+    // The chain without the URL: reqwest puts the URL first, and its query could be sensitive.
+    let mut message = String::new();
+    let mut source = std::error::Error::source(&error);
+    while let Some(e) = source {
+        if !message.is_empty() {
+            message.push_str(": ");
+        }
+        message.push_str(&e.to_string());
+        source = e.source();
+    }
+    if message.is_empty() {
+        message = error.without_url().to_string();
+    }
+    EgressError::Connection(message)
+}

@@ -1,0 +1,193 @@
+//! One call: a fresh `Store` and instance from the adapter's `InstancePre`, the limits of
+//! DESIGN §4 (memory, epoch deadline plus an async timeout around host calls, request count,
+//! response size), and the translation of traps into clear errors. The instance is dropped with
+//! the store whatever happens, so a trapped or timed-out guest leaves nothing behind.
+
+use super::engine;
+use super::state::{CallState, MemoryLimiter};
+use super::{HotelBinding, wasi};
+use crate::capabilities::{config, http, log};
+use crate::egress::Egress;
+use crate::model::PmsError;
+use crate::operation::{Call, Operation, Outcome};
+use std::sync::Arc;
+use std::time::Duration;
+use wasmtime::component::ResourceTable;
+use wasmtime::{Engine, Store, Trap};
+
+/// Why a call failed.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum CallError {
+    /// The adapter answered with a `pms-error`.
+    #[error(transparent)]
+    Pms(#[from] PmsError),
+    /// The adapter trapped (panic, abort, stack overflow …).
+    #[error("adapter `{adapter}` trapped during {operation}: {reason}")]
+    Trap {
+        /// Adapter.
+        adapter: String,
+        /// Operation.
+        operation: Operation,
+        /// What happened.
+        reason: String,
+    },
+    /// The adapter ran past its deadline.
+    #[error("adapter `{adapter}` exceeded its deadline of {} ms during {operation}", .deadline.as_millis())]
+    Deadline {
+        /// Adapter.
+        adapter: String,
+        /// Operation.
+        operation: Operation,
+        /// The deadline.
+        deadline: Duration,
+    },
+    /// The adapter tried to use more memory than allowed.
+    #[error("adapter `{adapter}` exceeded its memory limit of {} MiB during {operation}", .limit_bytes >> 20)]
+    Memory {
+        /// Adapter.
+        adapter: String,
+        /// Operation.
+        operation: Operation,
+        /// The limit.
+        limit_bytes: u64,
+    },
+    /// No instance could be created (pool exhausted, instantiation trap).
+    #[error("adapter `{adapter}` could not be instantiated: {reason}")]
+    Instantiate {
+        /// Adapter.
+        adapter: String,
+        /// Why.
+        reason: String,
+    },
+    /// The adapter returned data that breaks the contract.
+    #[error("adapter `{adapter}` returned invalid data for {operation}: {reason}")]
+    InvalidOutput {
+        /// Adapter.
+        adapter: String,
+        /// Operation.
+        operation: Operation,
+        /// What is wrong.
+        reason: String,
+    },
+    /// The circuit breaker is open after repeated traps.
+    #[error("adapter `{adapter}` is suspended for {} s after {traps} traps in a row", .retry_after.as_secs())]
+    CircuitOpen {
+        /// Adapter.
+        adapter: String,
+        /// Consecutive traps.
+        traps: u32,
+        /// Time until the next attempt is allowed.
+        retry_after: Duration,
+    },
+}
+
+impl CallError {
+    /// True for failures of the sandboxed adapter itself (which count towards the breaker).
+    pub fn is_sandbox_failure(&self) -> bool {
+        matches!(
+            self,
+            CallError::Trap { .. } | CallError::Deadline { .. } | CallError::Memory { .. }
+        )
+    }
+}
+
+/// Runs `call` against `binding`'s adapter in a fresh instance.
+pub async fn run(
+    engine: &Engine,
+    egress: &Arc<Egress>,
+    binding: &HotelBinding,
+    call: Call,
+) -> Result<Outcome, CallError> {
+    let adapter = &binding.adapter;
+    let operation = call.operation();
+    let limits = &binding.limits;
+    let state = CallState {
+        wasi: wasi::context(&binding.adapter_name, &binding.hotel_id),
+        table: ResourceTable::new(),
+        limiter: MemoryLimiter {
+            max_memory: usize::try_from(limits.memory_bytes).unwrap_or(usize::MAX),
+            refused: false,
+        },
+        http: http::Ctx {
+            egress: egress.clone(),
+            destination: binding.destination.clone(),
+            sent: 0,
+            max_requests: limits.max_requests_per_call,
+            max_response_bytes: limits.max_response_bytes,
+        },
+        log: log::Ctx {
+            adapter: binding.adapter_name.clone(),
+            hotel: binding.hotel_id.clone(),
+            lines: 0,
+        },
+        config: config::Ctx {
+            settings: binding.settings.clone(),
+        },
+    };
+    let mut store = Store::new(engine, state);
+    store.limiter(|s| &mut s.limiter);
+    store.set_epoch_deadline(engine::ticks(limits.deadline));
+    store.epoch_deadline_trap();
+
+    let deadline_error = || CallError::Deadline {
+        adapter: adapter.name.clone(),
+        operation,
+        deadline: limits.deadline,
+    };
+    // The epoch deadline stops guest code; this timeout also covers time spent in host calls.
+    let outcome =
+        match tokio::time::timeout(limits.deadline, adapter.adapter.invoke(&mut store, call)).await
+        {
+            Err(_) => return Err(deadline_error()),
+            Ok(result) => result,
+        };
+    match outcome {
+        Ok(result) => Ok(result?),
+        Err(error) => {
+            if store.data().limiter.refused {
+                return Err(CallError::Memory {
+                    adapter: adapter.name.clone(),
+                    operation,
+                    limit_bytes: limits.memory_bytes,
+                });
+            }
+            match error.downcast_ref::<Trap>() {
+                Some(Trap::Interrupt) => Err(deadline_error()),
+                Some(trap) => Err(CallError::Trap {
+                    adapter: adapter.name.clone(),
+                    operation,
+                    reason: describe_trap(*trap),
+                }),
+                None => {
+                    let reason = format!("{error:#}");
+                    if reason.contains("instance") && reason.contains("pool")
+                        || reason.contains("concurrency limit")
+                    {
+                        Err(CallError::Instantiate {
+                            adapter: adapter.name.clone(),
+                            reason,
+                        })
+                    } else {
+                        Err(CallError::Trap {
+                            adapter: adapter.name.clone(),
+                            operation,
+                            reason,
+                        })
+                    }
+                }
+            }
+        }
+    }
+}
+
+fn describe_trap(trap: Trap) -> String {
+    match trap {
+        Trap::StackOverflow => "stack overflow (runaway recursion)".into(),
+        Trap::UnreachableCodeReached => {
+            "unreachable code reached (the adapter panicked or aborted)".into()
+        }
+        Trap::MemoryOutOfBounds => "out-of-bounds memory access".into(),
+        Trap::IntegerDivisionByZero => "integer division by zero".into(),
+        other => other.to_string(),
+    }
+}

@@ -1,0 +1,261 @@
+//! The only place wasmtime is used: the engine, loading and vetting adapters, binding them to
+//! hotels, and running one call in a fresh sandboxed instance.
+
+pub mod breaker;
+pub mod call;
+pub mod engine;
+pub mod loader;
+pub mod state;
+mod validate;
+pub mod vet;
+mod wasi;
+pub mod wit;
+
+use crate::config::{AdapterSettings, HotelSettings, Limits};
+use crate::egress::allowlist;
+use crate::egress::{Destination, Egress};
+use crate::operation::{Call, Outcome};
+use crate::vault::SecretStore;
+pub use call::CallError;
+pub use loader::{LoadError, LoadedAdapter};
+use state::CallState;
+use std::collections::{BTreeMap, HashMap};
+use std::sync::{Arc, Mutex};
+use wasmtime::component::Linker;
+
+/// Why a hotel cannot use its adapter.
+#[derive(Debug, thiserror::Error)]
+pub enum BindError {
+    /// The adapter did not load.
+    #[error(transparent)]
+    Load(#[from] Arc<LoadError>),
+    /// The component is not the one the hotel pinned, or none was pinned.
+    #[error("hotel `{hotel}`: {message}")]
+    Pin {
+        /// Hotel.
+        hotel: String,
+        /// What is wrong.
+        message: String,
+    },
+    /// The hotel's settings do not fit the manifest.
+    #[error("hotel `{hotel}`: {message}")]
+    Settings {
+        /// Hotel.
+        hotel: String,
+        /// What is wrong.
+        message: String,
+    },
+}
+
+/// An adapter bound to one hotel: what each call for the hotel needs.
+pub struct HotelBinding {
+    /// Hotel id.
+    pub hotel_id: Arc<str>,
+    /// Adapter name.
+    pub adapter_name: Arc<str>,
+    /// The adapter.
+    pub adapter: Arc<LoadedAdapter>,
+    /// Egress destination (allowlist resolved, credentials).
+    pub destination: Arc<Destination>,
+    /// The hotel's settings for the `config` import.
+    pub settings: Arc<BTreeMap<String, String>>,
+    /// Limits.
+    pub limits: Limits,
+}
+
+/// Engine, linker and loaded adapters.
+pub struct Runtime {
+    engine: engine::EngineHandle,
+    linker: Linker<CallState>,
+    egress: Arc<Egress>,
+    settings: AdapterSettings,
+    adapters: Mutex<HashMap<String, Result<Arc<LoadedAdapter>, Arc<LoadError>>>>,
+    breakers: Mutex<HashMap<String, Arc<breaker::Breaker>>>,
+}
+
+/// Why the runtime could not start.
+#[derive(Debug, thiserror::Error)]
+#[error("cannot start the WebAssembly runtime: {0}")]
+pub struct StartError(String);
+
+impl Runtime {
+    /// Builds the engine and linker.
+    pub fn new(settings: AdapterSettings, egress: Arc<Egress>) -> Result<Runtime, StartError> {
+        let max_memory = settings
+            .overrides
+            .values()
+            .chain([&settings.default_limits])
+            .map(|l| l.memory_bytes)
+            .max()
+            .unwrap_or(64 << 20);
+        let engine = engine::build(settings.max_concurrent_instances, max_memory)
+            .map_err(|e| StartError(format!("{e:#}")))?;
+        let mut linker = Linker::new(&engine.engine);
+        wasi::add_to_linker(&mut linker).map_err(|e| StartError(format!("{e:#}")))?;
+        wit::add_to_linker(&mut linker).map_err(|e| StartError(format!("{e:#}")))?;
+        Ok(Runtime {
+            engine,
+            linker,
+            egress,
+            settings,
+            adapters: Mutex::new(HashMap::new()),
+            breakers: Mutex::new(HashMap::new()),
+        })
+    }
+
+    /// The engine.
+    pub fn engine(&self) -> &wasmtime::Engine {
+        &self.engine.engine
+    }
+
+    /// Loads adapter `name` (once; later calls return the same result).
+    pub fn load(&self, name: &str) -> Result<Arc<LoadedAdapter>, Arc<LoadError>> {
+        let mut adapters = self.adapters.lock().unwrap_or_else(|p| p.into_inner());
+        if let Some(found) = adapters.get(name) {
+            return found.clone();
+        }
+        let result = loader::load(
+            &self.engine.engine,
+            &self.linker,
+            &self.settings.dir,
+            &self.settings.cache_dir,
+            name,
+        )
+        .map(Arc::new)
+        .map_err(Arc::new);
+        match &result {
+            Ok(a) => tracing::info!(
+                adapter = name,
+                sha256 = %a.sha256_hex(),
+                wit = a.version.package(),
+                cached = a.from_cache,
+                ms = a.load_time.as_millis() as u64,
+                "adapter loaded"
+            ),
+            Err(e) => tracing::error!(adapter = name, error = %e, "adapter refused"),
+        }
+        adapters.insert(name.to_string(), result.clone());
+        result
+    }
+
+    /// Binds `hotel` to its adapter: pin check, settings and secrets the manifest needs, and the
+    /// allowlist resolved for the hotel.
+    pub fn bind(
+        &self,
+        hotel: &HotelSettings,
+        secrets: Arc<dyn SecretStore>,
+    ) -> Result<HotelBinding, BindError> {
+        let adapter = self.load(&hotel.adapter)?;
+        let pin_error = |message: String| BindError::Pin {
+            hotel: hotel.id.clone(),
+            message,
+        };
+        match hotel.sha256 {
+            Some(pin) if pin == adapter.sha256 => {}
+            Some(pin) => {
+                return Err(pin_error(format!(
+                    "adapter `{}` has sha256 {} but the config pins {}; refusing to run an unreviewed component",
+                    adapter.name,
+                    adapter.sha256_hex(),
+                    hex::encode(pin)
+                )));
+            }
+            None if self.settings.allow_unpinned => tracing::warn!(
+                hotel = %hotel.id,
+                adapter = %adapter.name,
+                sha256 = %adapter.sha256_hex(),
+                "running an unpinned adapter (adapters.allowUnpinned is on: development only)"
+            ),
+            None => {
+                return Err(pin_error(format!(
+                    "no sha256 is pinned for adapter `{}` (its sha256 is {}); pin it in the hotel config",
+                    adapter.name,
+                    adapter.sha256_hex()
+                )));
+            }
+        }
+        let settings_error = |message: String| BindError::Settings {
+            hotel: hotel.id.clone(),
+            message,
+        };
+        let manifest = &adapter.manifest;
+        let missing: Vec<&str> = manifest
+            .config_keys
+            .iter()
+            .filter(|k| !hotel.settings.contains_key(*k))
+            .map(String::as_str)
+            .collect();
+        if !missing.is_empty() {
+            return Err(settings_error(format!(
+                "settings lack {} needed by adapter `{}`",
+                missing.join(", "),
+                adapter.name
+            )));
+        }
+        for name in &manifest.secrets {
+            secrets
+                .get(&hotel.id, name)
+                .map_err(|e| settings_error(e.to_string()))?;
+        }
+        if !manifest.auth.supported() {
+            return Err(settings_error(format!(
+                "auth scheme `{}` of adapter `{}` is not supported by this host version",
+                manifest.auth.kind().name(),
+                adapter.name
+            )));
+        }
+        let allowlist = manifest
+            .allowed_hosts
+            .iter()
+            .map(|entry| allowlist::resolve(entry, &hotel.settings))
+            .collect::<Result<Vec<_>, _>>()
+            .map_err(|e| settings_error(e.to_string()))?;
+        Ok(HotelBinding {
+            hotel_id: hotel.id.as_str().into(),
+            adapter_name: adapter.name.as_str().into(),
+            destination: Arc::new(Destination {
+                hotel: hotel.id.clone(),
+                adapter: adapter.name.clone(),
+                allowlist,
+                auth: manifest.auth.clone(),
+                secrets,
+            }),
+            settings: Arc::new(hotel.settings.clone()),
+            limits: self.settings.limits_for(&adapter.name).clone(),
+            adapter,
+        })
+    }
+
+    fn breaker(&self, adapter: &str) -> Arc<breaker::Breaker> {
+        let mut breakers = self.breakers.lock().unwrap_or_else(|p| p.into_inner());
+        breakers.entry(adapter.to_string()).or_default().clone()
+    }
+
+    /// Runs `call` for the hotel in a fresh instance and checks the result against the contract.
+    pub async fn call(&self, binding: &HotelBinding, call: Call) -> Result<Outcome, CallError> {
+        let breaker = self.breaker(&binding.adapter.name);
+        if let Err((traps, retry_after)) = breaker.check() {
+            return Err(CallError::CircuitOpen {
+                adapter: binding.adapter.name.clone(),
+                traps,
+                retry_after,
+            });
+        }
+        let operation = call.operation();
+        let result = call::run(&self.engine.engine, &self.egress, binding, call).await;
+        breaker.record(result.as_ref().is_err_and(CallError::is_sandbox_failure));
+        if let Err(e) = &result {
+            if e.is_sandbox_failure() {
+                tracing::error!(adapter = %binding.adapter.name, hotel = %binding.hotel_id, %operation, error = %e, "adapter failed; instance discarded");
+            }
+        }
+        let outcome = result?;
+        validate::outcome(&binding.adapter.manifest.vendor, operation, outcome).map_err(|reason| {
+            CallError::InvalidOutput {
+                adapter: binding.adapter.name.clone(),
+                operation,
+                reason,
+            }
+        })
+    }
+}

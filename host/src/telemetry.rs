@@ -1,0 +1,14 @@
+//! Logging: `tracing` to stderr, filtered by `RUST_LOG` (default `info`). Secrets never reach
+//! the log: they exist only as [`crate::vault::Secret`], whose `Debug` is redacted, and the
+//! egress path scrubs them from everything it reports.
+
+use tracing_subscriber::EnvFilter;
+
+/// Installs the subscriber; safe to call more than once (later calls do nothing).
+pub fn init() {
+    let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info"));
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .try_init();
+}
