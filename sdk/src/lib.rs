@@ -215,7 +215,8 @@ use errors::unsupported;
 
 /// Exports a type implementing [`Adapter`] as the component's `jack:pms/adapter` interface.
 ///
-/// Call it once, at the crate root of a `cdylib` crate.
+/// Call it once, at the crate root of a `cdylib` crate. The component exports are emitted only when
+/// building for a wasm target, so the same crate also builds natively for unit tests.
 #[macro_export]
 macro_rules! export_adapter {
     ($ty:ident) => {
@@ -304,6 +305,9 @@ macro_rules! export_adapter {
                 <$ty as $crate::Adapter>::find_write(operation_id, target)
             }
         }
+        // Component exports exist only in the wasm build; natively (unit tests of an adapter's
+        // mapping code, benchmarks) the crate builds without them.
+        #[cfg(target_family = "wasm")]
         $crate::bindings::__export_pms_adapter!($ty with_types_in $crate::bindings);
     };
 }

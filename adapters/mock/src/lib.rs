@@ -5,13 +5,13 @@
 //! mapping vendor states to the common enums, passing the host's operation id on every write and
 //! answering `find-write` from it, and turning every vendor failure into a `pms-error`.
 
-mod wire;
+pub mod wire;
 
 use jack_pms_sdk::prelude::*;
 use wire::{Folio, ListPage, WireGuest, WireReservation, WireRoom, WriteAck};
 
 /// The adapter type; all its behaviour is in the [`Adapter`] impl.
-struct MockPms;
+pub struct MockPms;
 
 /// Largest page the mock PMS serves; we ask for it to keep the request count low.
 const PAGE_SIZE: u32 = 100;

@@ -63,13 +63,16 @@ pub struct HotelBinding {
     pub limits: Limits,
 }
 
+/// A load's outcome, remembered so that a refused adapter is not recompiled for every hotel.
+type LoadResult = Result<Arc<LoadedAdapter>, Arc<LoadError>>;
+
 /// Engine, linker and loaded adapters.
 pub struct Runtime {
     engine: engine::EngineHandle,
     linker: Linker<CallState>,
     egress: Arc<Egress>,
     settings: AdapterSettings,
-    adapters: Mutex<HashMap<String, Result<Arc<LoadedAdapter>, Arc<LoadError>>>>,
+    adapters: Mutex<HashMap<String, LoadResult>>,
     breakers: Mutex<HashMap<String, Arc<breaker::Breaker>>>,
 }
 
@@ -136,6 +139,18 @@ impl Runtime {
         }
         adapters.insert(name.to_string(), result.clone());
         result
+    }
+
+    /// Loads adapter `name` afresh, bypassing the memo of [`Runtime::load`] (benchmarks, and
+    /// reloading a changed component).
+    pub fn load_uncached(&self, name: &str) -> Result<LoadedAdapter, LoadError> {
+        loader::load(
+            &self.engine.engine,
+            &self.linker,
+            &self.settings.dir,
+            &self.settings.cache_dir,
+            name,
+        )
     }
 
     /// Binds `hotel` to its adapter: pin check, settings and secrets the manifest needs, and the
@@ -244,8 +259,10 @@ impl Runtime {
         let operation = call.operation();
         let result = call::run(&self.engine.engine, &self.egress, binding, call).await;
         breaker.record(result.as_ref().is_err_and(CallError::is_sandbox_failure));
-        if let Err(e) = &result {
-            if e.is_sandbox_failure() {
+        if let Err(e) = &result
+            && e.is_sandbox_failure()
+        {
+            {
                 tracing::error!(adapter = %binding.adapter.name, hotel = %binding.hotel_id, %operation, error = %e, "adapter failed; instance discarded");
             }
         }

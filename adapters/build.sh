@@ -1,0 +1,28 @@
+#!/usr/bin/env bash
+# Builds every adapter component (and the test suite's hostile ones) for wasm32-wasip2 and lays
+# them out as target/adapters/<name>.wasm beside <name>.toml, the layout `serve` loads.
+# Idempotent: cargo rebuilds only what changed.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+if ! rustup target list --installed 2>/dev/null | grep -qx wasm32-wasip2; then
+    rustup target add wasm32-wasip2
+fi
+
+# A target directory of its own, so this can run while another cargo holds target/.
+export CARGO_TARGET_DIR="${CARGO_TARGET_DIR_WASM:-target/wasm}"
+cargo build --release --target wasm32-wasip2 --quiet \
+    -p mock-adapter -p hostile-adapter -p fs-reader-adapter
+
+out=target/adapters
+mkdir -p "$out"
+built="$CARGO_TARGET_DIR/wasm32-wasip2/release"
+install_adapter() { # <wasm name> <manifest path>
+    local name; name=$(basename "$2" .toml)
+    cp "$built/$1.wasm" "$out/$name.wasm.tmp" && mv "$out/$name.wasm.tmp" "$out/$name.wasm"
+    cp "$2" "$out/$name.toml"
+}
+install_adapter mock adapters/mock/mock.toml
+install_adapter hostile tests/adapters/hostile/hostile.toml
+install_adapter fs_reader tests/adapters/fs-reader/fs_reader.toml
+echo "adapters in $out: $(cd "$out" && ls *.wasm | tr '\n' ' ')"

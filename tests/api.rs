@@ -1,0 +1,535 @@
+//! End to end over real HTTP: `jack-pms serve` with the mock adapter (a real component) and the
+//! mock PMS; every API operation, reads and writes, and the error contract.
+
+mod support;
+
+use reqwest::Method;
+use serde_json::{Value, json};
+use support::{Stack, TOKEN, root, today};
+
+/// The demo hotel's seed, to derive expectations from the data rather than hard-code them.
+fn seed_hotel(id: &str) -> Value {
+    let seed: Value = serde_json::from_str(
+        &std::fs::read_to_string(root().join("examples/mock-seed.json")).unwrap(),
+    )
+    .unwrap();
+    seed["hotels"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|h| h["id"] == id)
+        .unwrap()
+        .clone()
+}
+
+fn offset_date(days: i64) -> String {
+    (chrono::Utc::now().date_naive() + chrono::Duration::days(days))
+        .format("%Y-%m-%d")
+        .to_string()
+}
+
+fn confirmations(list: &Value) -> Vec<String> {
+    let mut v: Vec<String> = list["data"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["confirmationNumber"].as_str().unwrap().to_string())
+        .collect();
+    v.sort();
+    v
+}
+
+fn expected_confirmations(hotel: &Value, keep: impl Fn(&Value) -> bool) -> Vec<String> {
+    let mut v: Vec<String> = hotel["reservations"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|r| keep(r))
+        .map(|r| r["confirmation"].as_str().unwrap().to_string())
+        .collect();
+    v.sort();
+    v
+}
+
+#[tokio::test]
+async fn every_read_operation_answers_with_the_envelope() {
+    let s = Stack::start().await;
+    let hotel = seed_hotel("DEMO1");
+
+    let (status, hotels) = s.get("/v1/hotels").await;
+    assert_eq!(status, 200, "{hotels}");
+    let demo = hotels
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|h| h["id"] == "DEMO1")
+        .unwrap();
+    assert_eq!(demo["status"], "ready", "{demo}");
+    assert_eq!(demo["adapter"], "mock");
+    assert_eq!(demo["adapterSha256"].as_str().unwrap().len(), 64);
+
+    let (status, health) = s.get("/v1/hotels/DEMO1/health").await;
+    assert_eq!(
+        (status, &health["healthy"]),
+        (200, &json!(true)),
+        "{health}"
+    );
+
+    // getGuest, by the vendor-prefixed id.
+    let g = &hotel["guests"][0];
+    let id = format!("mock:{}", g["id"].as_str().unwrap());
+    let (status, guest) = s.get(&format!("/v1/hotels/DEMO1/guests/{id}")).await;
+    assert_eq!(status, 200, "{guest}");
+    assert_eq!(guest["data"]["id"], json!(id));
+    assert_eq!(guest["data"]["externalIds"]["pms"], g["id"]);
+    assert_eq!(guest["data"]["firstName"], g["givenName"]);
+    assert_eq!(guest["data"]["lastName"], g["surname"]);
+    assert_eq!(guest["meta"]["source"], "pms");
+    assert_eq!(guest["meta"]["stale"], false);
+    assert!(
+        chrono::DateTime::parse_from_rfc3339(guest["meta"]["fetchedAt"].as_str().unwrap()).is_ok()
+    );
+
+    // searchGuests by email, phone and name.
+    let email = g["emails"][0]["address"].as_str().unwrap();
+    let (status, found) = s
+        .get(&format!(
+            "/v1/hotels/DEMO1/guests?email={}",
+            email.to_uppercase()
+        ))
+        .await;
+    assert_eq!(status, 200, "{found}");
+    assert_eq!(found["data"][0]["id"], json!(id));
+    let phone = g["phones"][0]["number"].as_str().unwrap();
+    let (_, found) = s
+        .get(&format!(
+            "/v1/hotels/DEMO1/guests?phone={}",
+            phone.replace('+', "%2B")
+        ))
+        .await;
+    assert_eq!(found["data"][0]["id"], json!(id), "{found}");
+    let (_, found) = s
+        .get(&format!(
+            "/v1/hotels/DEMO1/guests?name={}",
+            g["surname"].as_str().unwrap()
+        ))
+        .await;
+    assert!(
+        found["data"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|x| x["id"] == json!(id)),
+        "{found}"
+    );
+
+    // getReservation.
+    let r = &hotel["reservations"][0];
+    let number = r["confirmation"].as_str().unwrap();
+    let (status, res) = s
+        .get(&format!("/v1/hotels/DEMO1/reservations/{number}"))
+        .await;
+    assert_eq!(status, 200, "{res}");
+    assert_eq!(res["data"]["confirmationNumber"], json!(number));
+    assert_eq!(
+        res["data"]["guestId"],
+        json!(format!("mock:{}", r["guestId"].as_str().unwrap()))
+    );
+    let arrival = offset_date(r["arrivalOffsetDays"].as_i64().unwrap());
+    assert_eq!(res["data"]["arrivalDate"], json!(arrival));
+
+    // Arrivals and departures for today, in-house now: exactly the seed's.
+    let (status, arrivals) = s
+        .get(&format!("/v1/hotels/DEMO1/arrivals?date={}", today()))
+        .await;
+    assert_eq!(status, 200, "{arrivals}");
+    assert_eq!(
+        confirmations(&arrivals),
+        expected_confirmations(&hotel, |r| r["arrivalOffsetDays"] == 0)
+    );
+    let (_, departures) = s
+        .get(&format!("/v1/hotels/DEMO1/departures?date={}", today()))
+        .await;
+    assert_eq!(
+        confirmations(&departures),
+        expected_confirmations(&hotel, |r| r["arrivalOffsetDays"].as_i64().unwrap()
+            + r["nights"].as_i64().unwrap()
+            == 0)
+    );
+    let (_, in_house) = s.get("/v1/hotels/DEMO1/in-house").await;
+    assert_eq!(
+        confirmations(&in_house),
+        expected_confirmations(&hotel, |r| r["state"] == "IN_HOUSE"
+            || r["state"] == "DUE_OUT")
+    );
+    assert!(
+        in_house["data"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|r| r["status"] == "checked_in")
+    );
+
+    // Rooms.
+    let (status, rooms) = s.get("/v1/hotels/DEMO1/rooms").await;
+    assert_eq!(status, 200, "{rooms}");
+    assert_eq!(
+        rooms["data"].as_array().unwrap().len(),
+        hotel["rooms"].as_array().unwrap().len()
+    );
+    let room = hotel["rooms"][0]["number"].as_str().unwrap();
+    let (status, one) = s.get(&format!("/v1/hotels/DEMO1/rooms/{room}")).await;
+    assert_eq!(status, 200, "{one}");
+    assert_eq!(one["data"]["roomNumber"], json!(room));
+
+    // Balance.
+    let (status, balance) = s
+        .get(&format!("/v1/hotels/DEMO1/reservations/{number}/balance"))
+        .await;
+    assert_eq!(status, 200, "{balance}");
+    assert_eq!(balance["data"]["currency"], hotel["currency"]);
+}
+
+#[tokio::test]
+async fn writes_are_applied_and_readable_back() {
+    let s = Stack::start().await;
+    let hotel = seed_hotel("DEMO1");
+    let r = hotel["reservations"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["state"] == "IN_HOUSE")
+        .unwrap();
+    let number = r["confirmation"].as_str().unwrap();
+    let currency = hotel["currency"].as_str().unwrap();
+
+    // addReservationNote.
+    let (status, w) = s
+        .send(
+            Method::POST,
+            &format!("/v1/hotels/DEMO1/reservations/{number}/notes"),
+            json!({"note": "Guest asked for extra towels"}),
+        )
+        .await;
+    assert_eq!(status, 200, "{w}");
+    assert_eq!(w["status"], "applied");
+    let op = w["operationId"].as_str().unwrap().to_string();
+    let (_, res) = s
+        .get(&format!("/v1/hotels/DEMO1/reservations/{number}"))
+        .await;
+    assert!(
+        res["data"]["notes"]
+            .as_array()
+            .unwrap()
+            .contains(&json!("Guest asked for extra towels")),
+        "{res}"
+    );
+    let (status, state) = s.get(&format!("/v1/operations/{op}")).await;
+    assert_eq!(
+        (status, state["state"].as_str()),
+        (200, Some("applied")),
+        "{state}"
+    );
+    assert_eq!(state["caller"], "test-suite");
+
+    // updateCheckoutTime.
+    let time = format!(
+        "{}T13:30:00+00:00",
+        offset_date(r["arrivalOffsetDays"].as_i64().unwrap() + r["nights"].as_i64().unwrap())
+    );
+    let (status, w) = s
+        .send(
+            Method::PUT,
+            &format!("/v1/hotels/DEMO1/reservations/{number}/checkout"),
+            json!({"checkoutTime": time}),
+        )
+        .await;
+    assert_eq!(status, 200, "{w}");
+    let (_, res) = s
+        .get(&format!("/v1/hotels/DEMO1/reservations/{number}"))
+        .await;
+    let got = chrono::DateTime::parse_from_rfc3339(res["data"]["checkoutTime"].as_str().unwrap())
+        .unwrap();
+    assert_eq!(got, chrono::DateTime::parse_from_rfc3339(&time).unwrap());
+
+    // postCharge changes the balance by exactly the amount; the same Idempotency-Key posts once.
+    let (_, before) = s
+        .get(&format!("/v1/hotels/DEMO1/reservations/{number}/balance"))
+        .await;
+    let charge =
+        json!({"amount": "12.34", "currency": currency, "description": "Minibar", "code": "MB"});
+    let post = |key: &'static str| {
+        let s = &s;
+        let charge = charge.clone();
+        async move {
+            let r = s
+                .http
+                .post(s.url(&format!("/v1/hotels/DEMO1/reservations/{number}/charges")))
+                .bearer_auth(TOKEN)
+                .header("Idempotency-Key", key)
+                .json(&charge)
+                .send()
+                .await
+                .unwrap();
+            support::read(r).await
+        }
+    };
+    let (status, first) = post("charge-key-1").await;
+    assert_eq!(status, 200, "{first}");
+    let (status, second) = post("charge-key-1").await;
+    assert_eq!(status, 200, "{second}");
+    assert_eq!(first["operationId"], second["operationId"]);
+    let (_, after) = s
+        .get(&format!("/v1/hotels/DEMO1/reservations/{number}/balance"))
+        .await;
+    let cents = |v: &Value| {
+        (v["data"]["amount"]
+            .as_str()
+            .unwrap()
+            .parse::<f64>()
+            .unwrap()
+            * 100.0)
+            .round() as i64
+    };
+    assert_eq!(
+        cents(&after) - cents(&before),
+        1234,
+        "before {before} after {after}"
+    );
+
+    // updateGuestPreferences replaces the preferences.
+    let guest = format!("mock:{}", r["guestId"].as_str().unwrap());
+    let prefs = json!({"preferences": [{"category": "FLOOR", "code": "HIGH", "description": "High floor"}]});
+    let (status, w) = s
+        .send(
+            Method::PUT,
+            &format!("/v1/hotels/DEMO1/guests/{guest}/preferences"),
+            prefs,
+        )
+        .await;
+    assert_eq!(status, 200, "{w}");
+    let (_, g) = s.get(&format!("/v1/hotels/DEMO1/guests/{guest}")).await;
+    assert_eq!(
+        g["data"]["preferences"],
+        json!([{"category": "FLOOR", "code": "HIGH", "description": "High floor"}])
+    );
+}
+
+fn assert_problem(status: u16, body: &Value, expected_status: u16, kind: &str) {
+    assert_eq!(status, expected_status, "{body}");
+    assert_eq!(body["status"], json!(expected_status), "{body}");
+    assert_eq!(
+        body["type"],
+        json!(format!("urn:jack-pms:problem:{kind}")),
+        "{body}"
+    );
+    assert!(
+        body["detail"].as_str().is_some_and(|d| !d.is_empty()),
+        "{body}"
+    );
+}
+
+#[tokio::test]
+async fn errors_are_problems() {
+    let s = Stack::start().await;
+
+    // No token, a wrong token.
+    let r = s.http.get(s.url("/v1/hotels")).send().await.unwrap();
+    assert_eq!(r.headers()["content-type"], "application/problem+json");
+    assert_eq!(r.headers()["www-authenticate"], "Bearer");
+    let (status, body) = support::read(r).await;
+    assert_problem(status, &body, 401, "unauthorized");
+    let r = s
+        .http
+        .get(s.url("/v1/hotels/DEMO1/rooms"))
+        .bearer_auth("wrong")
+        .send()
+        .await
+        .unwrap();
+    let (status, body) = support::read(r).await;
+    assert_problem(status, &body, 401, "unauthorized");
+
+    // Unknown hotel, unknown guest, reservation and room.
+    let (status, body) = s.get("/v1/hotels/NOPE/rooms").await;
+    assert_problem(status, &body, 404, "unknown-hotel");
+    assert!(body["detail"].as_str().unwrap().contains("NOPE"));
+    let (status, body) = s.get("/v1/hotels/DEMO1/guests/mock:NOBODY").await;
+    assert_problem(status, &body, 404, "not-found");
+    let (status, body) = s.get("/v1/hotels/DEMO1/reservations/NOSUCH").await;
+    assert_problem(status, &body, 404, "not-found");
+    let (status, body) = s.get("/v1/hotels/DEMO1/rooms/9999").await;
+    assert_problem(status, &body, 404, "not-found");
+    let (status, body) = s.get("/v1/hotels/DEMO1/reservations/NOSUCH/balance").await;
+    assert_problem(status, &body, 404, "not-found");
+
+    // Malformed bodies and parameters.
+    let path = "/v1/hotels/DEMO1/reservations/CONF1001/notes";
+    let r = s
+        .http
+        .post(s.url(path))
+        .bearer_auth(TOKEN)
+        .header("content-type", "application/json")
+        .body("{\"note\": ")
+        .send()
+        .await
+        .unwrap();
+    let (status, body) = support::read(r).await;
+    assert_problem(status, &body, 400, "bad-request");
+    let (status, body) = s
+        .send(Method::POST, path, json!({"text": "wrong field"}))
+        .await;
+    assert_problem(status, &body, 400, "bad-request");
+    let (status, body) = s.send(Method::POST, path, json!({"note": "   "})).await;
+    assert_problem(status, &body, 400, "bad-request");
+    let charges = "/v1/hotels/DEMO1/reservations/CONF1001/charges";
+    let (status, body) = s
+        .send(
+            Method::POST,
+            charges,
+            json!({"amount": 12.5, "currency": "EUR", "description": "x"}),
+        )
+        .await;
+    assert_problem(status, &body, 400, "bad-request");
+    let (status, body) = s
+        .send(
+            Method::POST,
+            charges,
+            json!({"amount": "12,50", "currency": "EUR", "description": "x"}),
+        )
+        .await;
+    assert_problem(status, &body, 400, "bad-request");
+    let (status, body) = s
+        .send(
+            Method::PUT,
+            "/v1/hotels/DEMO1/reservations/CONF1001/checkout",
+            json!({"checkoutTime": "noon"}),
+        )
+        .await;
+    assert_problem(status, &body, 400, "bad-request");
+    let (status, body) = s.get("/v1/hotels/DEMO1/arrivals?date=2024-13-45").await;
+    assert_problem(status, &body, 400, "bad-request");
+    let (status, body) = s.get("/v1/hotels/DEMO1/arrivals").await;
+    assert_problem(status, &body, 400, "bad-request");
+    let (status, body) = s.get("/v1/hotels/DEMO1/guests").await;
+    assert_problem(status, &body, 400, "bad-request");
+    let (status, body) = s.get("/v1/hotels/DEMO1/guests/opera:123").await;
+    assert_problem(status, &body, 400, "bad-request");
+
+    // Unknown route, unknown operation id.
+    let (status, body) = s.get("/v1/nothing").await;
+    assert_problem(status, &body, 404, "not-found");
+    let (status, body) = s.get("/v1/operations/op-unknown").await;
+    assert_problem(status, &body, 404, "not-found");
+
+    // The PMS is down: a clear 503.
+    s.faults(json!({"down": true})).await;
+    let (status, body) = s.get("/v1/hotels/DEMO1/reservations/CONF1001").await;
+    assert_problem(status, &body, 503, "pms-unavailable");
+    s.faults(json!({})).await;
+    let (status, _) = s.get("/v1/hotels/DEMO1/rooms").await;
+    assert_eq!(status, 200);
+
+    // A 429 from the PMS comes back as 503 with Retry-After.
+    s.faults(json!({"rateLimited": {"count": 1, "retryAfterSeconds": 7}}))
+        .await;
+    let r = s
+        .http
+        .get(s.url("/v1/hotels/DEMO1/rooms"))
+        .bearer_auth(TOKEN)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.headers()["retry-after"], "7");
+    let (status, body) = support::read(r).await;
+    assert_problem(status, &body, 503, "pms-rate-limited");
+}
+
+#[tokio::test]
+async fn health_endpoints_and_openapi() {
+    let s = Stack::start().await;
+    let r = s.http.get(s.url("/healthz")).send().await.unwrap();
+    assert_eq!(r.status(), 200);
+    let r = s.http.get(s.url("/openapi.json")).send().await.unwrap();
+    let (status, doc) = support::read(r).await;
+    assert_eq!(status, 200);
+    let paths = doc["paths"].as_object().unwrap();
+    for p in [
+        "/v1/hotels",
+        "/v1/hotels/{hotel}/health",
+        "/v1/hotels/{hotel}/guests/{guestId}",
+        "/v1/hotels/{hotel}/guests",
+        "/v1/hotels/{hotel}/guests/{guestId}/preferences",
+        "/v1/hotels/{hotel}/reservations/{confirmationNumber}",
+        "/v1/hotels/{hotel}/arrivals",
+        "/v1/hotels/{hotel}/departures",
+        "/v1/hotels/{hotel}/in-house",
+        "/v1/hotels/{hotel}/reservations/{confirmationNumber}/notes",
+        "/v1/hotels/{hotel}/reservations/{confirmationNumber}/checkout",
+        "/v1/hotels/{hotel}/reservations/{confirmationNumber}/charges",
+        "/v1/hotels/{hotel}/reservations/{confirmationNumber}/balance",
+        "/v1/hotels/{hotel}/rooms",
+        "/v1/hotels/{hotel}/rooms/{roomNumber}",
+        "/v1/operations/{id}",
+    ] {
+        assert!(paths.contains_key(p), "OpenAPI lacks {p}");
+    }
+    assert!(doc["components"]["securitySchemes"]["bearer"].is_object());
+}
+
+#[tokio::test]
+async fn the_cli_calls_one_operation_and_inspects_components() {
+    let s = Stack::start().await;
+    let config = s.dir.path().join("config.yaml");
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_jack-pms"))
+        .args(["call", "--config"])
+        .arg(&config)
+        .args(["DEMO1", "getReservation", "confirmation=CONF1001"])
+        .env("TEST_HOTEL_KEY", &s.key)
+        .env("TEST_MOCK_PMS_KEY", &s.key)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let v: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(v["confirmationNumber"], "CONF1001");
+
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_jack-pms"))
+        .args(["call", "--config"])
+        .arg(&config)
+        .args(["DEMO1", "getReservations"])
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("unknown operation"));
+
+    let adapters = support::adapters_dir();
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_jack-pms"))
+        .args(["adapter", "inspect", "--json"])
+        .arg(adapters.join("mock.wasm"))
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let report: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(report["wit"], "jack:pms@0.1.0");
+    assert_eq!(report["manifest"]["auth"], "api-key-header");
+    assert_eq!(report["manifest"]["secrets"], json!(["apiKey"]));
+    assert_eq!(
+        report["sha256"].as_str().unwrap(),
+        support::sha256_hex(&std::fs::read(adapters.join("mock.wasm")).unwrap())
+    );
+
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_jack-pms"))
+        .args(["adapter", "inspect"])
+        .arg(adapters.join("fs_reader.wasm"))
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stdout).contains("filesystem access is never granted"));
+}

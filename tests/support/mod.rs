@@ -1,0 +1,323 @@
+//! Shared test harness: builds the adapter components once, picks free loopback ports, writes a
+//! config, and runs the real `jack-pms serve` binary (with its in-process mock PMS) as a child
+//! process whose logs go to a file the tests can scan. Dropping a [`Stack`] kills the process.
+#![allow(dead_code)]
+
+use std::io::Read;
+use std::net::{SocketAddr, TcpListener};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::sync::OnceLock;
+use std::time::{Duration, Instant};
+
+/// The workspace root.
+pub fn root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .expect("workspace root")
+        .to_path_buf()
+}
+
+/// Builds the adapters (once per test binary) and returns `target/adapters`.
+pub fn adapters_dir() -> PathBuf {
+    static BUILT: OnceLock<PathBuf> = OnceLock::new();
+    BUILT
+        .get_or_init(|| {
+            let out = Command::new("bash")
+                .arg(root().join("adapters/build.sh"))
+                .current_dir(root())
+                .output()
+                .expect("run adapters/build.sh");
+            assert!(
+                out.status.success(),
+                "adapters/build.sh failed:\n{}{}",
+                String::from_utf8_lossy(&out.stdout),
+                String::from_utf8_lossy(&out.stderr)
+            );
+            root().join("target/adapters")
+        })
+        .clone()
+}
+
+/// A loopback port nobody listens on right now.
+pub fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .map(|a| a.port())
+        .expect("free port")
+}
+
+/// The dev token every test stack accepts.
+pub const TOKEN: &str = "test-token-for-jack";
+
+/// A random secret for the mock PMS key.
+pub fn random_key() -> String {
+    format!("jpms-secret-{:032x}", rand_u128())
+}
+
+fn rand_u128() -> u128 {
+    let mut bytes = [0u8; 16];
+    std::fs::File::open("/dev/urandom")
+        .and_then(|mut f| f.read_exact(&mut bytes))
+        .expect("urandom");
+    u128::from_le_bytes(bytes)
+}
+
+/// What a stack's config should contain.
+pub struct StackOptions {
+    /// egress.allowLoopback
+    pub allow_loopback: bool,
+    /// Extra YAML appended under `hotels:` (each entry indented by two spaces).
+    pub extra_hotels: String,
+    /// Extra YAML under `adapters.overrides:`.
+    pub overrides: String,
+    /// RUST_LOG for the child.
+    pub log: &'static str,
+    /// The key the hotels' secret resolves to (by default the same as the mock PMS's).
+    pub hotel_key: Option<String>,
+}
+
+impl Default for StackOptions {
+    fn default() -> StackOptions {
+        StackOptions {
+            allow_loopback: true,
+            extra_hotels: String::new(),
+            overrides: String::new(),
+            log: "info",
+            hotel_key: None,
+        }
+    }
+}
+
+/// A running `jack-pms serve` with its mock PMS.
+pub struct Stack {
+    child: Child,
+    pub api: SocketAddr,
+    pub mock: SocketAddr,
+    pub key: String,
+    pub dir: tempfile::TempDir,
+    pub http: reqwest::Client,
+}
+
+impl Stack {
+    /// Starts a stack with default options.
+    pub async fn start() -> Stack {
+        Stack::start_with(StackOptions::default()).await
+    }
+
+    /// Starts a stack.
+    pub async fn start_with(options: StackOptions) -> Stack {
+        let adapters = adapters_dir();
+        let dir = tempfile::tempdir().expect("tempdir");
+        let (api_port, mock_port) = (free_port(), free_port());
+        let key = random_key();
+        let token_sha = sha256_hex(TOKEN.as_bytes());
+        let seed = root().join("examples/mock-seed.json");
+        let config = format!(
+            r#"pms:
+  vendor: mock
+server:
+  listen: 127.0.0.1:{api_port}
+  tokens:
+    - name: test-suite
+      sha256: {token_sha}
+adapters:
+  dir: {adapters}
+  cacheDir: {cache}
+  allowUnpinned: true
+  overrides:
+{overrides}    hostile:
+      deadlineMs: 2000
+      memoryMib: 32
+      maxRequestsPerCall: 10
+      maxResponseBytes: 1048576
+egress:
+  allowLoopbackHttp: true
+  allowLoopback: {allow_loopback}
+  requestTimeoutMs: 5000
+mockPms:
+  enabled: true
+  listen: 127.0.0.1:{mock_port}
+  seed: {seed}
+  apiKey: {{ env: TEST_MOCK_PMS_KEY }}
+hotels:
+  - id: DEMO1
+    adapter: mock
+    settings: {{ baseUrl: "http://127.0.0.1:{mock_port}", hotelId: DEMO1 }}
+    secrets: {{ apiKey: {{ env: TEST_HOTEL_KEY }} }}
+  - id: DEMO2
+    adapter: mock
+    settings: {{ baseUrl: "http://127.0.0.1:{mock_port}", hotelId: DEMO2 }}
+    secrets: {{ apiKey: {{ env: TEST_HOTEL_KEY }} }}
+  - id: HOSTILE
+    adapter: hostile
+    settings: {{ baseUrl: "http://127.0.0.1:{mock_port}" }}
+    secrets: {{ apiKey: {{ env: TEST_HOTEL_KEY }} }}
+  - id: FSREADER
+    adapter: fs_reader
+{extra}"#,
+            adapters = adapters.display(),
+            cache = dir.path().join("compiled").display(),
+            seed = seed.display(),
+            allow_loopback = options.allow_loopback,
+            overrides = options.overrides,
+            extra = options.extra_hotels,
+        );
+        let config_path = dir.path().join("config.yaml");
+        std::fs::write(&config_path, config).expect("write config");
+        let log = std::fs::File::create(dir.path().join("host.log")).expect("log file");
+        let child = Command::new(env!("CARGO_BIN_EXE_jack-pms"))
+            .args(["serve", "--config"])
+            .arg(&config_path)
+            .env("RUST_LOG", options.log)
+            .env("NO_COLOR", "1")
+            .env("TEST_MOCK_PMS_KEY", &key)
+            .env(
+                "TEST_HOTEL_KEY",
+                options.hotel_key.as_deref().unwrap_or(&key),
+            )
+            .stdout(Stdio::null())
+            .stderr(log)
+            .spawn()
+            .expect("start jack-pms serve");
+        let mut stack = Stack {
+            child,
+            api: format!("127.0.0.1:{api_port}").parse().expect("addr"),
+            mock: format!("127.0.0.1:{mock_port}").parse().expect("addr"),
+            key,
+            dir,
+            http: reqwest::Client::builder()
+                .timeout(Duration::from_secs(60))
+                .build()
+                .expect("client"),
+        };
+        stack.wait_ready().await;
+        stack
+    }
+
+    async fn wait_ready(&mut self) {
+        let started = Instant::now();
+        loop {
+            if let Ok(Some(status)) = self.child.try_wait() {
+                panic!("jack-pms serve exited with {status}:\n{}", self.logs());
+            }
+            let api = self.http.get(self.url("/healthz")).send().await;
+            let mock = self.http.get(self.mock_url("/admin/health")).send().await;
+            if api.is_ok_and(|r| r.status().is_success())
+                && mock.is_ok_and(|r| r.status().is_success())
+            {
+                return;
+            }
+            assert!(
+                started.elapsed() < Duration::from_secs(120),
+                "jack-pms serve did not become ready:\n{}",
+                self.logs()
+            );
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+    }
+
+    /// Everything the host logged so far.
+    pub fn logs(&self) -> String {
+        std::fs::read_to_string(self.dir.path().join("host.log")).unwrap_or_default()
+    }
+
+    /// URL on the API.
+    pub fn url(&self, path: &str) -> String {
+        format!("http://{}{path}", self.api)
+    }
+
+    /// URL on the mock PMS.
+    pub fn mock_url(&self, path: &str) -> String {
+        format!("http://{}{path}", self.mock)
+    }
+
+    /// Authenticated GET; returns status and JSON body.
+    pub async fn get(&self, path: &str) -> (u16, serde_json::Value) {
+        let r = self
+            .http
+            .get(self.url(path))
+            .bearer_auth(TOKEN)
+            .send()
+            .await
+            .expect("GET");
+        read(r).await
+    }
+
+    /// Authenticated request with a JSON body.
+    pub async fn send(
+        &self,
+        method: reqwest::Method,
+        path: &str,
+        body: serde_json::Value,
+    ) -> (u16, serde_json::Value) {
+        let r = self
+            .http
+            .request(method, self.url(path))
+            .bearer_auth(TOKEN)
+            .json(&body)
+            .send()
+            .await
+            .expect("request");
+        read(r).await
+    }
+
+    /// Sets the mock PMS's faults.
+    pub async fn faults(&self, faults: serde_json::Value) {
+        let r = self
+            .http
+            .put(self.mock_url("/admin/faults"))
+            .json(&faults)
+            .send()
+            .await
+            .expect("faults");
+        assert!(
+            r.status().is_success(),
+            "setting faults failed: {}",
+            r.status()
+        );
+    }
+
+    /// The mock PMS's request statistics.
+    pub async fn mock_stats(&self) -> serde_json::Value {
+        self.http
+            .get(self.mock_url("/admin/stats"))
+            .send()
+            .await
+            .expect("stats")
+            .json()
+            .await
+            .expect("stats json")
+    }
+}
+
+impl Drop for Stack {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// Status and JSON body (Null when empty or not JSON).
+pub async fn read(r: reqwest::Response) -> (u16, serde_json::Value) {
+    let status = r.status().as_u16();
+    let text = r.text().await.unwrap_or_default();
+    (
+        status,
+        serde_json::from_str(&text).unwrap_or(serde_json::Value::Null),
+    )
+}
+
+/// Hex SHA-256.
+pub fn sha256_hex(bytes: &[u8]) -> String {
+    use sha2::Digest;
+    hex::encode(sha2::Sha256::digest(bytes))
+}
+
+/// Today's date (UTC), as the mock PMS seeds it.
+pub fn today() -> String {
+    chrono::Utc::now()
+        .date_naive()
+        .format("%Y-%m-%d")
+        .to_string()
+}
