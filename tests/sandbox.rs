@@ -26,21 +26,25 @@ fn detail(body: &Value) -> String {
 #[tokio::test]
 async fn runaway_guests_are_stopped_and_the_host_keeps_serving() {
     let s = Stack::start().await;
-    let cases = [
-        ("loop", 504, "exceeded its deadline of 2000 ms"),
-        ("memory", 502, "exceeded its memory limit of 32 MiB"),
-        ("recursion", 502, "stack overflow"),
-        ("trap", 502, "unreachable code reached"),
+    let cases: [(&str, u16, &[&str]); 5] = [
+        ("loop", 504, &["exceeded its deadline of 2000 ms"]),
+        ("memory", 502, &["exceeded its memory limit of 32 MiB"]),
+        // Either the engine's stack limit or the guest's in-memory stack gives out first.
+        ("recursion", 502, &["stack overflow", "runaway recursion"]),
+        ("trap", 502, &["unreachable code reached"]),
         (
             "bad-date",
             502,
-            "arrivalDate `yesterday` is not a YYYY-MM-DD date",
+            &["arrivalDate `yesterday` is not a YYYY-MM-DD date"],
         ),
     ];
     for (name, status, expected) in cases {
         let (got, body) = attack(&s, name).await;
         assert_eq!(got, status, "{name}: {body}");
-        assert!(detail(&body).contains(expected), "{name}: {body}");
+        assert!(
+            expected.iter().any(|e| detail(&body).contains(e)),
+            "{name}: {body}"
+        );
         still_serving(&s).await;
     }
     // The failures were logged with the adapter's name.

@@ -218,7 +218,11 @@ impl Adapter for MockPms {
     }
 
     fn get_in_house_guests() -> Result<Vec<Reservation>, PmsError> {
-        reservations(&[("state", "IN_HOUSE".to_string())])
+        // Guests leaving today (DUE_OUT) are still in house; the mock PMS filters one state at a time.
+        let mut all = reservations(&[("state", "IN_HOUSE".to_string())])?;
+        all.extend(reservations(&[("state", "DUE_OUT".to_string())])?);
+        all.sort_by(|a, b| a.confirmation_number.cmp(&b.confirmation_number));
+        Ok(all)
     }
 
     fn add_reservation_note(

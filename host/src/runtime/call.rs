@@ -186,7 +186,8 @@ fn describe_trap(trap: Trap) -> String {
         Trap::UnreachableCodeReached => {
             "unreachable code reached (the adapter panicked or aborted)".into()
         }
-        Trap::MemoryOutOfBounds => "out-of-bounds memory access".into(),
+        // Rust guests keep their stack in linear memory: runaway recursion usually ends here.
+        Trap::MemoryOutOfBounds => "out-of-bounds memory access (in Rust guests, typically runaway recursion overflowing the stack)".into(),
         Trap::IntegerDivisionByZero => "integer division by zero".into(),
         other => other.to_string(),
     }

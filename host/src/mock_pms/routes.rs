@@ -1,0 +1,678 @@
+//! The axum app: the `/api/v1` handlers, the gate in front of them (stats, faults, API key,
+//! latency), the `/admin` handlers, and JSON errors for every bad request.
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+use std::time::Instant;
+
+use axum::body::Bytes;
+use axum::extract::rejection::{BytesRejection, RawPathParamsRejection};
+use axum::extract::{
+    FromRequest, FromRequestParts, MatchedPath, Path, Query, RawPathParams, Request, State,
+};
+use axum::http::request::Parts;
+use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, Uri, header};
+use axum::middleware::{self, Next};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{any, get, post, put};
+use axum::{Json, Router};
+use chrono::{DateTime, NaiveDate, Utc};
+use serde::de::DeserializeOwned;
+use serde::{Deserialize, Serialize};
+use serde_json::{Value, json};
+
+use super::Shared;
+use super::faults::{Faults, Rejection};
+use super::seed::{Guest, Preference, RESERVATION_STATES, format_cents, parse_cents};
+use super::store::{Charge, GuestFilter, ReservationFilter, StoreError, WriteOutcome};
+
+type St = State<Arc<Shared>>;
+type ApiResult<T> = Result<Json<T>, ApiError>;
+
+/// Builds the whole app around the shared state.
+pub(crate) fn router(shared: Arc<Shared>) -> Router {
+    const H: &str = "/api/v1/hotels/{hotel}";
+    let api = Router::new()
+        .route("/api/v1/echo", any(echo))
+        .route(&format!("{H}/ping"), get(ping))
+        .route(&format!("{H}/guests"), get(search_guests))
+        .route(&format!("{H}/guests/{{guestId}}"), get(get_guest))
+        .route(
+            &format!("{H}/guests/{{guestId}}/preferences"),
+            put(replace_preferences),
+        )
+        .route(&format!("{H}/reservations"), get(list_reservations))
+        .route(
+            &format!("{H}/reservations/{{confirmation}}"),
+            get(get_reservation),
+        )
+        .route(
+            &format!("{H}/reservations/{{confirmation}}/notes"),
+            post(add_note),
+        )
+        .route(
+            &format!("{H}/reservations/{{confirmation}}/checkout"),
+            put(set_checkout),
+        )
+        .route(
+            &format!("{H}/reservations/{{confirmation}}/charges"),
+            post(post_charge),
+        )
+        .route(
+            &format!("{H}/reservations/{{confirmation}}/folio"),
+            get(folio),
+        )
+        .route(&format!("{H}/rooms"), get(list_rooms))
+        .route(&format!("{H}/rooms/{{number}}"), get(get_room))
+        .route(
+            &format!("{H}/operations/{{operationId}}"),
+            get(get_operation),
+        )
+        // Unknown `/api/v1` paths still go through the gate (and count in the stats).
+        .route("/api/v1", any(not_found))
+        .route("/api/v1/{*rest}", any(not_found))
+        .method_not_allowed_fallback(method_not_allowed)
+        .layer(middleware::from_fn_with_state(shared.clone(), gate));
+    let admin = Router::new()
+        .route(
+            "/admin/health",
+            get(|| async { Json(json!({"status": "ok"})) }),
+        )
+        .route(
+            "/admin/stats",
+            get(|State(s): St| async move { Json(s.stats().stats.clone()) }),
+        )
+        .route("/admin/reset-stats", post(reset_stats))
+        .route("/admin/faults", get(get_faults).put(put_faults))
+        .method_not_allowed_fallback(method_not_allowed);
+    api.merge(admin).fallback(not_found).with_state(shared)
+}
+
+/// A JSON error: `{"error": {"code", "message"}}`, plus `Retry-After` for 429s.
+#[derive(Debug, thiserror::Error)]
+#[error("{status} {message}")]
+pub(crate) struct ApiError {
+    status: StatusCode,
+    message: String,
+    retry_after_seconds: Option<u64>,
+}
+
+impl ApiError {
+    fn new(status: StatusCode, message: impl Into<String>) -> ApiError {
+        ApiError {
+            status,
+            message: message.into(),
+            retry_after_seconds: None,
+        }
+    }
+
+    fn bad_request(message: impl Into<String>) -> ApiError {
+        ApiError::new(StatusCode::BAD_REQUEST, message)
+    }
+
+    fn code(&self) -> &'static str {
+        match self.status.as_u16() {
+            400 => "BAD_REQUEST",
+            401 => "UNAUTHORIZED",
+            403 => "FORBIDDEN",
+            404 => "NOT_FOUND",
+            405 => "METHOD_NOT_ALLOWED",
+            409 => "CONFLICT",
+            413 => "PAYLOAD_TOO_LARGE",
+            415 => "UNSUPPORTED_MEDIA_TYPE",
+            429 => "RATE_LIMITED",
+            503 => "UNAVAILABLE",
+            500..=599 => "INTERNAL_ERROR",
+            _ => "ERROR",
+        }
+    }
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        let body = json!({"error": {"code": self.code(), "message": self.message}});
+        let mut response = (self.status, Json(body)).into_response();
+        if let Some(seconds) = self.retry_after_seconds {
+            response
+                .headers_mut()
+                .insert(header::RETRY_AFTER, HeaderValue::from(seconds));
+        }
+        response
+    }
+}
+
+impl From<StoreError> for ApiError {
+    fn from(e: StoreError) -> ApiError {
+        let status = match e {
+            StoreError::UnknownHotel(_) | StoreError::NotFound(_) => StatusCode::NOT_FOUND,
+            StoreError::Conflict(_) => StatusCode::CONFLICT,
+            StoreError::Invalid(_) => StatusCode::BAD_REQUEST,
+        };
+        ApiError::new(status, e.to_string())
+    }
+}
+
+impl From<Rejection> for ApiError {
+    fn from(r: Rejection) -> ApiError {
+        match r {
+            Rejection::Unavailable => ApiError::new(
+                StatusCode::SERVICE_UNAVAILABLE,
+                "the PMS is unavailable (injected fault)",
+            ),
+            Rejection::RateLimited {
+                retry_after_seconds,
+            } => ApiError {
+                retry_after_seconds: Some(retry_after_seconds),
+                ..ApiError::new(
+                    StatusCode::TOO_MANY_REQUESTS,
+                    "rate limited (injected fault)",
+                )
+            },
+            Rejection::Error { status } => {
+                let status = StatusCode::from_u16(status)
+                    .ok()
+                    .filter(|s| s.is_client_error() || s.is_server_error())
+                    .unwrap_or(StatusCode::SERVICE_UNAVAILABLE);
+                ApiError::new(status, "injected error")
+            }
+        }
+    }
+}
+
+/// `Json` whose rejections are JSON errors.
+struct Body<T>(T);
+
+impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for Body<T> {
+    type Rejection = ApiError;
+    async fn from_request(req: Request, state: &S) -> Result<Self, ApiError> {
+        match Json::<T>::from_request(req, state).await {
+            Ok(Json(value)) => Ok(Body(value)),
+            Err(e) => Err(ApiError::new(e.status(), e.body_text())),
+        }
+    }
+}
+
+/// `Query` whose rejections are JSON errors.
+struct Params<T>(T);
+
+impl<S: Send + Sync, T: DeserializeOwned> FromRequestParts<S> for Params<T> {
+    type Rejection = ApiError;
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, ApiError> {
+        match Query::<T>::from_request_parts(parts, state).await {
+            Ok(Query(value)) => Ok(Params(value)),
+            Err(e) => Err(ApiError::new(e.status(), e.body_text())),
+        }
+    }
+}
+
+/// `Path` whose rejections are JSON errors.
+struct Segments<T>(T);
+
+impl<S: Send + Sync, T: DeserializeOwned + Send> FromRequestParts<S> for Segments<T> {
+    type Rejection = ApiError;
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, ApiError> {
+        match Path::<T>::from_request_parts(parts, state).await {
+            Ok(Path(value)) => Ok(Segments(value)),
+            Err(e) => Err(ApiError::new(e.status(), e.body_text())),
+        }
+    }
+}
+
+/// In front of every `/api/v1` route: count the request, apply faults, check the key, then
+/// wait out the injected latency. No lock is held across the sleep.
+async fn gate(
+    State(s): St,
+    params: Result<RawPathParams, RawPathParamsRejection>,
+    req: Request,
+    next: Next,
+) -> Response {
+    let standard = [
+        Method::GET,
+        Method::POST,
+        Method::PUT,
+        Method::DELETE,
+        Method::PATCH,
+        Method::HEAD,
+        Method::OPTIONS,
+    ];
+    let method = if standard.contains(req.method()) {
+        req.method().as_str()
+    } else {
+        "OTHER"
+    };
+    let path = req
+        .extensions()
+        .get::<MatchedPath>()
+        .map_or("(unmatched)", MatchedPath::as_str);
+    let route = format!("{method} {path}");
+    let hotel = params
+        .ok()
+        .and_then(|p| {
+            p.iter()
+                .find(|(name, _)| *name == "hotel")
+                .map(|(_, v)| v.to_owned())
+        })
+        .filter(|h| s.store().has_hotel(h));
+    s.stats().arrived(route, hotel);
+
+    let verdict = s.faults().check(Utc::now(), Instant::now());
+    let latency = match verdict {
+        Ok(latency) => latency,
+        Err(rejection) => {
+            s.stats().stats.rejected.faults += 1;
+            return ApiError::from(rejection).into_response();
+        }
+    };
+    let presented = req
+        .headers()
+        .get("x-api-key")
+        .map_or(&[][..], HeaderValue::as_bytes);
+    if !s.key_matches(presented) {
+        s.stats().stats.rejected.unauthorized += 1;
+        return ApiError::new(StatusCode::UNAUTHORIZED, "missing or wrong x-api-key")
+            .into_response();
+    }
+    s.stats().accepted(Instant::now());
+    if !latency.is_zero() {
+        tokio::time::sleep(latency).await;
+    }
+    next.run(req).await
+}
+
+async fn not_found(uri: Uri) -> ApiError {
+    ApiError::new(
+        StatusCode::NOT_FOUND,
+        format!("no route for {}", uri.path()),
+    )
+}
+
+async fn method_not_allowed(method: Method, uri: Uri) -> ApiError {
+    ApiError::new(
+        StatusCode::METHOD_NOT_ALLOWED,
+        format!("{method} is not allowed on {}", uri.path()),
+    )
+}
+
+// ---- paging ------------------------------------------------------------------------------
+
+/// `page` and `pageSize` query parameters, as given.
+#[derive(Debug, Default, Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct Paging {
+    page: Option<String>,
+    page_size: Option<String>,
+}
+
+/// One page of a list.
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+struct ListPage<T> {
+    items: Vec<T>,
+    page: u64,
+    page_size: u64,
+    total_pages: u64,
+    total_items: u64,
+}
+
+const MAX_PAGE_SIZE: u64 = 100;
+
+/// Cuts one page out of `all`: page defaults to 1, pageSize to 50 (at most 100).
+fn paginate<T: Clone>(all: Vec<&T>, paging: &Paging) -> ApiResult<ListPage<T>> {
+    let positive = |name: &str, value: &Option<String>, default: u64| match value {
+        None => Ok(default),
+        Some(v) => v
+            .trim()
+            .parse::<u64>()
+            .ok()
+            .filter(|n| *n >= 1)
+            .ok_or_else(|| {
+                ApiError::bad_request(format!("{name} `{v}` is not a positive integer"))
+            }),
+    };
+    let page = positive("page", &paging.page, 1)?;
+    let page_size = positive("pageSize", &paging.page_size, 50)?.min(MAX_PAGE_SIZE);
+    let total_items = all.len() as u64;
+    let skip = usize::try_from((page - 1).saturating_mul(page_size)).unwrap_or(usize::MAX);
+    // page_size is at most 100, so the cast cannot truncate.
+    let items = all
+        .into_iter()
+        .skip(skip)
+        .take(page_size as usize)
+        .cloned()
+        .collect();
+    let total_pages = total_items.div_ceil(page_size).max(1);
+    Ok(Json(ListPage {
+        items,
+        page,
+        page_size,
+        total_pages,
+        total_items,
+    }))
+}
+
+/// A filter value that was given must not be blank.
+fn filter(name: &str, value: Option<String>) -> Result<Option<String>, ApiError> {
+    match value {
+        Some(v) if v.trim().is_empty() => {
+            Err(ApiError::bad_request(format!("{name} must not be empty")))
+        }
+        other => Ok(other),
+    }
+}
+
+fn required(name: &str, value: &str) -> Result<(), ApiError> {
+    if value.trim().is_empty() {
+        return Err(ApiError::bad_request(format!("{name} must not be empty")));
+    }
+    Ok(())
+}
+
+// ---- reads -------------------------------------------------------------------------------
+
+async fn ping(State(s): St, Segments(hotel): Segments<String>) -> ApiResult<Value> {
+    s.store().hotel(&hotel)?;
+    Ok(Json(json!({"status": "ok", "version": "mock-1"})))
+}
+
+async fn get_guest(
+    State(s): St,
+    Segments((hotel, id)): Segments<(String, String)>,
+) -> ApiResult<Guest> {
+    let store = s.store();
+    let guest = store.hotel(&hotel)?.guests.get(&id).cloned();
+    guest
+        .map(Json)
+        .ok_or_else(|| StoreError::NotFound(format!("guest `{id}`")).into())
+}
+
+#[derive(Debug, Deserialize)]
+struct GuestQuery {
+    email: Option<String>,
+    phone: Option<String>,
+    name: Option<String>,
+    #[serde(flatten)]
+    paging: Paging,
+}
+
+async fn search_guests(
+    State(s): St,
+    Segments(hotel): Segments<String>,
+    Params(q): Params<GuestQuery>,
+) -> ApiResult<ListPage<Guest>> {
+    let filter = GuestFilter {
+        email: filter("email", q.email)?,
+        phone: filter("phone", q.phone)?,
+        name: filter("name", q.name)?,
+    };
+    let store = s.store();
+    let guests = store
+        .hotel(&hotel)?
+        .guests
+        .values()
+        .filter(|g| filter.matches(g))
+        .collect();
+    paginate(guests, &q.paging)
+}
+
+#[derive(Debug, Deserialize)]
+struct ReservationQuery {
+    arrival: Option<String>,
+    departure: Option<String>,
+    state: Option<String>,
+    #[serde(flatten)]
+    paging: Paging,
+}
+
+async fn list_reservations(
+    State(s): St,
+    Segments(hotel): Segments<String>,
+    Params(q): Params<ReservationQuery>,
+) -> ApiResult<ListPage<super::store::Reservation>> {
+    let date = |name: &str, value: Option<String>| {
+        value
+            .map(|v| {
+                NaiveDate::parse_from_str(&v, "%Y-%m-%d").map_err(|_| {
+                    ApiError::bad_request(format!("{name} `{v}` is not a YYYY-MM-DD date"))
+                })
+            })
+            .transpose()
+    };
+    let state = filter("state", q.state)?;
+    if let Some(state) = state.as_deref().filter(|s| !RESERVATION_STATES.contains(s)) {
+        let known = RESERVATION_STATES.join(", ");
+        return Err(ApiError::bad_request(format!(
+            "state `{state}` is not one of {known}"
+        )));
+    }
+    let filter = ReservationFilter {
+        arrival: date("arrival", q.arrival)?,
+        departure: date("departure", q.departure)?,
+        state,
+    };
+    let store = s.store();
+    let found = store
+        .hotel(&hotel)?
+        .reservations
+        .values()
+        .filter(|r| filter.matches(r))
+        .collect();
+    paginate(found, &q.paging)
+}
+
+async fn get_reservation(
+    State(s): St,
+    Segments((hotel, confirmation)): Segments<(String, String)>,
+) -> ApiResult<super::store::Reservation> {
+    let store = s.store();
+    Ok(Json(
+        store.hotel(&hotel)?.reservation(&confirmation)?.clone(),
+    ))
+}
+
+async fn folio(
+    State(s): St,
+    Segments((hotel, confirmation)): Segments<(String, String)>,
+) -> ApiResult<Value> {
+    let store = s.store();
+    let hotel = store.hotel(&hotel)?;
+    let postings = &hotel.reservation(&confirmation)?.postings;
+    let balance = postings
+        .iter()
+        .try_fold(0i64, |sum, p| sum.checked_add(p.cents))
+        .ok_or_else(|| {
+            ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, "folio balance overflows")
+        })?;
+    let balance = json!({"amount": format_cents(balance), "currency": hotel.currency});
+    Ok(Json(json!({"balance": balance, "postings": postings})))
+}
+
+async fn list_rooms(
+    State(s): St,
+    Segments(hotel): Segments<String>,
+    Params(paging): Params<Paging>,
+) -> ApiResult<ListPage<super::store::Room>> {
+    let store = s.store();
+    paginate(store.hotel(&hotel)?.rooms.values().collect(), &paging)
+}
+
+async fn get_room(
+    State(s): St,
+    Segments((hotel, number)): Segments<(String, String)>,
+) -> ApiResult<Value> {
+    let store = s.store();
+    let room = store.hotel(&hotel)?.rooms.get(&number);
+    let room = room.ok_or_else(|| StoreError::NotFound(format!("room `{number}`")))?;
+    Ok(Json(json!(room)))
+}
+
+async fn get_operation(
+    State(s): St,
+    Segments((hotel, op)): Segments<(String, String)>,
+) -> ApiResult<Value> {
+    let store = s.store();
+    let operation = store.hotel(&hotel)?.operations.get(&op);
+    let operation = operation.ok_or_else(|| StoreError::NotFound(format!("operation `{op}`")))?;
+    Ok(Json(json!(operation)))
+}
+
+/// Echoes the request, credentials included (on purpose: tests check the host scrubs them).
+async fn echo(
+    method: Method,
+    uri: Uri,
+    headers: HeaderMap,
+    body: Result<Bytes, BytesRejection>,
+) -> ApiResult<Value> {
+    let body = body.map_err(|e| ApiError::new(e.status(), e.body_text()))?;
+    let mut echoed: BTreeMap<&str, String> = BTreeMap::new();
+    for (name, value) in &headers {
+        let value = String::from_utf8_lossy(value.as_bytes());
+        echoed
+            .entry(name.as_str())
+            .and_modify(|v| {
+                v.push_str(", ");
+                v.push_str(&value);
+            })
+            .or_insert_with(|| value.into_owned());
+    }
+    Ok(Json(json!({
+        "method": method.as_str(),
+        "path": uri.path(),
+        "query": uri.query().unwrap_or(""),
+        "headers": echoed,
+        "body": String::from_utf8_lossy(&body),
+    })))
+}
+
+// ---- writes ------------------------------------------------------------------------------
+
+/// Counts the write and answers `{"requestId"}`.
+fn ack(s: &Shared, outcome: Result<WriteOutcome, StoreError>) -> ApiResult<Value> {
+    let outcome = outcome?;
+    {
+        let mut stats = s.stats();
+        if outcome.replayed {
+            stats.stats.writes_deduplicated += 1;
+        } else {
+            stats.stats.writes_applied += 1;
+        }
+    }
+    tracing::debug!(request_id = %outcome.request_id, replayed = outcome.replayed, "mock PMS write");
+    Ok(Json(json!({"requestId": outcome.request_id})))
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct PreferencesBody {
+    operation_id: String,
+    preferences: Vec<Preference>,
+}
+
+async fn replace_preferences(
+    State(s): St,
+    Segments((hotel, guest_id)): Segments<(String, String)>,
+    Body(body): Body<PreferencesBody>,
+) -> ApiResult<Value> {
+    required("operationId", &body.operation_id)?;
+    for p in &body.preferences {
+        required("preference group", &p.group)?;
+        required("preference code", &p.code)?;
+    }
+    let outcome =
+        s.store()
+            .replace_preferences(&hotel, &body.operation_id, &guest_id, body.preferences);
+    ack(&s, outcome)
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct NoteBody {
+    operation_id: String,
+    text: String,
+}
+
+async fn add_note(
+    State(s): St,
+    Segments((hotel, confirmation)): Segments<(String, String)>,
+    Body(body): Body<NoteBody>,
+) -> ApiResult<Value> {
+    required("operationId", &body.operation_id)?;
+    required("text", &body.text)?;
+    let outcome = s
+        .store()
+        .add_note(&hotel, &body.operation_id, &confirmation, body.text);
+    ack(&s, outcome)
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct CheckoutBody {
+    operation_id: String,
+    checkout_time: String,
+}
+
+async fn set_checkout(
+    State(s): St,
+    Segments((hotel, confirmation)): Segments<(String, String)>,
+    Body(body): Body<CheckoutBody>,
+) -> ApiResult<Value> {
+    required("operationId", &body.operation_id)?;
+    let time = DateTime::parse_from_rfc3339(&body.checkout_time).map_err(|e| {
+        ApiError::bad_request(format!(
+            "checkoutTime `{}` is not RFC 3339: {e}",
+            body.checkout_time
+        ))
+    })?;
+    let outcome = s
+        .store()
+        .set_checkout(&hotel, &body.operation_id, &confirmation, time);
+    ack(&s, outcome)
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct ChargeBody {
+    operation_id: String,
+    amount: String,
+    currency: String,
+    description: String,
+    #[serde(default)]
+    code: Option<String>,
+}
+
+async fn post_charge(
+    State(s): St,
+    Segments((hotel, confirmation)): Segments<(String, String)>,
+    Body(body): Body<ChargeBody>,
+) -> ApiResult<Value> {
+    required("operationId", &body.operation_id)?;
+    required("description", &body.description)?;
+    let cents = parse_cents(&body.amount).map_err(ApiError::bad_request)?;
+    let charge = Charge {
+        cents,
+        currency: body.currency,
+        description: body.description,
+        code: body.code,
+    };
+    let outcome = s
+        .store()
+        .post_charge(&hotel, &body.operation_id, &confirmation, charge);
+    ack(&s, outcome)
+}
+
+// ---- admin -------------------------------------------------------------------------------
+
+async fn reset_stats(State(s): St) -> Json<Value> {
+    s.stats().reset();
+    Json(json!({"status": "ok"}))
+}
+
+async fn get_faults(State(s): St) -> Json<Faults> {
+    Json(s.faults().faults.clone())
+}
+
+async fn put_faults(State(s): St, Body(faults): Body<Faults>) -> ApiResult<Faults> {
+    faults.validate().map_err(ApiError::bad_request)?;
+    tracing::info!(?faults, "mock PMS faults set");
+    s.faults().set(faults.clone());
+    Ok(Json(faults))
+}
