@@ -5,14 +5,20 @@
 //! applies credentials, rate limits and retries; the adapter only maps the vendor's API to the
 //! common model.
 //!
-//! ```ignore
+//! ```no_run
 //! use jack_pms_sdk::prelude::*;
 //!
-//! struct MyPms;
+//! #[derive(serde::Deserialize)]
+//! struct MyReservation {
+//!     id: String,
+//!     number: String,
+//! }
+//!
+//! pub struct MyPms;
 //!
 //! impl Adapter for MyPms {
 //!     const VENDOR: &'static str = "mypms";
-//!     const VERSION: &'static str = env!("CARGO_PKG_VERSION");
+//!     const VERSION: &'static str = "0.1.0";
 //!     const OPERATIONS: &'static [Operation] = &[Operation::GetReservation];
 //!
 //!     fn get_reservation(number: String) -> Result<Option<Reservation>, PmsError> {
@@ -24,7 +30,21 @@
 //!             return Ok(None);
 //!         }
 //!         let raw: MyReservation = response.error_for_status()?.json()?;
-//!         Ok(Some(raw.into()))
+//!         Ok(Some(Reservation {
+//!             id: raw.id,
+//!             confirmation_number: raw.number,
+//!             guest_pms_id: "G1".into(),
+//!             guest_name: "Ada Lovelace".into(),
+//!             status: ReservationStatus::Reserved,
+//!             arrival_date: "2024-01-15".into(),
+//!             departure_date: "2024-01-18".into(),
+//!             checkout_time: None,
+//!             room_number: None,
+//!             room_type: None,
+//!             adults: 1,
+//!             children: 0,
+//!             notes: vec![],
+//!         }))
 //!     }
 //! }
 //!

@@ -131,6 +131,8 @@ pub struct MockPmsSettings {
     pub seed: PathBuf,
     /// The API key it expects.
     pub api_key: SecretRef,
+    /// Faults injected from the start.
+    pub faults: crate::mock_pms::Faults,
 }
 
 /// A scheduled sync stream.
@@ -368,15 +370,23 @@ impl Resolver<'_> {
 
         let mock_pms = match &raw.mock_pms {
             None => None,
-            Some(m) => Some(MockPmsSettings {
-                enabled: m.enabled,
-                listen: self.address(
-                    "mockPms.listen",
-                    "listen",
-                    m.listen.as_deref().unwrap_or("127.0.0.1:9090"),
-                )?,
-                seed: self.relative(&m.seed),
-                api_key: SecretRef::Env(m.api_key.env.clone()),
+            Some(m) => Some({
+                if let Some(faults) = &m.faults {
+                    faults
+                        .validate()
+                        .map_err(|e| self.invalid("mockPms.faults", None, e))?;
+                }
+                MockPmsSettings {
+                    enabled: m.enabled,
+                    listen: self.address(
+                        "mockPms.listen",
+                        "listen",
+                        m.listen.as_deref().unwrap_or("127.0.0.1:9090"),
+                    )?,
+                    seed: self.relative(&m.seed),
+                    api_key: SecretRef::Env(m.api_key.env.clone()),
+                    faults: m.faults.clone().unwrap_or_default(),
+                }
             }),
         };
 

@@ -225,6 +225,10 @@ pub struct MockPmsBlock {
     pub seed: String,
     /// The API key the mock PMS expects.
     pub api_key: SecretRefBlock,
+    /// Faults to inject from the start (latency, error rate, outage, 429s); also settable at
+    /// run time with `PUT /admin/faults`.
+    #[serde(default)]
+    pub faults: Option<crate::mock_pms::Faults>,
 }
 
 /// Where a secret comes from. Never the value itself.

@@ -129,3 +129,21 @@ fn the_example_config_loads() {
     assert!(!config.hotels.is_empty());
     assert!(config.mock_pms.is_some());
 }
+
+#[test]
+fn mock_pms_faults_load_from_config_and_are_checked() {
+    let mock = "mockPms:\n  enabled: true\n  seed: seed.json\n  apiKey: { env: K }\n  faults:\n";
+    let yaml = format!(
+        "server:\n{TOKEN}{mock}    latencyMs: 250\n    rateLimited: {{ count: 2, retryAfterSeconds: 3 }}\n"
+    );
+    let config = load(&yaml).unwrap();
+    let faults = &config.mock_pms.unwrap().faults;
+    assert_eq!(faults.latency_ms, 250);
+    assert_eq!(faults.rate_limited.count, 2);
+    let yaml = format!("server:\n{TOKEN}{mock}    errorRate: 2.5\n");
+    let err = load(&yaml).unwrap_err().to_string();
+    assert!(err.contains("mockPms.faults"), "{err}");
+    let yaml = format!("server:\n{TOKEN}{mock}    lag: 1\n");
+    let err = load(&yaml).unwrap_err().to_string();
+    assert!(err.contains("lag"), "{err}");
+}

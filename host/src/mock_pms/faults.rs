@@ -7,7 +7,8 @@ use std::time::{Duration, Instant};
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
-/// Faults applied to every `/api/v1/...` request, in field order (see [`FaultState::check`]).
+/// Faults applied to every `/api/v1/...` request, checked in this order: `down`/`outage` (503),
+/// `rateLimited` (429), `requestsPerMinute` (429), `errorRate`; then `latencyMs` is waited out.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase", default, deny_unknown_fields)]
 pub struct Faults {
@@ -270,6 +271,18 @@ mod tests {
             })
         );
         assert!(state.check(now, t0 + Duration::from_secs(60)).is_ok());
+    }
+
+    #[test]
+    fn faults_json_is_camel_case_with_defaults() {
+        let json = r#"{"latencyMs": 5, "outage": {"from": "2030-01-01T10:00:00+02:00", "until": "2030-01-01T08:00:00Z"}}"#;
+        let faults: Faults = serde_json::from_str(json).unwrap();
+        assert_eq!(faults.latency_ms, 5);
+        assert_eq!(faults.error_status, 503);
+        assert_eq!(faults.rate_limited.retry_after_seconds, 2);
+        let outage = faults.outage.unwrap();
+        assert_eq!(outage.from, outage.until, "offsets are converted to UTC");
+        assert!(serde_json::from_str::<Faults>(r#"{"latency": 5}"#).is_err());
     }
 
     #[test]

@@ -110,6 +110,17 @@ impl ApiError {
         ApiError::new(StatusCode::BAD_REQUEST, message)
     }
 
+    /// An extractor's rejection: JSON that does not fit the expected shape (axum's 422) is a
+    /// plain 400 like every other bad input; 413 and 415 keep their status.
+    fn rejected(status: StatusCode, message: String) -> ApiError {
+        let status = if status == StatusCode::UNPROCESSABLE_ENTITY {
+            StatusCode::BAD_REQUEST
+        } else {
+            status
+        };
+        ApiError::new(status, message)
+    }
+
     fn code(&self) -> &'static str {
         match self.status.as_u16() {
             400 => "BAD_REQUEST",
@@ -187,7 +198,7 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for Body<T> {
     async fn from_request(req: Request, state: &S) -> Result<Self, ApiError> {
         match Json::<T>::from_request(req, state).await {
             Ok(Json(value)) => Ok(Body(value)),
-            Err(e) => Err(ApiError::new(e.status(), e.body_text())),
+            Err(e) => Err(ApiError::rejected(e.status(), e.body_text())),
         }
     }
 }
@@ -200,7 +211,7 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequestParts<S> for Params<T> {
     async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, ApiError> {
         match Query::<T>::from_request_parts(parts, state).await {
             Ok(Query(value)) => Ok(Params(value)),
-            Err(e) => Err(ApiError::new(e.status(), e.body_text())),
+            Err(e) => Err(ApiError::rejected(e.status(), e.body_text())),
         }
     }
 }
@@ -213,7 +224,7 @@ impl<S: Send + Sync, T: DeserializeOwned + Send> FromRequestParts<S> for Segment
     async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, ApiError> {
         match Path::<T>::from_request_parts(parts, state).await {
             Ok(Path(value)) => Ok(Segments(value)),
-            Err(e) => Err(ApiError::new(e.status(), e.body_text())),
+            Err(e) => Err(ApiError::rejected(e.status(), e.body_text())),
         }
     }
 }
@@ -522,7 +533,7 @@ async fn echo(
     headers: HeaderMap,
     body: Result<Bytes, BytesRejection>,
 ) -> ApiResult<Value> {
-    let body = body.map_err(|e| ApiError::new(e.status(), e.body_text()))?;
+    let body = body.map_err(|e| ApiError::rejected(e.status(), e.body_text()))?;
     let mut echoed: BTreeMap<&str, String> = BTreeMap::new();
     for (name, value) in &headers {
         let value = String::from_utf8_lossy(value.as_bytes());
