@@ -476,18 +476,32 @@ async fn health_endpoints_and_openapi() {
     assert!(doc["components"]["securitySchemes"]["bearer"].is_object());
 }
 
+/// Runs the `jack-pms` binary with `args` and the stack's keys in its environment.
+fn jack_pms(s: &Stack, args: &[&str]) -> std::process::Output {
+    std::process::Command::new(env!("CARGO_BIN_EXE_jack-pms"))
+        .args(args)
+        .env("TEST_HOTEL_KEY", &s.key)
+        .env("TEST_MOCK_PMS_KEY", &s.key)
+        .output()
+        .unwrap()
+}
+
 #[tokio::test]
 async fn the_cli_calls_one_operation_and_inspects_components() {
     let s = Stack::start().await;
     let config = s.dir.path().join("config.yaml");
-    let out = std::process::Command::new(env!("CARGO_BIN_EXE_jack-pms"))
-        .args(["call", "--config"])
-        .arg(&config)
-        .args(["DEMO1", "getReservation", "confirmation=CONF1001"])
-        .env("TEST_HOTEL_KEY", &s.key)
-        .env("TEST_MOCK_PMS_KEY", &s.key)
-        .output()
-        .unwrap();
+    let config = config.to_str().unwrap();
+    let out = jack_pms(
+        &s,
+        &[
+            "call",
+            "--config",
+            config,
+            "DEMO1",
+            "getReservation",
+            "confirmation=CONF1001",
+        ],
+    );
     assert!(
         out.status.success(),
         "{}",
@@ -496,21 +510,31 @@ async fn the_cli_calls_one_operation_and_inspects_components() {
     let v: Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(v["confirmationNumber"], "CONF1001");
 
-    let out = std::process::Command::new(env!("CARGO_BIN_EXE_jack-pms"))
-        .args(["call", "--config"])
-        .arg(&config)
-        .args(["DEMO1", "getReservations"])
-        .output()
-        .unwrap();
+    let out = jack_pms(
+        &s,
+        &["call", "--config", config, "DEMO1", "getReservations"],
+    );
     assert!(!out.status.success());
     assert!(String::from_utf8_lossy(&out.stderr).contains("unknown operation"));
+    let out = jack_pms(
+        &s,
+        &[
+            "call",
+            "--config",
+            config,
+            "DEMO1",
+            "getReservation",
+            "number=1",
+        ],
+    );
+    assert!(String::from_utf8_lossy(&out.stderr).contains("needs `confirmation=…`"));
 
     let adapters = support::adapters_dir();
-    let out = std::process::Command::new(env!("CARGO_BIN_EXE_jack-pms"))
-        .args(["adapter", "inspect", "--json"])
-        .arg(adapters.join("mock.wasm"))
-        .output()
-        .unwrap();
+    let mock = adapters.join("mock.wasm");
+    let out = jack_pms(
+        &s,
+        &["adapter", "inspect", "--json", mock.to_str().unwrap()],
+    );
     assert!(
         out.status.success(),
         "{}",
@@ -522,14 +546,11 @@ async fn the_cli_calls_one_operation_and_inspects_components() {
     assert_eq!(report["manifest"]["secrets"], json!(["apiKey"]));
     assert_eq!(
         report["sha256"].as_str().unwrap(),
-        support::sha256_hex(&std::fs::read(adapters.join("mock.wasm")).unwrap())
+        support::sha256_hex(&std::fs::read(&mock).unwrap())
     );
 
-    let out = std::process::Command::new(env!("CARGO_BIN_EXE_jack-pms"))
-        .args(["adapter", "inspect"])
-        .arg(adapters.join("fs_reader.wasm"))
-        .output()
-        .unwrap();
+    let fs_reader = adapters.join("fs_reader.wasm");
+    let out = jack_pms(&s, &["adapter", "inspect", fs_reader.to_str().unwrap()]);
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stdout).contains("filesystem access is never granted"));
 }
