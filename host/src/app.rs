@@ -115,6 +115,5 @@ pub async fn start_mock_pms(
             tracing::error!(error = %e, "mock PMS stopped");
         }
     });
-    tracing::info!(%addr, "mock PMS listening");
     Ok(Some(addr))
 }
