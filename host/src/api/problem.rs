@@ -124,15 +124,23 @@ impl From<CallError> for Problem {
                 "The adapter ran out of time",
                 detail,
             ),
-            CallError::Trap { .. }
-            | CallError::Memory { .. }
-            | CallError::InvalidOutput { .. }
-            | CallError::Instantiate { .. } => Problem::new(
-                StatusCode::BAD_GATEWAY,
-                "adapter-failure",
-                "The adapter failed",
-                detail,
-            ),
+            CallError::Trap { .. } | CallError::Memory { .. } | CallError::InvalidOutput { .. } => {
+                Problem::new(
+                    StatusCode::BAD_GATEWAY,
+                    "adapter-failure",
+                    "The adapter failed",
+                    detail,
+                )
+            }
+            CallError::Instantiate { .. } => Problem {
+                retry_after: Some(1),
+                ..Problem::new(
+                    StatusCode::SERVICE_UNAVAILABLE,
+                    "host-busy",
+                    "No sandbox instance is free",
+                    detail,
+                )
+            },
             CallError::CircuitOpen { retry_after, .. } => Problem {
                 retry_after: Some(retry_after.as_secs().max(1)),
                 ..Problem::new(

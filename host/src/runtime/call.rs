@@ -158,23 +158,21 @@ pub async fn run(
                     operation,
                     reason: describe_trap(*trap),
                 }),
-                None => {
-                    let reason = format!("{error:#}");
-                    if reason.contains("instance") && reason.contains("pool")
-                        || reason.contains("concurrency limit")
-                    {
-                        Err(CallError::Instantiate {
-                            adapter: adapter.name.clone(),
-                            reason,
-                        })
-                    } else {
-                        Err(CallError::Trap {
-                            adapter: adapter.name.clone(),
-                            operation,
-                            reason,
-                        })
-                    }
+                // Every slot of the pooling allocator is taken: not the adapter's fault.
+                None if error
+                    .downcast_ref::<wasmtime::PoolConcurrencyLimitError>()
+                    .is_some() =>
+                {
+                    Err(CallError::Instantiate {
+                        adapter: adapter.name.clone(),
+                        reason: format!("{error:#}"),
+                    })
                 }
+                None => Err(CallError::Trap {
+                    adapter: adapter.name.clone(),
+                    operation,
+                    reason: format!("{error:#}"),
+                }),
             }
         }
     }
