@@ -21,6 +21,7 @@
 
 pub mod api;
 pub mod app;
+pub mod cache;
 pub mod capabilities;
 pub mod cli;
 pub mod config;

@@ -108,16 +108,17 @@ pub struct RateLimit {
     pub scope: RateScope,
 }
 
-/// What a rate limit counts against.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
-#[serde(rename_all = "kebab-case")]
-pub enum RateScope {
-    /// One hotel (property).
-    Hotel,
-    /// One vendor credential (access token).
-    Credential,
-    /// One vendor environment (all hotels on a host).
-    Environment,
+pub use crate::egress::limits::RateScope;
+
+impl RateLimit {
+    /// The egress pipeline's form.
+    pub fn to_limit(&self) -> crate::egress::limits::RateLimit {
+        crate::egress::limits::RateLimit {
+            requests: self.requests,
+            per: std::time::Duration::from_secs(u64::from(self.per_seconds)),
+            scope: self.scope,
+        }
+    }
 }
 
 /// A validated manifest.

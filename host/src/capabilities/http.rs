@@ -1,7 +1,9 @@
 //! The `http` import: counts requests against the per-call cap and hands each to the egress
 //! pipeline, which does every policy check. This module never sees a secret.
 
-use crate::egress::{Destination, Egress, EgressError, InboundResponse, OutboundRequest};
+use crate::egress::{
+    Destination, Egress, EgressError, InboundResponse, OutboundRequest, SendOptions,
+};
 use std::sync::Arc;
 
 /// Why the host did not deliver a response (the WIT `http-error`).
@@ -23,8 +25,8 @@ pub struct Ctx {
     pub sent: u32,
     /// Requests allowed in this call.
     pub max_requests: u32,
-    /// Response body cap.
-    pub max_response_bytes: u64,
+    /// Response cap, deadline and whether the call is a read.
+    pub options: SendOptions,
 }
 
 impl Ctx {
@@ -50,7 +52,7 @@ impl Ctx {
             .to_string();
         let result = self
             .egress
-            .send(&self.destination, request, self.max_response_bytes)
+            .send(&self.destination, request, self.options)
             .await;
         match &result {
             Ok(r) => {

@@ -8,7 +8,8 @@
 pub mod raw;
 
 use crate::egress::Policy as EgressPolicy;
-use raw::{Backoff, PmsBlock, RawConfig};
+pub use crate::egress::retry::{Backoff, RetryPolicy};
+use raw::{PmsBlock, RawConfig};
 use std::collections::{BTreeMap, BTreeSet};
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
@@ -170,21 +171,6 @@ pub struct CacheTtls {
     pub room_status: Duration,
 }
 
-/// Retry policy.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct RetryPolicy {
-    /// Attempts in all.
-    pub max_attempts: u32,
-    /// Backoff shape.
-    pub backoff: Backoff,
-    /// First delay.
-    pub initial_delay: Duration,
-    /// Delay cap.
-    pub max_delay: Duration,
-    /// Random extra delay.
-    pub jitter: bool,
-}
-
 /// The `pms:` block resolved for one hotel.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct PmsSettings {
@@ -215,6 +201,8 @@ pub struct HotelSettings {
     pub secrets: BTreeMap<String, SecretRef>,
     /// The `pms:` block for this hotel.
     pub pms: PmsSettings,
+    /// Rate limits replacing the manifest's, when set.
+    pub rate_limits: Option<Vec<crate::egress::limits::RateLimit>>,
 }
 
 /// The resolved configuration.
@@ -444,6 +432,28 @@ impl Resolver<'_> {
                 .as_deref()
                 .map(|s| self.sha256(&key("sha256"), s))
                 .transpose()?;
+            let rate_limits = match &h.rate_limits {
+                None => None,
+                Some(limits) => Some(
+                    limits
+                        .iter()
+                        .map(|l| {
+                            if l.requests == 0 || l.per_seconds == 0 {
+                                return Err(self.invalid(
+                                    key("rateLimits"),
+                                    None,
+                                    "requests and perSeconds must be positive",
+                                ));
+                            }
+                            Ok(crate::egress::limits::RateLimit {
+                                requests: l.requests,
+                                per: Duration::from_secs(u64::from(l.per_seconds)),
+                                scope: l.scope,
+                            })
+                        })
+                        .collect::<Result<Vec<_>, _>>()?,
+                ),
+            };
             hotels.push(HotelSettings {
                 id: h.id.clone(),
                 name: h.name.clone().unwrap_or_else(|| h.id.clone()),
@@ -456,6 +466,7 @@ impl Resolver<'_> {
                     .map(|(k, v)| (k.clone(), SecretRef::Env(v.env.clone())))
                     .collect(),
                 pms,
+                rate_limits,
             });
         }
         Ok(Config {

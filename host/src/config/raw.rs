@@ -116,25 +116,13 @@ pub struct RetryBlock {
     /// Attempts in all (seed: 3).
     pub max_attempts: Option<u32>,
     /// Backoff shape.
-    pub backoff: Option<Backoff>,
+    pub backoff: Option<crate::egress::retry::Backoff>,
     /// First delay, ms (seed: 1000).
     pub initial_delay: Option<u64>,
     /// Delay cap, ms (seed: 30000).
     pub max_delay: Option<u64>,
     /// Random extra delay.
     pub jitter: Option<bool>,
-}
-
-/// Backoff shapes.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Backoff {
-    /// Doubling.
-    Exponential,
-    /// Growing by the initial delay.
-    Linear,
-    /// Constant.
-    Fixed,
 }
 
 /// `server`.
@@ -259,4 +247,18 @@ pub struct HotelBlock {
     pub secrets: BTreeMap<String, SecretRefBlock>,
     /// Overrides of the `pms:` block for this hotel.
     pub pms: Option<PmsBlock>,
+    /// Rate limits replacing the adapter manifest's defaults for this hotel.
+    pub rate_limits: Option<Vec<RateLimitBlock>>,
+}
+
+/// One rate limit.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct RateLimitBlock {
+    /// Requests allowed…
+    pub requests: u32,
+    /// …per this many seconds…
+    pub per_seconds: u32,
+    /// …per `hotel`, `credential` or `environment`.
+    pub scope: crate::egress::limits::RateScope,
 }

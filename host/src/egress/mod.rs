@@ -5,10 +5,14 @@
 //!    ([`allowlist`]); https only, plain http only to loopback when `egress.allowLoopbackHttp`;
 //! 2. guest headers against the forbidden list ([`headers`]);
 //! 3. credentials applied by the host from the [`SecretStore`] ([`credentials`]);
-//! 4. the request through the [`Transport`], whose DNS resolver refuses loopback, private and
-//!    link-local addresses unless allowed ([`address`]), with the response size cap;
-//! 5. redirects followed by hand, each hop re-checked from step 1;
-//! 6. secret values scrubbed from the response ([`scrub`]).
+//! 4. the rate limits of the hotel, credential and environment ([`limits`]): a request over budget
+//!    waits its turn up to the call's deadline; a 429 pauses the buckets it came through;
+//! 5. the request through the [`Transport`], whose DNS resolver refuses loopback, private and
+//!    link-local addresses unless allowed ([`address`]), with the response size cap; retried per
+//!    the hotel's policy ([`retry`]): 429 always (the PMS did not process it), 5xx, 408,
+//!    timeouts and connection failures only for reads;
+//! 6. redirects followed by hand, each hop re-checked from step 1;
+//! 7. secret values scrubbed from the response ([`scrub`]).
 //!
 //! No wasmtime here: this module is usable and testable on its own.
 
@@ -16,6 +20,8 @@ pub mod address;
 pub mod allowlist;
 pub mod credentials;
 pub mod headers;
+pub mod limits;
+pub mod retry;
 pub mod scrub;
 mod transport;
 
@@ -24,11 +30,15 @@ pub use transport::{PreparedRequest, RawResponse, ReqwestTransport, Transport};
 use crate::vault::SecretStore;
 use address::AddressPolicy;
 use allowlist::AllowedOrigin;
-use credentials::{Auth, SchemeKind};
+use credentials::{Applied, Auth, SchemeKind};
+use limits::{Bucket, RateLimit, RateLimits, RateScope};
+use retry::RetryPolicy;
 use scrub::Scrubber;
+use sha2::{Digest, Sha256};
 use std::net::IpAddr;
 use std::sync::Arc;
 use std::time::Duration;
+use tokio::time::Instant;
 use url::Url;
 
 /// Operator-wide outbound policy (`egress:` in the config).
@@ -163,6 +173,21 @@ pub struct Destination {
     pub auth: Auth,
     /// Where secrets come from.
     pub secrets: Arc<dyn SecretStore>,
+    /// Retry policy (used for reads; 429s are retried for every request).
+    pub retry: RetryPolicy,
+    /// Rate limits that apply to every request.
+    pub rate_limits: Vec<RateLimit>,
+}
+
+/// Per-request options from the call.
+#[derive(Debug, Clone, Copy)]
+pub struct SendOptions {
+    /// Response body cap.
+    pub max_response_bytes: u64,
+    /// The call's deadline: no wait or retry runs past it.
+    pub deadline: Instant,
+    /// True when the call is a read, so that failures may be retried.
+    pub read_only: bool,
 }
 
 impl std::fmt::Debug for Destination {
@@ -180,6 +205,7 @@ impl std::fmt::Debug for Destination {
 pub struct Egress {
     policy: Policy,
     transport: Arc<dyn Transport>,
+    limits: RateLimits,
 }
 
 impl Egress {
@@ -189,12 +215,17 @@ impl Egress {
         Ok(Egress {
             policy,
             transport: Arc::new(transport),
+            limits: RateLimits::default(),
         })
     }
 
     /// A pipeline over another transport (tests and benchmarks answer in-process).
     pub fn with_transport(policy: Policy, transport: Arc<dyn Transport>) -> Egress {
-        Egress { policy, transport }
+        Egress {
+            policy,
+            transport,
+            limits: RateLimits::default(),
+        }
     }
 
     /// The policy in force.
@@ -202,15 +233,20 @@ impl Egress {
         &self.policy
     }
 
+    /// The rate-limit buckets (for health and metrics).
+    pub fn limits(&self) -> &RateLimits {
+        &self.limits
+    }
+
     /// Sends `request` for `destination`, through every step of the pipeline.
     pub async fn send(
         &self,
         destination: &Destination,
         request: OutboundRequest,
-        max_response_bytes: u64,
+        options: SendOptions,
     ) -> Result<InboundResponse, EgressError> {
         let scrubber = self.scrubber(destination);
-        self.send_inner(destination, request, max_response_bytes)
+        self.send_inner(destination, request, options)
             .await
             .map(|r| InboundResponse {
                 status: r.status,
@@ -240,7 +276,7 @@ impl Egress {
         &self,
         destination: &Destination,
         request: OutboundRequest,
-        max_response_bytes: u64,
+        options: SendOptions,
     ) -> Result<RawResponse, EgressError> {
         let mut url = Url::parse(&request.url).map_err(|e| {
             EgressError::InvalidRequest(format!("`{}` is not a URL: {e}", request.url))
@@ -282,9 +318,11 @@ impl Egress {
                 url: url.clone(),
                 headers,
                 body: body.clone(),
-                max_response_bytes,
+                max_response_bytes: options.max_response_bytes,
             };
-            let response = self.transport.send(prepared).await?;
+            let response = self
+                .attempt(destination, &applied, prepared, options)
+                .await?;
             let location = match response.status {
                 301 | 302 | 303 | 307 | 308 => response
                     .headers
@@ -327,6 +365,93 @@ impl Egress {
             url = next;
         }
         Err(EgressError::Connection("redirect loop".into()))
+    }
+
+    /// Steps 4 and 5 for one hop: rate limits, the transport, and retries.
+    async fn attempt(
+        &self,
+        destination: &Destination,
+        applied: &Applied,
+        prepared: PreparedRequest,
+        options: SendOptions,
+    ) -> Result<RawResponse, EgressError> {
+        let buckets = self.buckets(destination, &prepared.url, applied);
+        let policy = &destination.retry;
+        let mut attempt = 1;
+        loop {
+            for bucket in &buckets {
+                if !bucket.acquire(options.deadline).await {
+                    return Err(EgressError::Connection(format!(
+                        "the rate limit of hotel `{}` leaves no slot before the call's deadline",
+                        destination.hotel
+                    )));
+                }
+            }
+            let result = self.transport.send(prepared.clone()).await;
+            let (retryable, wait) = match &result {
+                Ok(r) if r.status == 429 => {
+                    // The PMS did not process the request: pause everyone behind the same
+                    // buckets, then send it again whatever the operation.
+                    let pause =
+                        retry::retry_after(&r.headers).unwrap_or_else(|| policy.delay(attempt));
+                    for bucket in &buckets {
+                        bucket.pause(pause);
+                    }
+                    tracing::warn!(hotel = %destination.hotel, pause_ms = pause.as_millis() as u64, "the PMS answered 429; pausing this hotel's requests");
+                    (true, Duration::ZERO)
+                }
+                Ok(r) => (
+                    options.read_only && (r.status >= 500 || r.status == 408),
+                    policy.delay(attempt),
+                ),
+                Err(EgressError::Timeout | EgressError::Connection(_)) => {
+                    (options.read_only, policy.delay(attempt))
+                }
+                Err(_) => (false, Duration::ZERO),
+            };
+            let out_of_time = Instant::now() + wait >= options.deadline;
+            if !retryable || attempt >= policy.max_attempts || out_of_time {
+                if retryable && matches!(result, Err(EgressError::Timeout)) {
+                    tracing::warn!(hotel = %destination.hotel, attempts = attempt, "the PMS keeps timing out");
+                }
+                return result;
+            }
+            tracing::debug!(hotel = %destination.hotel, attempt, wait_ms = wait.as_millis() as u64, "retrying an outbound request");
+            tokio::time::sleep(wait).await;
+            attempt += 1;
+        }
+    }
+
+    /// The buckets a request goes through: one per declared limit, keyed by its scope.
+    fn buckets(&self, destination: &Destination, url: &Url, applied: &Applied) -> Vec<Arc<Bucket>> {
+        destination
+            .rate_limits
+            .iter()
+            .map(|limit| {
+                let key = match limit.scope {
+                    RateScope::Hotel => format!("hotel:{}", destination.hotel),
+                    RateScope::Environment => format!(
+                        "environment:{}:{}",
+                        destination.adapter,
+                        url.origin().ascii_serialization()
+                    ),
+                    RateScope::Credential => {
+                        // Keyed by a hash of the credential, never the credential itself.
+                        let mut hash = Sha256::new();
+                        for secret in &applied.used {
+                            hash.update(secret.expose().as_bytes());
+                            hash.update([0]);
+                        }
+                        format!(
+                            "credential:{}:{}",
+                            destination.adapter,
+                            &hex::encode(hash.finalize())[..16]
+                        )
+                    }
+                };
+                self.limits.bucket(key, *limit)
+            })
+            .collect()
     }
 
     /// Steps 1 and (for IP literals) 4 of the pipeline for one URL.

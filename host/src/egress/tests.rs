@@ -62,6 +62,25 @@ fn destination(allowed: &[&str]) -> Destination {
             secret: "apiKey".into(),
         },
         secrets: Arc::new(Keys),
+        retry: RetryPolicy {
+            max_attempts: 3,
+            initial_delay: Duration::from_millis(5),
+            jitter: false,
+            ..RetryPolicy::default()
+        },
+        rate_limits: vec![],
+    }
+}
+
+fn opts() -> SendOptions {
+    read_opts(true)
+}
+
+fn read_opts(read_only: bool) -> SendOptions {
+    SendOptions {
+        max_response_bytes: 1000,
+        deadline: Instant::now() + Duration::from_secs(10),
+        read_only,
     }
 }
 
@@ -87,7 +106,7 @@ async fn credentials_are_applied_and_echoes_scrubbed() {
         .send(
             &destination(&["api.pms.example"]),
             get("https://api.pms.example/x", SchemeKind::ApiKeyHeader),
-            1000,
+            opts(),
         )
         .await
         .unwrap();
@@ -108,7 +127,7 @@ async fn destinations_outside_the_allowlist_and_plain_http_are_refused() {
     let egress = Egress::with_transport(Policy::default(), Scripted::new(vec![]));
     let d = destination(&["api.pms.example"]);
     let e = egress
-        .send(&d, get("https://evil.example/x", SchemeKind::None), 1000)
+        .send(&d, get("https://evil.example/x", SchemeKind::None), opts())
         .await
         .unwrap_err();
     assert!(
@@ -116,7 +135,11 @@ async fn destinations_outside_the_allowlist_and_plain_http_are_refused() {
         "{e}"
     );
     let e = egress
-        .send(&d, get("http://api.pms.example/x", SchemeKind::None), 1000)
+        .send(
+            &d,
+            get("http://api.pms.example/x", SchemeKind::None),
+            opts(),
+        )
         .await
         .unwrap_err();
     assert!(
@@ -128,7 +151,7 @@ async fn destinations_outside_the_allowlist_and_plain_http_are_refused() {
         .send(
             &d,
             get("https://169.254.169.254/latest/meta-data", SchemeKind::None),
-            1000,
+            opts(),
         )
         .await
         .unwrap_err();
@@ -146,7 +169,7 @@ async fn guest_credential_headers_are_refused() {
         .headers
         .push(("Authorization".into(), "Bearer stolen".into()));
     let e = egress
-        .send(&destination(&["api.pms.example"]), request, 1000)
+        .send(&destination(&["api.pms.example"]), request, opts())
         .await
         .unwrap_err();
     assert!(
@@ -167,7 +190,7 @@ async fn redirects_are_rechecked_and_credentials_stay_home() {
         .send(
             &d,
             get("https://api.pms.example/x", SchemeKind::ApiKeyHeader),
-            1000,
+            opts(),
         )
         .await
         .unwrap();
@@ -188,7 +211,7 @@ async fn redirects_are_rechecked_and_credentials_stay_home() {
         .send(
             &destination(&["api.pms.example"]),
             get("https://api.pms.example/x", SchemeKind::None),
-            1000,
+            opts(),
         )
         .await
         .unwrap_err();
@@ -207,11 +230,132 @@ async fn real_loopback_is_refused_by_the_resolver_unless_allowed() {
     let egress = Egress::new(policy).unwrap();
     let d = destination(&["http://localhost:9"]);
     let e = egress
-        .send(&d, get("http://localhost:9/", SchemeKind::None), 1000)
+        .send(&d, get("http://localhost:9/", SchemeKind::None), opts())
         .await
         .unwrap_err();
     assert!(
         matches!(&e, EgressError::ForbiddenDestination(m) if m.contains("loopback")),
         "{e}"
     );
+}
+
+#[tokio::test]
+async fn reads_retry_5xx_then_succeed_but_4xx_and_writes_do_not_retry() {
+    let d = destination(&["api.pms.example"]);
+    // A read: 503, then 200.
+    let t = Scripted::new(vec![response(503, &[], "busy"), response(200, &[], "ok")]);
+    let egress = Egress::with_transport(Policy::default(), t.clone());
+    let r = egress
+        .send(
+            &d,
+            get("https://api.pms.example/x", SchemeKind::None),
+            read_opts(true),
+        )
+        .await
+        .unwrap();
+    assert_eq!(r.status, 200);
+    assert_eq!(t.seen.lock().unwrap().len(), 2);
+
+    // A 400 is final.
+    let t = Scripted::new(vec![response(400, &[], "bad"), response(200, &[], "ok")]);
+    let egress = Egress::with_transport(Policy::default(), t.clone());
+    let r = egress
+        .send(
+            &d,
+            get("https://api.pms.example/x", SchemeKind::None),
+            read_opts(true),
+        )
+        .await
+        .unwrap();
+    assert_eq!(r.status, 400);
+    assert_eq!(t.seen.lock().unwrap().len(), 1);
+
+    // A write is never retried on 5xx: it may have been applied.
+    let t = Scripted::new(vec![response(503, &[], "busy"), response(200, &[], "ok")]);
+    let egress = Egress::with_transport(Policy::default(), t.clone());
+    let r = egress
+        .send(
+            &d,
+            get("https://api.pms.example/x", SchemeKind::None),
+            read_opts(false),
+        )
+        .await
+        .unwrap();
+    assert_eq!(r.status, 503);
+    assert_eq!(t.seen.lock().unwrap().len(), 1);
+
+    // A 429 means "not processed": retried after Retry-After, even for a write.
+    let t = Scripted::new(vec![
+        response(429, &[("retry-after", "1")], ""),
+        response(200, &[], "ok"),
+    ]);
+    let egress = Egress::with_transport(Policy::default(), t.clone());
+    let mut d = destination(&["api.pms.example"]);
+    d.rate_limits = vec![limits::RateLimit {
+        requests: 100,
+        per: Duration::from_secs(60),
+        scope: limits::RateScope::Hotel,
+    }];
+    let started = Instant::now();
+    let r = egress
+        .send(
+            &d,
+            get("https://api.pms.example/x", SchemeKind::None),
+            read_opts(false),
+        )
+        .await
+        .unwrap();
+    assert_eq!(r.status, 200);
+    assert!(
+        started.elapsed() >= Duration::from_secs(1),
+        "the Retry-After pause was not honoured"
+    );
+    let usage = egress.limits().usage("hotel:H1");
+    assert_eq!(usage.len(), 1);
+    assert_eq!(
+        usage[0].1, 2,
+        "both attempts went through the hotel's bucket"
+    );
+}
+
+#[tokio::test]
+async fn retries_give_up_at_max_attempts_and_before_the_deadline() {
+    let d = destination(&["api.pms.example"]);
+    let t = Scripted::new(vec![
+        response(502, &[], ""),
+        response(502, &[], ""),
+        response(502, &[], ""),
+        response(200, &[], ""),
+    ]);
+    let egress = Egress::with_transport(Policy::default(), t.clone());
+    let r = egress
+        .send(
+            &d,
+            get("https://api.pms.example/x", SchemeKind::None),
+            read_opts(true),
+        )
+        .await
+        .unwrap();
+    assert_eq!(r.status, 502);
+    assert_eq!(t.seen.lock().unwrap().len(), 3, "maxAttempts is 3");
+
+    let mut slow = destination(&["api.pms.example"]);
+    slow.retry.initial_delay = Duration::from_secs(5);
+    let t = Scripted::new(vec![response(502, &[], ""), response(200, &[], "")]);
+    let egress = Egress::with_transport(Policy::default(), t.clone());
+    let mut options = read_opts(true);
+    options.deadline = Instant::now() + Duration::from_secs(1);
+    let r = egress
+        .send(
+            &slow,
+            get("https://api.pms.example/x", SchemeKind::None),
+            options,
+        )
+        .await
+        .unwrap();
+    assert_eq!(
+        r.status, 502,
+        "a retry that would end past the deadline is not started"
+    );
+    assert_eq!(t.seen.lock().unwrap().len(), 1);
 }

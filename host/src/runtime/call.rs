@@ -113,7 +113,11 @@ pub async fn run(
             destination: binding.destination.clone(),
             sent: 0,
             max_requests: limits.max_requests_per_call,
-            max_response_bytes: limits.max_response_bytes,
+            options: crate::egress::SendOptions {
+                max_response_bytes: limits.max_response_bytes,
+                deadline: tokio::time::Instant::now() + limits.deadline,
+                read_only: !operation.is_write(),
+            },
         },
         log: log::Ctx {
             adapter: binding.adapter_name.clone(),

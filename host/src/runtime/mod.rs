@@ -234,6 +234,11 @@ impl Runtime {
                 allowlist,
                 auth: manifest.auth.clone(),
                 secrets,
+                retry: hotel.pms.retry.clone(),
+                rate_limits: hotel
+                    .rate_limits
+                    .clone()
+                    .unwrap_or_else(|| manifest.rate_limits.iter().map(|l| l.to_limit()).collect()),
             }),
             settings: Arc::new(hotel.settings.clone()),
             limits: self.settings.limits_for(&adapter.name).clone(),

@@ -6,6 +6,7 @@
 
 pub mod operations;
 
+use crate::cache::{Key as CacheKey, ReadCache};
 use crate::config::{Config, HotelSettings};
 use crate::model::{
     Charge, Guest, GuestIdentifier, GuestQuery, Money, PmsHealth, Preference, Reservation,
@@ -22,7 +23,7 @@ use std::sync::Arc;
 use std::time::Instant;
 
 /// Why a service call failed.
-#[derive(Debug, thiserror::Error)]
+#[derive(Debug, Clone, thiserror::Error)]
 pub enum ServiceError {
     /// No hotel with this id.
     #[error("unknown hotel `{0}`")]
@@ -149,6 +150,7 @@ pub struct Service {
     runtime: Arc<Runtime>,
     hotels: BTreeMap<String, Hotel>,
     operations: operations::Operations,
+    cache: ReadCache,
 }
 
 impl Service {
@@ -173,6 +175,7 @@ impl Service {
             runtime,
             hotels,
             operations: Default::default(),
+            cache: ReadCache::default(),
         }
     }
 
@@ -208,16 +211,62 @@ impl Service {
         Ok(result?)
     }
 
+    /// The read cache.
+    pub fn cache(&self) -> &ReadCache {
+        &self.cache
+    }
+
+    /// A read through the cache: fresh copy, one coalesced fetch, or (when the PMS fails) the
+    /// last-known-good copy flagged stale.
     async fn read(&self, hotel: &str, call: Call) -> Result<Read<Outcome>, ServiceError> {
-        let data = self.call(hotel, call).await?;
-        Ok(Read {
-            data,
-            meta: Meta {
-                source: Source::Pms,
-                stale: false,
-                fetched_at: Utc::now(),
+        let binding = self.binding(hotel)?;
+        let Some(key) = CacheKey::of(&binding.hotel_id, &call) else {
+            let data = self.call(hotel, call).await?;
+            return Ok(Read {
+                data,
+                meta: Meta {
+                    source: Source::Pms,
+                    stale: false,
+                    fetched_at: Utc::now(),
+                },
+            });
+        };
+        let ttl = ReadCache::ttl(key.kind, &self.hotels[hotel].settings.pms.cache);
+        let fetch = async {
+            match self.call(hotel, call).await {
+                // "Not found" is not cached: the guest or booking may appear any moment.
+                Ok(outcome) if is_absent(&outcome) => Err(Fetch::Absent(outcome)),
+                Ok(outcome) => Ok(outcome),
+                Err(e) => Err(Fetch::Failed(e)),
+            }
+        };
+        let stale_ok =
+            |e: &Fetch| matches!(e, Fetch::Failed(ServiceError::Call(c)) if pms_is_down(c));
+        match self.cache.get_or_fetch(key, ttl, fetch, stale_ok).await {
+            Ok(c) => Ok(Read {
+                data: c.outcome,
+                meta: Meta {
+                    source: if c.from_cache {
+                        Source::Cache
+                    } else {
+                        Source::Pms
+                    },
+                    stale: c.stale,
+                    fetched_at: c.fetched_at,
+                },
+            }),
+            Err(e) => match &*e {
+                Fetch::Absent(outcome) => Ok(Read {
+                    data: outcome.clone(),
+                    meta: Meta {
+                        source: Source::Pms,
+                        stale: false,
+                        fetched_at: Utc::now(),
+                    },
+                }),
+                Fetch::Failed(error) => Err(error.clone()),
             },
-        })
+        }
     }
 
     /// The hotels and the state of their adapters.
@@ -529,7 +578,11 @@ impl Service {
         call: Call,
     ) -> Result<Written, ServiceError> {
         let operation = call.operation();
-        let result = match self.call(hotel, call).await {
+        let invalidates = call.clone();
+        let result = self.call(hotel, call).await;
+        // Even a failed write may have reached the PMS: forget what it may have changed.
+        self.cache.invalidate_for_write(hotel, &invalidates);
+        let result = match result {
             Ok(Outcome::Receipt(WriteReceipt { pms_reference })) => Ok(pms_reference),
             Ok(_) => Err(unexpected(operation)),
             Err(e) => Err(e),
@@ -589,6 +642,33 @@ impl Service {
         }
         Ok(pms_id.to_string())
     }
+}
+
+/// Why a cached read could not be answered fresh.
+enum Fetch {
+    /// The PMS has no such thing (answered, never cached).
+    Absent(Outcome),
+    /// The read failed.
+    Failed(ServiceError),
+}
+
+fn is_absent(outcome: &Outcome) -> bool {
+    matches!(
+        outcome,
+        Outcome::Guest(None) | Outcome::Reservation(None) | Outcome::Room(None)
+    )
+}
+
+/// Failures that mean "the PMS cannot answer now", when a stale copy beats an error.
+fn pms_is_down(error: &CallError) -> bool {
+    use crate::model::PmsError;
+    matches!(
+        error,
+        CallError::Pms(PmsError::Unavailable(_) | PmsError::RateLimited(_))
+            | CallError::Deadline { .. }
+            | CallError::CircuitOpen { .. }
+            | CallError::Instantiate { .. }
+    )
 }
 
 fn unexpected(operation: Operation) -> ServiceError {

@@ -1,0 +1,228 @@
+//! Outbound rate limits (DESIGN §3, §4): GCRA buckets (governor) keyed by hotel, vendor
+//! credential or vendor environment. A request over the budget waits its turn, up to the call's
+//! deadline, instead of failing; a 429 from the PMS pauses the buckets it came through.
+
+use governor::clock::{Clock, DefaultClock};
+use governor::{DefaultDirectRateLimiter, Quota, RateLimiter};
+use std::collections::{HashMap, VecDeque};
+use std::num::NonZeroU32;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+use tokio::time::Instant;
+
+/// What a limit counts against.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum RateScope {
+    /// One hotel (property).
+    Hotel,
+    /// One vendor credential (e.g. a Mews access token).
+    Credential,
+    /// One vendor environment (all hotels on one origin, e.g. an OHIP gateway).
+    Environment,
+}
+
+/// `requests` per `per` against `scope`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RateLimit {
+    /// Requests allowed…
+    pub requests: u32,
+    /// …per this long…
+    pub per: Duration,
+    /// …per this scope.
+    pub scope: RateScope,
+}
+
+/// One bucket.
+pub struct Bucket {
+    limit: RateLimit,
+    limiter: DefaultDirectRateLimiter,
+    paused_until: Mutex<Option<Instant>>,
+    recent: Mutex<VecDeque<Instant>>,
+}
+
+impl Bucket {
+    fn new(limit: RateLimit) -> Bucket {
+        // GCRA with burst b and emission interval τ lets at most b + (W/τ) - 1 requests through
+        // in any window W. With τ = W / (N - b) that is below N: the vendor's "N per W" holds in
+        // every sliding window, not just on average, while still allowing a small burst.
+        let n = limit.requests.max(1);
+        let burst = (n / 10).max(1);
+        let interval = limit.per / (n - burst + 1).max(1);
+        let quota = Quota::with_period(interval.max(Duration::from_micros(1)))
+            .unwrap_or_else(|| Quota::per_second(NonZeroU32::MIN))
+            .allow_burst(NonZeroU32::new(burst).unwrap_or(NonZeroU32::MIN));
+        Bucket {
+            limit,
+            limiter: RateLimiter::direct(quota),
+            paused_until: Mutex::new(None),
+            recent: Mutex::new(VecDeque::new()),
+        }
+    }
+
+    /// Waits for a slot (and for any pause to end). `false` when `deadline` comes first.
+    pub async fn acquire(&self, deadline: Instant) -> bool {
+        loop {
+            let paused = *self.paused_until.lock().unwrap_or_else(|p| p.into_inner());
+            match paused {
+                Some(until) if until > Instant::now() => {
+                    if until >= deadline {
+                        return false;
+                    }
+                    tokio::time::sleep_until(until).await;
+                }
+                _ => break,
+            }
+        }
+        // Waits run on tokio's timer so that they end at the deadline and are cancelled with
+        // the call.
+        while let Err(not_until) = self.limiter.check() {
+            let wake = Instant::now() + not_until.wait_time_from(DefaultClock::default().now());
+            if wake > deadline {
+                return false;
+            }
+            tokio::time::sleep_until(wake).await;
+        }
+        let now = Instant::now();
+        let mut recent = self.recent.lock().unwrap_or_else(|p| p.into_inner());
+        recent.push_back(now);
+        while recent
+            .front()
+            .is_some_and(|t| now.duration_since(*t) > self.limit.per)
+        {
+            recent.pop_front();
+        }
+        true
+    }
+
+    /// Stops all requests through this bucket for `pause` (a 429 from the PMS).
+    pub fn pause(&self, pause: Duration) {
+        let until = Instant::now() + pause;
+        let mut p = self.paused_until.lock().unwrap_or_else(|p| p.into_inner());
+        if p.is_none_or(|current| current < until) {
+            *p = Some(until);
+        }
+    }
+
+    /// Requests in the current window, and the limit.
+    pub fn usage(&self) -> (u32, RateLimit) {
+        let now = Instant::now();
+        let recent = self.recent.lock().unwrap_or_else(|p| p.into_inner());
+        let n = recent
+            .iter()
+            .filter(|t| now.duration_since(**t) <= self.limit.per)
+            .count();
+        (n as u32, self.limit)
+    }
+
+    /// Until when the bucket is paused.
+    pub fn paused_until(&self) -> Option<Instant> {
+        self.paused_until
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .filter(|u| *u > Instant::now())
+    }
+}
+
+/// All buckets, by key (`hotel:<id>`, `credential:<hash>`, `environment:<adapter>:<origin>`).
+#[derive(Default)]
+pub struct RateLimits {
+    buckets: Mutex<HashMap<String, Arc<Bucket>>>,
+}
+
+impl RateLimits {
+    /// The bucket for `key` with `limit` (created on first use; a changed limit replaces it).
+    pub fn bucket(&self, key: String, limit: RateLimit) -> Arc<Bucket> {
+        let mut buckets = self.buckets.lock().unwrap_or_else(|p| p.into_inner());
+        match buckets.get(&key) {
+            Some(b) if b.limit == limit => b.clone(),
+            _ => {
+                let b = Arc::new(Bucket::new(limit));
+                buckets.insert(key, b.clone());
+                b
+            }
+        }
+    }
+
+    /// Usage of every bucket whose key starts with `prefix`.
+    pub fn usage(&self, prefix: &str) -> Vec<(String, u32, RateLimit, Option<Instant>)> {
+        let buckets = self.buckets.lock().unwrap_or_else(|p| p.into_inner());
+        let mut out: Vec<_> = buckets
+            .iter()
+            .filter(|(k, _)| k.starts_with(prefix))
+            .map(|(k, b)| {
+                let (n, limit) = b.usage();
+                (k.clone(), n, limit, b.paused_until())
+            })
+            .collect();
+        out.sort_by(|a, b| a.0.cmp(&b.0));
+        out
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn never_more_than_the_limit_in_any_window() {
+        // Real time (governor keeps its own clock), so small numbers: 3 windows' worth of demand.
+        let limit = RateLimit {
+            requests: 40,
+            per: Duration::from_millis(500),
+            scope: RateScope::Hotel,
+        };
+        let bucket = Bucket::new(limit);
+        let start = Instant::now();
+        let mut times = Vec::new();
+        for _ in 0..120 {
+            assert!(bucket.acquire(start + Duration::from_secs(60)).await);
+            times.push(Instant::now());
+        }
+        // Slide a window over every request: never more than the limit inside.
+        for (i, t) in times.iter().enumerate() {
+            let inside = times[i..]
+                .iter()
+                .take_while(|u| u.duration_since(*t) < limit.per)
+                .count();
+            assert!(
+                inside <= 40,
+                "{inside} requests within one window starting at request {i}"
+            );
+        }
+        // And the budget was used, not starved: 120 requests need at least two windows.
+        assert!(
+            start.elapsed() >= Duration::from_millis(1000),
+            "{:?}",
+            start.elapsed()
+        );
+    }
+
+    #[tokio::test]
+    async fn waits_end_at_the_deadline_and_pauses_hold() {
+        let bucket = Bucket::new(RateLimit {
+            requests: 1,
+            per: Duration::from_secs(10),
+            scope: RateScope::Hotel,
+        });
+        let now = Instant::now();
+        assert!(bucket.acquire(now + Duration::from_secs(1)).await);
+        assert!(
+            !bucket.acquire(now + Duration::from_millis(200)).await,
+            "second request within the period"
+        );
+        let b2 = Bucket::new(RateLimit {
+            requests: 100,
+            per: Duration::from_secs(1),
+            scope: RateScope::Hotel,
+        });
+        b2.pause(Duration::from_millis(300));
+        let t = Instant::now();
+        assert!(
+            !b2.acquire(t + Duration::from_millis(100)).await,
+            "paused bucket must not admit before the pause ends"
+        );
+        assert!(b2.acquire(t + Duration::from_secs(5)).await);
+        assert!(Instant::now().duration_since(t) >= Duration::from_millis(300));
+    }
+}
