@@ -429,19 +429,24 @@ async fn errors_are_problems() {
     let (status, _) = s.get("/v1/hotels/DEMO1/rooms").await;
     assert_eq!(status, 200);
 
-    // A 429 from the PMS comes back as 503 with Retry-After.
-    s.faults(json!({"rateLimited": {"count": 1, "retryAfterSeconds": 7}}))
+    // A 429 is waited out and retried (tests/resilience.rs); one whose Retry-After lies beyond
+    // the call's deadline comes back at once as 503 with that Retry-After.
+    s.faults(json!({"rateLimited": {"count": 5, "retryAfterSeconds": 60}}))
         .await;
     let r = s
         .http
-        .get(s.url("/v1/hotels/DEMO1/rooms"))
+        .get(s.url("/v1/hotels/DEMO1/reservations/CONF1003"))
         .bearer_auth(TOKEN)
         .send()
         .await
         .unwrap();
-    assert_eq!(r.headers()["retry-after"], "7");
+    let retry_after = r
+        .headers()
+        .get("retry-after")
+        .map(|v| v.to_str().unwrap().to_string());
     let (status, body) = support::read(r).await;
     assert_problem(status, &body, 503, "pms-rate-limited");
+    assert_eq!(retry_after.as_deref(), Some("60"), "{body}");
 }
 
 #[tokio::test]

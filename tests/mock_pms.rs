@@ -5,7 +5,10 @@ use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
 use chrono::{NaiveDate, TimeDelta, Utc};
-use jack_pms_host::mock_pms::{Faults, MockPms, Outage, RateLimited, Seed, SeedError, load_seed};
+use jack_pms_host::mock_pms::{
+    FailNext, Faults, MockPms, OAuthConfig, Outage, RateLimited, Seed, SeedError,
+    TimeoutAfterApply, load_seed,
+};
 use reqwest::{Method, StatusCode};
 use secrecy::SecretString;
 use serde_json::{Value, json};
@@ -37,8 +40,15 @@ struct Server {
     _stop: oneshot::Sender<()>,
 }
 
+fn new_pms() -> MockPms {
+    MockPms::new(example_seed(), SecretString::from(KEY), today()).unwrap()
+}
+
 async fn start() -> Server {
-    let pms = MockPms::new(example_seed(), SecretString::from(KEY), today()).unwrap();
+    serve(new_pms()).await
+}
+
+async fn serve(pms: MockPms) -> Server {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let base = format!("http://{}", listener.local_addr().unwrap());
     let (stop, stopped) = oneshot::channel::<()>();
@@ -1148,4 +1158,850 @@ fn seed_is_validated_by_new_too() {
         error.to_string().contains("DEMO2") && error.to_string().contains("nights"),
         "{error}"
     );
+}
+
+// ---- OAuth -------------------------------------------------------------------------------
+
+const CLIENT_ID: &str = "ohip-client-7c1a";
+const CLIENT_SECRET: &str = "ohip-secret-94be";
+const APP_KEY: &str = "app-key-5d2e";
+const USERNAME: &str = "jack-integration";
+const PASSWORD: &str = "pa ss&word=1";
+const SECRETS: [&str; 5] = [CLIENT_ID, CLIENT_SECRET, APP_KEY, USERNAME, PASSWORD];
+const PING: &str = "/api/v1/hotels/DEMO1/ping";
+const TOKEN: &str = "/oauth/v1/tokens";
+
+fn oauth_config() -> OAuthConfig {
+    OAuthConfig::new(
+        SecretString::from(CLIENT_ID),
+        SecretString::from(CLIENT_SECRET),
+        SecretString::from(APP_KEY),
+    )
+    .with_password_grant(SecretString::from(USERNAME), SecretString::from(PASSWORD))
+}
+
+async fn start_with_oauth(config: OAuthConfig) -> Server {
+    serve(new_pms().with_oauth(config)).await
+}
+
+type Reply = (StatusCode, reqwest::header::HeaderMap, Value);
+
+/// HTTP Basic credentials for a token request: `(client id, client secret)`.
+type Basic<'a> = Option<(&'a str, &'a str)>;
+
+async fn reply(response: reqwest::Response) -> Reply {
+    let (status, headers) = (response.status(), response.headers().clone());
+    let text = response.text().await.unwrap();
+    let value = if text.is_empty() {
+        Value::Null
+    } else {
+        serde_json::from_str(&text).unwrap_or_else(|_| panic!("not JSON: {text}"))
+    };
+    (status, headers, value)
+}
+
+impl Server {
+    /// A token request: optional Basic credentials and app key, form fields URL-encoded.
+    async fn token_request(
+        &self,
+        basic: Basic<'_>,
+        app_key: Option<&str>,
+        form: &[(&str, &str)],
+    ) -> Reply {
+        let mut request = self.client.post(format!("{}{TOKEN}", self.base)).form(form);
+        if let Some((id, secret)) = basic {
+            request = request.basic_auth(id, Some(secret));
+        }
+        if let Some(key) = app_key {
+            request = request.header("x-app-key", key);
+        }
+        reply(request.send().await.unwrap()).await
+    }
+
+    /// A client-credentials token with the right credentials.
+    async fn token(&self) -> String {
+        let (status, _, body) = self
+            .token_request(
+                Some((CLIENT_ID, CLIENT_SECRET)),
+                Some(APP_KEY),
+                &[("grant_type", "client_credentials")],
+            )
+            .await;
+        assert_eq!(status, StatusCode::OK, "{body}");
+        body["access_token"].as_str().unwrap().to_owned()
+    }
+
+    /// A GET with a bearer token (and the app key, if given), no API key.
+    async fn bearer_get(&self, token: &str, app_key: Option<&str>, path: &str) -> Reply {
+        let mut request = self
+            .client
+            .get(format!("{}{path}", self.base))
+            .bearer_auth(token);
+        if let Some(key) = app_key {
+            request = request.header("x-app-key", key);
+        }
+        reply(request.send().await.unwrap()).await
+    }
+}
+
+fn www_authenticate(headers: &reqwest::header::HeaderMap) -> Option<&str> {
+    headers.get("www-authenticate").map(|v| v.to_str().unwrap())
+}
+
+#[tokio::test]
+async fn oauth_grants_tokens_for_client_credentials_and_password() {
+    let server = start_with_oauth(oauth_config()).await;
+    assert!(server.pms.oauth_enabled());
+    let (status, headers, body) = server
+        .token_request(
+            Some((CLIENT_ID, CLIENT_SECRET)),
+            Some(APP_KEY),
+            &[
+                ("grant_type", "client_credentials"),
+                ("scope", "urn:opc:hgbu:ws:__myscopes__"),
+            ],
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    assert_eq!(body["token_type"], "Bearer");
+    assert_eq!(body["expires_in"], 3600);
+    assert_eq!(body["oracle_tk_context"], "user_assertion");
+    assert_eq!(headers["cache-control"], "no-store");
+    let by_client = body["access_token"].as_str().unwrap().to_owned();
+    assert!(by_client.len() >= 32, "{by_client}");
+    assert_eq!(body.as_object().unwrap().len(), 4, "{body}");
+
+    let (status, _, body) = server
+        .token_request(
+            Some((CLIENT_ID, CLIENT_SECRET)),
+            Some(APP_KEY),
+            &[
+                ("grant_type", "password"),
+                ("username", USERNAME),
+                ("password", PASSWORD),
+            ],
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    let by_user = body["access_token"].as_str().unwrap().to_owned();
+    assert_ne!(by_client, by_user);
+
+    // Both tokens are valid at once, on reads and writes.
+    for token in [&by_client, &by_user] {
+        let (status, _, body) = server.bearer_get(token, Some(APP_KEY), PING).await;
+        assert_eq!(
+            (status, body["status"].as_str()),
+            (StatusCode::OK, Some("ok"))
+        );
+    }
+    let note = server
+        .client
+        .post(format!(
+            "{}/api/v1/hotels/DEMO1/reservations/CONF1001/notes",
+            server.base
+        ))
+        .bearer_auth(&by_user)
+        .header("x-app-key", APP_KEY)
+        .json(&json!({"operationId": "op-bearer", "text": "Via OAuth"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(note.status(), StatusCode::OK);
+    assert_eq!(server.pms.active_tokens(), 2);
+    let shown = format!("{:?}", server.pms);
+    for token in [&by_client, &by_user] {
+        assert!(!shown.contains(&token[..8]), "Debug shows a token: {shown}");
+    }
+    let (_, stats) = server.admin(Method::GET, "/admin/stats", None).await;
+    assert_eq!(
+        (
+            stats["tokensIssued"].as_u64(),
+            stats["tokenRequests"].as_u64()
+        ),
+        (Some(2), Some(2))
+    );
+    assert_eq!(stats["byRoute"]["POST /oauth/v1/tokens"], 2);
+    assert_eq!(stats["totalRequests"], 5);
+    assert_eq!(
+        stats["byHotel"],
+        json!({"DEMO1": 3}),
+        "token calls have no hotel"
+    );
+}
+
+#[tokio::test]
+async fn token_endpoint_refuses_bad_clients_users_and_grants() {
+    let server = start_with_oauth(oauth_config()).await;
+    let good = Some((CLIENT_ID, CLIENT_SECRET));
+    let cc = [("grant_type", "client_credentials")];
+    let unauthorized: [(Basic, Option<&str>); 5] = [
+        (Some((CLIENT_ID, "ohip-secret-94bf")), Some(APP_KEY)),
+        (Some(("ohip-client-7c1b", CLIENT_SECRET)), Some(APP_KEY)),
+        (None, Some(APP_KEY)),
+        (good, Some("app-key-5d2f")),
+        (good, None),
+    ];
+    let mut bodies = Vec::new();
+    for (basic, app_key) in unauthorized {
+        let (status, headers, body) = server.token_request(basic, app_key, &cc).await;
+        assert_eq!(
+            (status, error_code(&body)),
+            (StatusCode::UNAUTHORIZED, "UNAUTHORIZED"),
+            "{basic:?} {app_key:?}"
+        );
+        assert_eq!(www_authenticate(&headers), Some("Basic realm=\"mock-pms\""));
+        bodies.push(body);
+    }
+    let bad_user: [&[(&str, &str)]; 3] = [
+        &[
+            ("grant_type", "password"),
+            ("username", USERNAME),
+            ("password", "pa ss&word=2"),
+        ],
+        &[
+            ("grant_type", "password"),
+            ("username", "someone"),
+            ("password", PASSWORD),
+        ],
+        &[("grant_type", "password"), ("username", USERNAME)],
+    ];
+    for form in bad_user {
+        let (status, _, body) = server.token_request(good, Some(APP_KEY), form).await;
+        assert_eq!(status, StatusCode::UNAUTHORIZED, "{form:?}");
+        assert_eq!(error_code(&body), "UNAUTHORIZED");
+        bodies.push(body);
+    }
+    let bad_grant: [&[(&str, &str)]; 3] = [
+        &[("grant_type", "authorization_code")],
+        &[("scope", "x")],
+        &[
+            ("grant_type", "client_credentials"),
+            ("grant_type", "password"),
+        ],
+    ];
+    for form in bad_grant {
+        let (status, _, body) = server.token_request(good, Some(APP_KEY), form).await;
+        assert_eq!(
+            (status, error_code(&body)),
+            (StatusCode::BAD_REQUEST, "BAD_REQUEST"),
+            "{form:?}"
+        );
+    }
+    let json_body = server
+        .client
+        .post(format!("{}{TOKEN}", server.base))
+        .basic_auth(CLIENT_ID, Some(CLIENT_SECRET))
+        .header("x-app-key", APP_KEY)
+        .json(&json!({"grant_type": "client_credentials"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(json_body.status(), StatusCode::UNSUPPORTED_MEDIA_TYPE);
+    let get = server
+        .client
+        .get(format!("{}{TOKEN}", server.base))
+        .basic_auth(CLIENT_ID, Some(CLIENT_SECRET))
+        .header("x-app-key", APP_KEY)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(get.status(), StatusCode::METHOD_NOT_ALLOWED);
+
+    for body in &bodies {
+        for secret in SECRETS {
+            assert!(!body.to_string().contains(secret), "{body} leaks {secret}");
+        }
+    }
+    let stats = server.pms.stats();
+    assert_eq!((stats.token_requests, stats.tokens_issued), (13, 0));
+    assert_eq!(
+        stats.rejected.unauthorized, 5,
+        "client authentication failures only"
+    );
+    assert_eq!(stats.by_route["GET /oauth/v1/tokens"], 1);
+    assert_eq!(server.pms.active_tokens(), 0);
+}
+
+#[tokio::test]
+async fn bearer_token_needs_the_app_key_and_expires() {
+    let config = oauth_config().with_token_lifetime(Duration::from_secs(1));
+    let server = start_with_oauth(config).await;
+    let (status, _, body) = server
+        .token_request(
+            Some((CLIENT_ID, CLIENT_SECRET)),
+            Some(APP_KEY),
+            &[("grant_type", "client_credentials")],
+        )
+        .await;
+    assert_eq!(
+        (status, body["expires_in"].as_u64()),
+        (StatusCode::OK, Some(1))
+    );
+    let token = body["access_token"].as_str().unwrap().to_owned();
+    assert_eq!(
+        server.bearer_get(&token, Some(APP_KEY), PING).await.0,
+        StatusCode::OK
+    );
+
+    for app_key in [None, Some("app-key-5d2f")] {
+        let (status, headers, body) = server.bearer_get(&token, app_key, PING).await;
+        assert_eq!(
+            (status, error_code(&body)),
+            (StatusCode::UNAUTHORIZED, "UNAUTHORIZED")
+        );
+        assert_eq!(
+            www_authenticate(&headers),
+            Some("Bearer"),
+            "a wrong app key is not a bad token"
+        );
+    }
+    let mut unknown = token.clone();
+    unknown.replace_range(20..21, if &token[20..21] == "A" { "B" } else { "A" });
+    let (status, headers, _) = server.bearer_get(&unknown, Some(APP_KEY), PING).await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED);
+    assert_eq!(
+        www_authenticate(&headers),
+        Some("Bearer error=\"invalid_token\"")
+    );
+
+    tokio::time::sleep(Duration::from_millis(1100)).await;
+    let (status, headers, body) = server.bearer_get(&token, Some(APP_KEY), PING).await;
+    assert_eq!(
+        (status, error_code(&body)),
+        (StatusCode::UNAUTHORIZED, "UNAUTHORIZED"),
+        "expired"
+    );
+    assert_eq!(
+        www_authenticate(&headers),
+        Some("Bearer error=\"invalid_token\"")
+    );
+    assert_eq!(server.pms.active_tokens(), 0);
+    let fresh = server.token().await;
+    assert_eq!(
+        server.bearer_get(&fresh, Some(APP_KEY), PING).await.0,
+        StatusCode::OK
+    );
+    assert_eq!(server.pms.stats().rejected.unauthorized, 4);
+}
+
+#[tokio::test]
+async fn revoke_all_invalidates_tokens_and_the_api_key_still_works() {
+    let server = start_with_oauth(oauth_config()).await;
+    let (first, second) = (server.token().await, server.token().await);
+    assert_eq!(
+        server.bearer_get(&first, Some(APP_KEY), PING).await.0,
+        StatusCode::OK
+    );
+    let (status, body) = server
+        .admin(Method::POST, "/admin/oauth/revoke-all", None)
+        .await;
+    assert_eq!(
+        (status, body),
+        (StatusCode::OK, json!({"status": "ok", "revoked": 2}))
+    );
+    for token in [&first, &second] {
+        let (status, headers, _) = server.bearer_get(token, Some(APP_KEY), PING).await;
+        assert_eq!(status, StatusCode::UNAUTHORIZED);
+        assert_eq!(
+            www_authenticate(&headers),
+            Some("Bearer error=\"invalid_token\"")
+        );
+    }
+    // The API key works with OAuth on, with or without a (bad) bearer token beside it.
+    assert_eq!(server.get(PING).await.0, StatusCode::OK);
+    let both = server
+        .client
+        .get(format!("{}{PING}", server.base))
+        .header("x-api-key", KEY)
+        .bearer_auth(&first)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(both.status(), StatusCode::OK);
+    let (status, headers, body) = reply(
+        server
+            .client
+            .get(format!("{}{PING}", server.base))
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(
+        (status, error_code(&body)),
+        (StatusCode::UNAUTHORIZED, "UNAUTHORIZED")
+    );
+    assert_eq!(www_authenticate(&headers), Some("Bearer"));
+
+    let third = server.token().await;
+    assert_eq!(
+        server.bearer_get(&third, Some(APP_KEY), PING).await.0,
+        StatusCode::OK
+    );
+    assert_eq!(server.pms.revoke_all_tokens(), 1);
+    assert_eq!(
+        server.bearer_get(&third, Some(APP_KEY), PING).await.0,
+        StatusCode::UNAUTHORIZED
+    );
+}
+
+#[tokio::test]
+async fn without_oauth_nothing_changes() {
+    let server = start().await;
+    assert!(!server.pms.oauth_enabled());
+    let (status, _, body) = server
+        .token_request(
+            Some((CLIENT_ID, CLIENT_SECRET)),
+            Some(APP_KEY),
+            &[("grant_type", "client_credentials")],
+        )
+        .await;
+    assert_eq!(
+        (status, error_code(&body)),
+        (StatusCode::NOT_FOUND, "NOT_FOUND")
+    );
+    let (status, headers, body) = server
+        .bearer_get("some-token-that-is-long-enough-0000", Some(APP_KEY), PING)
+        .await;
+    assert_eq!(
+        (status, body["error"]["message"].as_str()),
+        (StatusCode::UNAUTHORIZED, Some("missing or wrong x-api-key"))
+    );
+    assert_eq!(www_authenticate(&headers), None);
+    assert_eq!(server.get(PING).await.0, StatusCode::OK);
+    let (_, stats) = server.admin(Method::GET, "/admin/stats", None).await;
+    assert_eq!(
+        stats["totalRequests"], 2,
+        "the token endpoint is not counted"
+    );
+    assert_eq!(
+        (
+            stats["tokenRequests"].as_u64(),
+            stats["tokensIssued"].as_u64()
+        ),
+        (Some(0), Some(0))
+    );
+    let (_, oauth) = server.admin(Method::GET, "/admin/oauth", None).await;
+    assert_eq!(oauth, json!({"enabled": false, "activeTokens": 0}));
+}
+
+#[tokio::test]
+async fn admin_oauth_configures_at_run_time_without_echoing_secrets() {
+    let server = start().await;
+    let config = json!({
+        "clientId": CLIENT_ID, "clientSecret": CLIENT_SECRET, "appKey": APP_KEY,
+        "username": USERNAME, "password": PASSWORD, "tokenLifetimeSeconds": 120
+    });
+    let response = server
+        .client
+        .put(format!("{}/admin/oauth", server.base))
+        .json(&config)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::OK);
+    let text = response.text().await.unwrap();
+    for secret in SECRETS {
+        assert!(!text.contains(secret), "{text} echoes {secret}");
+    }
+    let shown: Value = serde_json::from_str(&text).unwrap();
+    assert_eq!(
+        shown,
+        json!({"enabled": true, "passwordGrant": true, "tokenLifetimeSeconds": 120, "activeTokens": 0})
+    );
+    let (status, _, body) = server
+        .token_request(
+            Some((CLIENT_ID, CLIENT_SECRET)),
+            Some(APP_KEY),
+            &[
+                ("grant_type", "password"),
+                ("username", USERNAME),
+                ("password", PASSWORD),
+            ],
+        )
+        .await;
+    assert_eq!(
+        (status, body["expires_in"].as_u64()),
+        (StatusCode::OK, Some(120))
+    );
+    let token = body["access_token"].as_str().unwrap().to_owned();
+    assert_eq!(
+        server.bearer_get(&token, Some(APP_KEY), PING).await.0,
+        StatusCode::OK
+    );
+    let (_, got) = server.admin(Method::GET, "/admin/oauth", None).await;
+    assert_eq!(got["activeTokens"], 1);
+    for secret in SECRETS {
+        assert!(!got.to_string().contains(secret));
+    }
+
+    // Bad bodies are refused without quoting them; the configuration stays.
+    let bad = [
+        json!({"clientId": "c", "clientSecret": "s", "appKey": "k", "username": "lonely-user-x"}),
+        json!({"clientId": "c", "clientSecret": "s", "appKey": "k", "tokenLifetimeSeconds": "sekrit-value-x"}),
+        json!({"clientId": 918273645, "clientSecret": "s", "appKey": "k"}),
+        json!({"clientId": "c", "clientSecret": "", "appKey": "k"}),
+        json!({"clientId": "c", "clientSecret": "s"}),
+        json!({"clientId": "c", "clientSecret": "s", "appKey": "k", "scope": "x"}),
+    ];
+    for body in bad {
+        let (status, error) = server
+            .admin(Method::PUT, "/admin/oauth", Some(body.clone()))
+            .await;
+        assert_eq!(
+            (status, error_code(&error)),
+            (StatusCode::BAD_REQUEST, "BAD_REQUEST"),
+            "{body}"
+        );
+        for quoted in ["lonely-user-x", "sekrit-value-x", "918273645"] {
+            assert!(!error.to_string().contains(quoted), "{error}");
+        }
+    }
+    assert_eq!(
+        server.bearer_get(&token, Some(APP_KEY), PING).await.0,
+        StatusCode::OK
+    );
+
+    // A new configuration revokes the old tokens; DELETE turns OAuth off.
+    let other = json!({"clientId": "c2", "clientSecret": "s2", "appKey": "k2"});
+    let (status, shown) = server.admin(Method::PUT, "/admin/oauth", Some(other)).await;
+    assert_eq!(
+        (status, shown["passwordGrant"].as_bool()),
+        (StatusCode::OK, Some(false))
+    );
+    assert_eq!(shown["tokenLifetimeSeconds"], 3600);
+    assert_eq!(
+        server.bearer_get(&token, Some("k2"), PING).await.0,
+        StatusCode::UNAUTHORIZED
+    );
+    let (status, _, _) = server
+        .token_request(
+            Some(("c2", "s2")),
+            Some("k2"),
+            &[("grant_type", "client_credentials")],
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK);
+    let (status, shown) = server.admin(Method::DELETE, "/admin/oauth", None).await;
+    assert_eq!(
+        (status, shown["enabled"].as_bool()),
+        (StatusCode::OK, Some(false))
+    );
+    let (status, _, _) = server
+        .token_request(
+            Some(("c2", "s2")),
+            Some("k2"),
+            &[("grant_type", "client_credentials")],
+        )
+        .await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+}
+
+#[tokio::test]
+async fn oauth_config_debug_shows_no_secret() {
+    let config = oauth_config();
+    let shown = format!("{config:?} {:?}", new_pms().with_oauth(config.clone()));
+    for secret in SECRETS {
+        assert!(!shown.contains(secret), "{shown} shows {secret}");
+    }
+    assert!(shown.contains("token_lifetime"), "{shown}");
+}
+
+#[tokio::test]
+async fn token_endpoint_is_faulted_and_counted() {
+    let server = start_with_oauth(oauth_config()).await;
+    let cc = [("grant_type", "client_credentials")];
+    let good = Some((CLIENT_ID, CLIENT_SECRET));
+    server.pms.set_faults(Faults {
+        down: true,
+        ..Faults::default()
+    });
+    let (status, _, _) = server.token_request(good, Some(APP_KEY), &cc).await;
+    assert_eq!(status, StatusCode::SERVICE_UNAVAILABLE);
+    server.pms.set_faults(Faults {
+        rate_limited: RateLimited {
+            count: 1,
+            retry_after_seconds: 9,
+        },
+        ..Faults::default()
+    });
+    let (status, headers, _) = server.token_request(good, Some(APP_KEY), &cc).await;
+    assert_eq!(
+        (status, &headers["retry-after"]),
+        (StatusCode::TOO_MANY_REQUESTS, &"9".parse().unwrap())
+    );
+    // failNext is for /api/v1; failNextToken for the token endpoint.
+    server.pms.set_faults(Faults {
+        fail_next: FailNext {
+            count: 1,
+            status: 502,
+            retry_after_seconds: None,
+        },
+        fail_next_token: FailNext {
+            count: 1,
+            status: 500,
+            retry_after_seconds: Some(1),
+        },
+        ..Faults::default()
+    });
+    let (status, headers, body) = server.token_request(good, Some(APP_KEY), &cc).await;
+    assert_eq!(
+        (status, error_code(&body)),
+        (StatusCode::INTERNAL_SERVER_ERROR, "INTERNAL_ERROR")
+    );
+    assert_eq!(headers["retry-after"], "1");
+    let token = server.token().await;
+    assert_eq!(
+        server.bearer_get(&token, Some(APP_KEY), PING).await.0,
+        StatusCode::BAD_GATEWAY
+    );
+    assert_eq!(
+        server.bearer_get(&token, Some(APP_KEY), PING).await.0,
+        StatusCode::OK
+    );
+    server.pms.set_faults(Faults {
+        latency_ms: 200,
+        ..Faults::default()
+    });
+    let started = Instant::now();
+    server.token().await;
+    assert!(started.elapsed() >= Duration::from_millis(200));
+
+    let stats = server.pms.stats();
+    assert_eq!((stats.token_requests, stats.tokens_issued), (5, 2));
+    assert_eq!(stats.by_route["POST /oauth/v1/tokens"], 5);
+    assert_eq!(stats.total_requests, 7);
+    assert_eq!(stats.rejected.faults, 4);
+}
+
+// ---- scripted failures -------------------------------------------------------------------
+
+#[tokio::test]
+async fn fail_next_fails_exactly_n_requests_then_recovers() {
+    let server = start().await;
+    server.pms.set_faults(Faults {
+        fail_next: FailNext {
+            count: 2,
+            status: 502,
+            retry_after_seconds: None,
+        },
+        ..Faults::default()
+    });
+    for _ in 0..2 {
+        let (status, headers, body) = server.call(Method::GET, PING, None).await;
+        assert_eq!(
+            (status, error_code(&body)),
+            (StatusCode::BAD_GATEWAY, "INTERNAL_ERROR")
+        );
+        assert!(headers.get("retry-after").is_none());
+    }
+    assert_eq!(server.get(PING).await.0, StatusCode::OK);
+
+    // Through the admin API, with Retry-After; it comes before authentication.
+    let script = json!({"failNext": {"count": 2, "status": 429, "retryAfterSeconds": 4}});
+    let (status, set) = server
+        .admin(Method::PUT, "/admin/faults", Some(script))
+        .await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(
+        set["failNext"],
+        json!({"count": 2, "status": 429, "retryAfterSeconds": 4})
+    );
+    let (status, headers, body) = server.call(Method::GET, PING, None).await;
+    assert_eq!(
+        (status, error_code(&body)),
+        (StatusCode::TOO_MANY_REQUESTS, "RATE_LIMITED")
+    );
+    assert_eq!(headers["retry-after"], "4");
+    let no_key = server
+        .client
+        .get(format!("{}{PING}", server.base))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(no_key.status(), StatusCode::TOO_MANY_REQUESTS);
+    assert_eq!(server.get(PING).await.0, StatusCode::OK);
+    assert_eq!(server.pms.faults().fail_next.count, 0);
+    let stats = server.pms.stats();
+    assert_eq!((stats.rejected.faults, stats.rejected.unauthorized), (4, 0));
+
+    for bad in [
+        json!({"failNext": {"count": 1, "status": 200}}),
+        json!({"failNext": {"count": 1, "status": 600}}),
+        json!({"failNext": {"count": -1}}),
+        json!({"failNext": {"count": 1, "retryAfter": 3}}),
+        json!({"timeoutAfterApply": {"count": 1, "delayMs": 0}}),
+        json!({"latencyJitterMs": -5}),
+    ] {
+        let (status, _) = server
+            .admin(Method::PUT, "/admin/faults", Some(bad.clone()))
+            .await;
+        assert_eq!(status, StatusCode::BAD_REQUEST, "{bad}");
+    }
+}
+
+#[tokio::test]
+async fn timeout_after_apply_applies_the_write_but_answers_late() {
+    let server = start().await;
+    server.pms.set_faults(Faults {
+        timeout_after_apply: TimeoutAfterApply {
+            count: 2,
+            delay_ms: 1500,
+        },
+        ..Faults::default()
+    });
+    // Reads are not slowed, and do not use up the count.
+    let started = Instant::now();
+    assert_eq!(server.get(PING).await.0, StatusCode::OK);
+    assert!(started.elapsed() < Duration::from_millis(1000));
+
+    let notes = format!(
+        "{}/api/v1/hotels/DEMO1/reservations/CONF1003/notes",
+        server.base
+    );
+    let impatient = server
+        .client
+        .post(&notes)
+        .header("x-api-key", KEY)
+        .timeout(Duration::from_millis(300))
+        .json(&json!({"operationId": "op-slow-1", "text": "Written, answer lost"}))
+        .send()
+        .await;
+    let error = impatient.expect_err("the client times out");
+    assert!(error.is_timeout(), "{error}");
+    // The write happened although the client never heard.
+    let (status, op) = server
+        .get("/api/v1/hotels/DEMO1/operations/op-slow-1")
+        .await;
+    assert_eq!(
+        (status, op["kind"].as_str()),
+        (StatusCode::OK, Some("note"))
+    );
+    let (_, r) = server
+        .get("/api/v1/hotels/DEMO1/reservations/CONF1003")
+        .await;
+    assert!(r["comments"].to_string().contains("Written, answer lost"));
+    assert_eq!(server.pms.stats().writes_applied, 1);
+
+    // The second slowed write answers once the delay is over; the third is prompt.
+    let started = Instant::now();
+    let (status, body) = server
+        .send(
+            Method::PUT,
+            "/api/v1/hotels/DEMO1/reservations/CONF1003/checkout",
+            json!({"operationId": "op-slow-2", "checkoutTime": "2030-06-16T11:00:00Z"}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    assert!(started.elapsed() >= Duration::from_millis(1500));
+    let started = Instant::now();
+    let (status, _) = server
+        .send(
+            Method::POST,
+            "/api/v1/hotels/DEMO1/reservations/CONF1003/notes",
+            json!({"operationId": "op-slow-3", "text": "Prompt"}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(started.elapsed() < Duration::from_millis(1000));
+    assert_eq!(server.pms.faults().timeout_after_apply.count, 0);
+}
+
+#[tokio::test]
+async fn latency_jitter_is_bounded() {
+    let server = start().await;
+    let (status, _) = server
+        .admin(
+            Method::PUT,
+            "/admin/faults",
+            Some(json!({"latencyMs": 50, "latencyJitterMs": 150})),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK);
+    for _ in 0..8 {
+        let started = Instant::now();
+        assert_eq!(server.get(PING).await.0, StatusCode::OK);
+        let elapsed = started.elapsed();
+        assert!(
+            elapsed >= Duration::from_millis(50) && elapsed < Duration::from_millis(50 + 150 + 250),
+            "{elapsed:?}"
+        );
+    }
+    assert_eq!(server.pms.faults().latency_jitter_ms, 150);
+}
+
+#[tokio::test]
+async fn stats_count_per_hotel_routes_and_rates() {
+    let server = start().await;
+    for _ in 0..3 {
+        server.get("/api/v1/hotels/DEMO1/guests/G1001").await;
+    }
+    for _ in 0..2 {
+        server.get("/api/v1/hotels/DEMO1/rooms").await;
+    }
+    server.get("/api/v1/hotels/DEMO2/ping").await;
+    server.get("/api/v1/hotels/NOPE/ping").await;
+    server.get("/api/v1/nowhere").await;
+    let unauthorized = server
+        .client
+        .get(format!("{}/api/v1/hotels/DEMO2/ping", server.base))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(unauthorized.status(), StatusCode::UNAUTHORIZED);
+
+    let (_, stats) = server.admin(Method::GET, "/admin/stats", None).await;
+    assert_eq!(
+        stats["byHotelRoute"],
+        json!({
+            "DEMO1": {
+                "GET /api/v1/hotels/{hotel}/guests/{guestId}": 3,
+                "GET /api/v1/hotels/{hotel}/rooms": 2
+            },
+            "DEMO2": {"GET /api/v1/hotels/{hotel}/ping": 2}
+        }),
+        "arrivals, for known hotels only"
+    );
+    let by_hotel = &stats["maxRequestsInAnySecondByHotel"];
+    assert_eq!(by_hotel["DEMO2"], 1, "accepted requests only");
+    let demo1 = by_hotel["DEMO1"].as_u64().unwrap();
+    assert!((1..=5).contains(&demo1), "{demo1}");
+    assert!(demo1 <= stats["maxRequestsInAnySecond"].as_u64().unwrap());
+    assert_eq!(by_hotel.as_object().unwrap().len(), 2);
+    assert_eq!(
+        (
+            stats["tokenRequests"].as_u64(),
+            stats["tokensIssued"].as_u64()
+        ),
+        (Some(0), Some(0))
+    );
+
+    // A burst for DEMO2: the per-hotel figure sees all of it.
+    let burst: Vec<_> = (0..6)
+        .map(|_| {
+            let client = server.client.clone();
+            let url = format!("{}/api/v1/hotels/DEMO2/rooms", server.base);
+            tokio::spawn(async move {
+                client
+                    .get(url)
+                    .header("x-api-key", KEY)
+                    .send()
+                    .await
+                    .unwrap()
+                    .status()
+            })
+        })
+        .collect();
+    for request in burst {
+        assert_eq!(request.await.unwrap(), StatusCode::OK);
+    }
+    let stats = server.pms.stats();
+    let demo2 = stats.max_requests_in_any_second_by_hotel["DEMO2"];
+    assert!((6..=7).contains(&demo2), "{demo2}");
+    assert_eq!(stats.max_requests_in_any_second_by_hotel["DEMO1"], demo1);
+
+    server.admin(Method::POST, "/admin/reset-stats", None).await;
+    let (_, stats) = server.admin(Method::GET, "/admin/stats", None).await;
+    assert_eq!(stats["byHotelRoute"], json!({}));
+    assert_eq!(stats["maxRequestsInAnySecondByHotel"], json!({}));
 }

@@ -75,6 +75,8 @@ pub struct StackOptions {
     pub log: &'static str,
     /// The key the hotels' secret resolves to (by default the same as the mock PMS's).
     pub hotel_key: Option<String>,
+    /// Extra YAML under `pms:` (each line indented by two spaces), e.g. cache TTLs.
+    pub pms: String,
 }
 
 impl Default for StackOptions {
@@ -85,6 +87,7 @@ impl Default for StackOptions {
             overrides: String::new(),
             log: "info",
             hotel_key: None,
+            pms: String::new(),
         }
     }
 }
@@ -116,7 +119,7 @@ impl Stack {
         let config = format!(
             r#"pms:
   vendor: mock
-server:
+{pms}server:
   listen: 127.0.0.1:{api_port}
   tokens:
     - name: test-suite
@@ -162,6 +165,7 @@ hotels:
             allow_loopback = options.allow_loopback,
             overrides = options.overrides,
             extra = options.extra_hotels,
+            pms = options.pms,
         );
         let config_path = dir.path().join("config.yaml");
         std::fs::write(&config_path, config).expect("write config");

@@ -388,7 +388,9 @@ impl Egress {
                 }
             }
             let result = self.transport.send(prepared.clone()).await;
-            let (retryable, wait) = match &result {
+            // `wait` is how long until the next attempt may start; for a 429 the paused buckets
+            // do the waiting, so nothing more is slept here.
+            let (retryable, wait, sleep) = match &result {
                 Ok(r) if r.status == 429 => {
                     // The PMS did not process the request: pause everyone behind the same
                     // buckets, then send it again whatever the operation.
@@ -398,17 +400,20 @@ impl Egress {
                         bucket.pause(pause);
                     }
                     tracing::warn!(hotel = %destination.hotel, pause_ms = pause.as_millis() as u64, "the PMS answered 429; pausing this hotel's requests");
-                    (true, Duration::ZERO)
+                    (true, pause, false)
                 }
                 Ok(r) => (
                     options.read_only && (r.status >= 500 || r.status == 408),
                     policy.delay(attempt),
+                    true,
                 ),
                 Err(EgressError::Timeout | EgressError::Connection(_)) => {
-                    (options.read_only, policy.delay(attempt))
+                    (options.read_only, policy.delay(attempt), true)
                 }
-                Err(_) => (false, Duration::ZERO),
+                Err(_) => (false, Duration::ZERO, false),
             };
+            // Past the deadline the adapter gets the last answer itself (a 429 keeps its
+            // Retry-After for the caller).
             let out_of_time = Instant::now() + wait >= options.deadline;
             if !retryable || attempt >= policy.max_attempts || out_of_time {
                 if retryable && matches!(result, Err(EgressError::Timeout)) {
@@ -417,7 +422,9 @@ impl Egress {
                 return result;
             }
             tracing::debug!(hotel = %destination.hotel, attempt, wait_ms = wait.as_millis() as u64, "retrying an outbound request");
-            tokio::time::sleep(wait).await;
+            if sleep {
+                tokio::time::sleep(wait).await;
+            }
             attempt += 1;
         }
     }

@@ -1,9 +1,10 @@
-//! The axum app: the `/api/v1` handlers, the gate in front of them (stats, faults, API key,
-//! latency), the `/admin` handlers, and JSON errors for every bad request.
+//! The axum app: the `/api/v1` handlers, the gate in front of them (stats, faults, API key or
+//! bearer token, latency, slow answers after writes), the OAuth token endpoint, the `/admin`
+//! handlers, and JSON errors for every bad request.
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use axum::body::Bytes;
 use axum::extract::rejection::{BytesRejection, RawPathParamsRejection};
@@ -17,17 +18,36 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::{any, get, post, put};
 use axum::{Json, Router};
 use chrono::{DateTime, NaiveDate, Utc};
+use secrecy::ExposeSecret;
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 
 use super::Shared;
-use super::faults::{Faults, Rejection};
+use super::faults::{Faults, Rejection, Target};
+use super::oauth::{BearerCheck, OAuthConfigBody, TokenError};
 use super::seed::{Guest, Preference, RESERVATION_STATES, format_cents, parse_cents};
 use super::store::{Charge, GuestFilter, ReservationFilter, StoreError, WriteOutcome};
 
 type St = State<Arc<Shared>>;
 type ApiResult<T> = Result<Json<T>, ApiError>;
+
+const PREFERENCES: &str = "/api/v1/hotels/{hotel}/guests/{guestId}/preferences";
+const NOTES: &str = "/api/v1/hotels/{hotel}/reservations/{confirmation}/notes";
+const CHECKOUT: &str = "/api/v1/hotels/{hotel}/reservations/{confirmation}/checkout";
+const CHARGES: &str = "/api/v1/hotels/{hotel}/reservations/{confirmation}/charges";
+
+/// The write routes, which `timeoutAfterApply` slows down.
+fn is_write(method: &Method, path: &str) -> bool {
+    match *method {
+        Method::PUT => path == PREFERENCES || path == CHECKOUT,
+        Method::POST => path == NOTES || path == CHARGES,
+        _ => false,
+    }
+}
+
+/// The OHIP-style token endpoint (answered only while OAuth is configured).
+const TOKEN_PATH: &str = "/oauth/v1/tokens";
 
 /// Builds the whole app around the shared state.
 pub(crate) fn router(shared: Arc<Shared>) -> Router {
@@ -37,27 +57,15 @@ pub(crate) fn router(shared: Arc<Shared>) -> Router {
         .route(&format!("{H}/ping"), get(ping))
         .route(&format!("{H}/guests"), get(search_guests))
         .route(&format!("{H}/guests/{{guestId}}"), get(get_guest))
-        .route(
-            &format!("{H}/guests/{{guestId}}/preferences"),
-            put(replace_preferences),
-        )
+        .route(PREFERENCES, put(replace_preferences))
         .route(&format!("{H}/reservations"), get(list_reservations))
         .route(
             &format!("{H}/reservations/{{confirmation}}"),
             get(get_reservation),
         )
-        .route(
-            &format!("{H}/reservations/{{confirmation}}/notes"),
-            post(add_note),
-        )
-        .route(
-            &format!("{H}/reservations/{{confirmation}}/checkout"),
-            put(set_checkout),
-        )
-        .route(
-            &format!("{H}/reservations/{{confirmation}}/charges"),
-            post(post_charge),
-        )
+        .route(NOTES, post(add_note))
+        .route(CHECKOUT, put(set_checkout))
+        .route(CHARGES, post(post_charge))
         .route(
             &format!("{H}/reservations/{{confirmation}}/folio"),
             get(folio),
@@ -84,17 +92,28 @@ pub(crate) fn router(shared: Arc<Shared>) -> Router {
         )
         .route("/admin/reset-stats", post(reset_stats))
         .route("/admin/faults", get(get_faults).put(put_faults))
+        .route(
+            "/admin/oauth",
+            get(get_oauth).put(put_oauth).delete(delete_oauth),
+        )
+        .route("/admin/oauth/revoke-all", post(revoke_all))
         .method_not_allowed_fallback(method_not_allowed);
-    api.merge(admin).fallback(not_found).with_state(shared)
+    let oauth = Router::new().route(TOKEN_PATH, any(token));
+    api.merge(oauth)
+        .merge(admin)
+        .fallback(not_found)
+        .with_state(shared)
 }
 
-/// A JSON error: `{"error": {"code", "message"}}`, plus `Retry-After` for 429s.
+/// A JSON error: `{"error": {"code", "message"}}`, plus `Retry-After` for 429s (and scripted
+/// failures that ask for it) and `WWW-Authenticate` for some 401s.
 #[derive(Debug, thiserror::Error)]
 #[error("{status} {message}")]
 pub(crate) struct ApiError {
     status: StatusCode,
     message: String,
     retry_after_seconds: Option<u64>,
+    www_authenticate: Option<&'static str>,
 }
 
 impl ApiError {
@@ -103,6 +122,14 @@ impl ApiError {
             status,
             message: message.into(),
             retry_after_seconds: None,
+            www_authenticate: None,
+        }
+    }
+
+    fn unauthorized(message: &str, www_authenticate: Option<&'static str>) -> ApiError {
+        ApiError {
+            www_authenticate,
+            ..ApiError::new(StatusCode::UNAUTHORIZED, message)
         }
     }
 
@@ -148,8 +175,22 @@ impl IntoResponse for ApiError {
                 .headers_mut()
                 .insert(header::RETRY_AFTER, HeaderValue::from(seconds));
         }
+        if let Some(challenge) = self.www_authenticate {
+            response.headers_mut().insert(
+                header::WWW_AUTHENTICATE,
+                HeaderValue::from_static(challenge),
+            );
+        }
         response
     }
+}
+
+/// A status from a fault setting, which `set_faults` does not validate: 400–599, else 503.
+fn fault_status(status: u16) -> StatusCode {
+    StatusCode::from_u16(status)
+        .ok()
+        .filter(|s| s.is_client_error() || s.is_server_error())
+        .unwrap_or(StatusCode::SERVICE_UNAVAILABLE)
 }
 
 impl From<StoreError> for ApiError {
@@ -166,6 +207,13 @@ impl From<StoreError> for ApiError {
 impl From<Rejection> for ApiError {
     fn from(r: Rejection) -> ApiError {
         match r {
+            Rejection::Scripted {
+                status,
+                retry_after_seconds,
+            } => ApiError {
+                retry_after_seconds,
+                ..ApiError::new(fault_status(status), "injected failure (failNext)")
+            },
             Rejection::Unavailable => ApiError::new(
                 StatusCode::SERVICE_UNAVAILABLE,
                 "the PMS is unavailable (injected fault)",
@@ -179,12 +227,23 @@ impl From<Rejection> for ApiError {
                     "rate limited (injected fault)",
                 )
             },
-            Rejection::Error { status } => {
-                let status = StatusCode::from_u16(status)
-                    .ok()
-                    .filter(|s| s.is_client_error() || s.is_server_error())
-                    .unwrap_or(StatusCode::SERVICE_UNAVAILABLE);
-                ApiError::new(status, "injected error")
+            Rejection::Error { status } => ApiError::new(fault_status(status), "injected error"),
+        }
+    }
+}
+
+/// `WWW-Authenticate` on token endpoint 401s (RFC 6749 §5.2 asks for one with Basic).
+const BASIC_CHALLENGE: &str = "Basic realm=\"mock-pms\"";
+
+impl From<TokenError> for ApiError {
+    fn from(e: TokenError) -> ApiError {
+        match e {
+            TokenError::Unauthorized(message) => {
+                ApiError::unauthorized(message, Some(BASIC_CHALLENGE))
+            }
+            TokenError::BadRequest(message) => ApiError::bad_request(message),
+            TokenError::UnsupportedMediaType => {
+                ApiError::new(StatusCode::UNSUPPORTED_MEDIA_TYPE, e.to_string())
             }
         }
     }
@@ -229,33 +288,80 @@ impl<S: Send + Sync, T: DeserializeOwned + Send> FromRequestParts<S> for Segment
     }
 }
 
-/// In front of every `/api/v1` route: count the request, apply faults, check the key, then
-/// wait out the injected latency. No lock is held across the sleep.
+/// The method as counted in the stats: standard methods by name, others as `OTHER`.
+fn method_label(method: &Method) -> &'static str {
+    const STANDARD: [(Method, &str); 7] = [
+        (Method::GET, "GET"),
+        (Method::POST, "POST"),
+        (Method::PUT, "PUT"),
+        (Method::DELETE, "DELETE"),
+        (Method::PATCH, "PATCH"),
+        (Method::HEAD, "HEAD"),
+        (Method::OPTIONS, "OPTIONS"),
+    ];
+    STANDARD
+        .iter()
+        .find(|(m, _)| m == method)
+        .map_or("OTHER", |(_, label)| label)
+}
+
+/// Applies the faults to an arrived request: the latency to wait out, or the refusal (counted).
+fn check_faults(s: &Shared, target: Target) -> Result<Duration, ApiError> {
+    let verdict = s.faults().check(Utc::now(), Instant::now(), target);
+    verdict.map_err(|rejection| {
+        s.stats().stats.rejected.faults += 1;
+        ApiError::from(rejection)
+    })
+}
+
+/// `WWW-Authenticate` on `/api/v1` 401s while OAuth is configured (RFC 6750 §3): a bare
+/// challenge when no usable token came, `invalid_token` for an unknown, revoked or expired one.
+const BEARER_CHALLENGE: &str = "Bearer";
+const INVALID_TOKEN_CHALLENGE: &str = "Bearer error=\"invalid_token\"";
+
+/// Accepts the API key or, when OAuth is configured, a valid bearer token with the app key.
+fn authorize(s: &Shared, headers: &HeaderMap) -> Result<(), ApiError> {
+    let header = |name| headers.get(name).map(HeaderValue::as_bytes);
+    if s.key_matches(header("x-api-key").unwrap_or_default()) {
+        return Ok(());
+    }
+    let oauth = s.oauth();
+    if !oauth.configured() {
+        return Err(ApiError::unauthorized("missing or wrong x-api-key", None));
+    }
+    let bearer = header(header::AUTHORIZATION.as_str());
+    match oauth.check_bearer(bearer, header("x-app-key"), Instant::now()) {
+        BearerCheck::Valid => Ok(()),
+        BearerCheck::NotPresented => Err(ApiError::unauthorized(
+            "missing or wrong x-api-key, and no bearer token",
+            Some(BEARER_CHALLENGE),
+        )),
+        BearerCheck::WrongAppKey => Err(ApiError::unauthorized(
+            "missing or wrong x-app-key for the bearer token",
+            Some(BEARER_CHALLENGE),
+        )),
+        BearerCheck::InvalidToken => Err(ApiError::unauthorized(
+            "the bearer token is unknown, revoked or expired",
+            Some(INVALID_TOKEN_CHALLENGE),
+        )),
+    }
+}
+
+/// In front of every `/api/v1` route: count the request, apply faults, check the key or token,
+/// wait out the injected latency, run the handler, and for a write picked by
+/// `timeoutAfterApply`, hold the answer back. No lock is held across a sleep.
 async fn gate(
     State(s): St,
     params: Result<RawPathParams, RawPathParamsRejection>,
     req: Request,
     next: Next,
 ) -> Response {
-    let standard = [
-        Method::GET,
-        Method::POST,
-        Method::PUT,
-        Method::DELETE,
-        Method::PATCH,
-        Method::HEAD,
-        Method::OPTIONS,
-    ];
-    let method = if standard.contains(req.method()) {
-        req.method().as_str()
-    } else {
-        "OTHER"
-    };
     let path = req
         .extensions()
         .get::<MatchedPath>()
         .map_or("(unmatched)", MatchedPath::as_str);
-    let route = format!("{method} {path}");
+    let write = is_write(req.method(), path);
+    let route = format!("{} {path}", method_label(req.method()));
     let hotel = params
         .ok()
         .and_then(|p| {
@@ -264,30 +370,115 @@ async fn gate(
                 .map(|(_, v)| v.to_owned())
         })
         .filter(|h| s.store().has_hotel(h));
-    s.stats().arrived(route, hotel);
+    s.stats().arrived(route, hotel.clone());
 
-    let verdict = s.faults().check(Utc::now(), Instant::now());
-    let latency = match verdict {
+    let latency = match check_faults(&s, Target::Api) {
         Ok(latency) => latency,
-        Err(rejection) => {
-            s.stats().stats.rejected.faults += 1;
-            return ApiError::from(rejection).into_response();
-        }
+        Err(refused) => return refused.into_response(),
     };
-    let presented = req
-        .headers()
-        .get("x-api-key")
-        .map_or(&[][..], HeaderValue::as_bytes);
-    if !s.key_matches(presented) {
+    if let Err(e) = authorize(&s, req.headers()) {
         s.stats().stats.rejected.unauthorized += 1;
-        return ApiError::new(StatusCode::UNAUTHORIZED, "missing or wrong x-api-key")
-            .into_response();
+        return e.into_response();
     }
-    s.stats().accepted(Instant::now());
+    s.stats().accepted(Instant::now(), hotel.as_deref());
+    let hold = if write {
+        s.faults().take_write_delay()
+    } else {
+        None
+    };
     if !latency.is_zero() {
         tokio::time::sleep(latency).await;
     }
-    next.run(req).await
+    let response = next.run(req).await;
+    if let Some(hold) = hold {
+        tracing::debug!(
+            delay_ms = hold.as_millis(),
+            "mock PMS holding a write's answer (timeoutAfterApply)"
+        );
+        tokio::time::sleep(hold).await;
+    }
+    response
+}
+
+// ---- OAuth token endpoint ----------------------------------------------------------------
+
+/// `POST /oauth/v1/tokens`: a 404 as for any unknown path unless OAuth is configured. Then
+/// counted, faulted (`failNextToken` instead of `failNext`), the client authenticated (Basic and
+/// `x-app-key`), the latency waited out, and the grant handled.
+async fn token(
+    State(s): St,
+    method: Method,
+    uri: Uri,
+    headers: HeaderMap,
+    body: Result<Bytes, BytesRejection>,
+) -> Response {
+    if !s.oauth().configured() {
+        return not_found(uri).await.into_response();
+    }
+    s.stats()
+        .token_request(format!("{} {TOKEN_PATH}", method_label(&method)));
+    let latency = match check_faults(&s, Target::Token) {
+        Ok(latency) => latency,
+        Err(refused) => return refused.into_response(),
+    };
+    let header = |name| headers.get(name).map(HeaderValue::as_bytes);
+    let client = s
+        .oauth()
+        .authenticate_client(header(header::AUTHORIZATION.as_str()), header("x-app-key"));
+    if let Err(e) = client {
+        s.stats().stats.rejected.unauthorized += 1;
+        return ApiError::from(e).into_response();
+    }
+    s.stats().accepted(Instant::now(), None);
+    if !latency.is_zero() {
+        tokio::time::sleep(latency).await;
+    }
+    match grant(&s, &method, &headers, body) {
+        Ok(response) => response,
+        Err(e) => e.into_response(),
+    }
+}
+
+/// The grant part of the token endpoint, for an authenticated client.
+fn grant(
+    s: &Shared,
+    method: &Method,
+    headers: &HeaderMap,
+    body: Result<Bytes, BytesRejection>,
+) -> Result<Response, ApiError> {
+    if method != Method::POST {
+        return Err(ApiError::new(
+            StatusCode::METHOD_NOT_ALLOWED,
+            format!("{method} is not allowed on {TOKEN_PATH}"),
+        ));
+    }
+    if !has_media_type(headers, "application/x-www-form-urlencoded") {
+        return Err(TokenError::UnsupportedMediaType.into());
+    }
+    let body = body.map_err(|e| ApiError::rejected(e.status(), e.body_text()))?;
+    let issued = s.oauth().grant(&body, Instant::now())?;
+    s.stats().stats.tokens_issued += 1;
+    tracing::debug!(expires_in = issued.expires_in, "mock PMS issued a token");
+    let body = json!({
+        "access_token": issued.access_token.expose_secret(),
+        "token_type": "Bearer",
+        "expires_in": issued.expires_in,
+        "oracle_tk_context": "user_assertion",
+    });
+    let no_store = [
+        (header::CACHE_CONTROL, "no-store"),
+        (header::PRAGMA, "no-cache"),
+    ];
+    Ok((no_store, Json(body)).into_response())
+}
+
+/// Whether `Content-Type` is `essence` (parameters such as `charset` allowed).
+fn has_media_type(headers: &HeaderMap, essence: &str) -> bool {
+    headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.split(';').next())
+        .is_some_and(|v| v.trim().eq_ignore_ascii_case(essence))
 }
 
 async fn not_found(uri: Uri) -> ApiError {
@@ -686,4 +877,67 @@ async fn put_faults(State(s): St, Body(faults): Body<Faults>) -> ApiResult<Fault
     tracing::info!(?faults, "mock PMS faults set");
     s.faults().set(faults.clone());
     Ok(Json(faults))
+}
+
+/// What `GET`/`PUT /admin/oauth` show: never a credential.
+fn oauth_summary(s: &Shared) -> Value {
+    let oauth = s.oauth();
+    let active_tokens = oauth.active_tokens(Instant::now());
+    match oauth.config() {
+        None => json!({"enabled": false, "activeTokens": active_tokens}),
+        Some(config) => json!({
+            "enabled": true,
+            "passwordGrant": config.username.is_some() && config.password.is_some(),
+            "tokenLifetimeSeconds": config.token_lifetime.as_secs(),
+            "activeTokens": active_tokens,
+        }),
+    }
+}
+
+async fn get_oauth(State(s): St) -> Json<Value> {
+    Json(oauth_summary(&s))
+}
+
+/// `PUT /admin/oauth` (development tool): sets the OAuth configuration from JSON and revokes
+/// every token. Errors never quote the body, which holds secrets.
+async fn put_oauth(State(s): St, headers: HeaderMap, body: Bytes) -> ApiResult<Value> {
+    if !has_media_type(&headers, "application/json") {
+        return Err(ApiError::new(
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            "expected `Content-Type: application/json`",
+        ));
+    }
+    let parsed: OAuthConfigBody = serde_json::from_slice(&body).map_err(|e| {
+        let shown = e.to_string();
+        // Syntax errors and missing/unknown field names quote no value; type errors might.
+        let detail = if e.is_data()
+            && !(shown.starts_with("missing field") || shown.starts_with("unknown field"))
+        {
+            format!(
+                "a value has the wrong type at line {} column {}",
+                e.line(),
+                e.column()
+            )
+        } else {
+            shown
+        };
+        ApiError::bad_request(format!(
+            "expected {{clientId, clientSecret, appKey, username?, password?, \
+             tokenLifetimeSeconds?}}: {detail}"
+        ))
+    })?;
+    let config = parsed.into_config().map_err(ApiError::bad_request)?;
+    s.set_oauth(Some(config));
+    Ok(Json(oauth_summary(&s)))
+}
+
+async fn delete_oauth(State(s): St) -> Json<Value> {
+    s.set_oauth(None);
+    Json(oauth_summary(&s))
+}
+
+async fn revoke_all(State(s): St) -> Json<Value> {
+    let revoked = s.oauth().revoke_all();
+    tracing::info!(revoked, "mock PMS revoked every token");
+    Json(json!({"status": "ok", "revoked": revoked}))
 }

@@ -91,12 +91,14 @@ impl CallError {
     }
 }
 
-/// Runs `call` against `binding`'s adapter in a fresh instance.
+/// Runs `call` against `binding`'s adapter in a fresh instance, finishing by `deadline` (the
+/// call's start plus the adapter's deadline limit).
 pub async fn run(
     engine: &Engine,
     egress: &Arc<Egress>,
     binding: &HotelBinding,
     call: Call,
+    deadline: tokio::time::Instant,
 ) -> Result<Outcome, CallError> {
     let adapter = &binding.adapter;
     let operation = call.operation();
@@ -115,7 +117,7 @@ pub async fn run(
             max_requests: limits.max_requests_per_call,
             options: crate::egress::SendOptions {
                 max_response_bytes: limits.max_response_bytes,
-                deadline: tokio::time::Instant::now() + limits.deadline,
+                deadline,
                 read_only: !operation.is_write(),
             },
         },
@@ -130,7 +132,9 @@ pub async fn run(
     };
     let mut store = Store::new(engine, state);
     store.limiter(|s| &mut s.limiter);
-    store.set_epoch_deadline(engine::ticks(limits.deadline));
+    store.set_epoch_deadline(engine::ticks(
+        deadline.saturating_duration_since(tokio::time::Instant::now()),
+    ));
     store.epoch_deadline_trap();
 
     let deadline_error = || CallError::Deadline {
@@ -140,8 +144,7 @@ pub async fn run(
     };
     // The epoch deadline stops guest code; this timeout also covers time spent in host calls.
     let outcome =
-        match tokio::time::timeout(limits.deadline, adapter.adapter.invoke(&mut store, call)).await
-        {
+        match tokio::time::timeout_at(deadline, adapter.adapter.invoke(&mut store, call)).await {
             Err(_) => return Err(deadline_error()),
             Ok(result) => result,
         };

@@ -74,6 +74,9 @@ pub struct Runtime {
     settings: AdapterSettings,
     adapters: Mutex<HashMap<String, LoadResult>>,
     breakers: Mutex<HashMap<String, Arc<breaker::Breaker>>>,
+    /// One permit per pooling-allocator slot: calls queue for a slot (up to their deadline)
+    /// instead of failing when all are busy.
+    slots: Arc<tokio::sync::Semaphore>,
 }
 
 /// Why the runtime could not start.
@@ -93,6 +96,7 @@ impl Runtime {
             .unwrap_or(64 << 20);
         let engine = engine::build(settings.max_concurrent_instances, max_memory)
             .map_err(|e| StartError(format!("{e:#}")))?;
+        let settings_slots = settings.max_concurrent_instances as usize;
         let mut linker = Linker::new(&engine.engine);
         wasi::add_to_linker(&mut linker).map_err(|e| StartError(format!("{e:#}")))?;
         wit::add_to_linker(&mut linker).map_err(|e| StartError(format!("{e:#}")))?;
@@ -103,6 +107,7 @@ impl Runtime {
             settings,
             adapters: Mutex::new(HashMap::new()),
             breakers: Mutex::new(HashMap::new()),
+            slots: Arc::new(tokio::sync::Semaphore::new(settings_slots)),
         })
     }
 
@@ -262,7 +267,19 @@ impl Runtime {
             });
         }
         let operation = call.operation();
-        let result = call::run(&self.engine.engine, &self.egress, binding, call).await;
+        let deadline = tokio::time::Instant::now() + binding.limits.deadline;
+        let permit =
+            match tokio::time::timeout_at(deadline, self.slots.clone().acquire_owned()).await {
+                Ok(Ok(permit)) => permit,
+                _ => {
+                    return Err(CallError::Instantiate {
+                        adapter: binding.adapter.name.clone(),
+                        reason: "every sandbox slot stayed busy until the call's deadline".into(),
+                    });
+                }
+            };
+        let result = call::run(&self.engine.engine, &self.egress, binding, call, deadline).await;
+        drop(permit);
         breaker.record(result.as_ref().is_err_and(CallError::is_sandbox_failure));
         if let Err(e) = &result
             && e.is_sandbox_failure()
