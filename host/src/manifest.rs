@@ -93,7 +93,7 @@ struct RawOAuth2 {
     password_secret: Option<String>,
     scope: Option<String>,
     #[serde(default)]
-    token_params_from_config: Vec<String>,
+    token_headers_from_config: Vec<String>,
 }
 
 /// A default rate limit the adapter declares.
@@ -266,7 +266,7 @@ fn oauth(o: RawOAuth2) -> OAuth2 {
         app_key: o.app_key_secret,
         user: o.username_secret.zip(o.password_secret),
         scope: o.scope,
-        extra_params: o.token_params_from_config,
+        token_headers_from_config: o.token_headers_from_config,
     }
 }
 

@@ -51,8 +51,8 @@ pub struct OAuth2 {
     pub user: Option<(String, String)>,
     /// Requested scope.
     pub scope: Option<String>,
-    /// Extra token request parameters taken from hotel settings (OHIP `enterpriseId`).
-    pub extra_params: Vec<String>,
+    /// Hotel settings sent as headers of the same name on token requests (OHIP `enterpriseId`).
+    pub token_headers_from_config: Vec<String>,
 }
 
 /// The auth scheme an adapter's manifest declares, with its parameters.
@@ -122,12 +122,13 @@ impl Auth {
         }
     }
 
-    /// True when this host version can apply the scheme.
-    pub fn supported(&self) -> bool {
-        !matches!(
-            self,
-            Auth::OAuth2ClientCredentials(_) | Auth::OAuth2Password(_)
-        )
+    /// The OAuth parameters and whether the grant is `password`, for the OAuth schemes.
+    pub fn oauth(&self) -> Option<(&OAuth2, bool)> {
+        match self {
+            Auth::OAuth2ClientCredentials(o) => Some((o, false)),
+            Auth::OAuth2Password(o) => Some((o, true)),
+            _ => None,
+        }
     }
 }
 
@@ -204,12 +205,10 @@ pub fn apply(
                 used,
             })
         }
-        Auth::OAuth2ClientCredentials(_) | Auth::OAuth2Password(_) => {
-            Err(EgressError::Credentials(format!(
-                "`{}` is not supported by this host version (it arrives with the credential vault)",
-                auth.kind().name()
-            )))
-        }
+        // Tokens need the transport; the pipeline gets them from its token cache.
+        Auth::OAuth2ClientCredentials(_) | Auth::OAuth2Password(_) => Err(
+            EgressError::Credentials("OAuth credentials are applied by the token cache".into()),
+        ),
     }
 }
 

@@ -21,13 +21,14 @@ pub mod allowlist;
 pub mod credentials;
 pub mod headers;
 pub mod limits;
+pub mod oauth;
 pub mod retry;
 pub mod scrub;
 mod transport;
 
 pub use transport::{PreparedRequest, RawResponse, ReqwestTransport, Transport};
 
-use crate::vault::SecretStore;
+use crate::vault::{Secret, SecretStore};
 use address::AddressPolicy;
 use allowlist::AllowedOrigin;
 use credentials::{Applied, Auth, SchemeKind};
@@ -177,6 +178,8 @@ pub struct Destination {
     pub retry: RetryPolicy,
     /// Rate limits that apply to every request.
     pub rate_limits: Vec<RateLimit>,
+    /// Headers for OAuth token requests, from the hotel's settings (OHIP `enterpriseId`).
+    pub token_headers: Vec<(String, String)>,
 }
 
 /// Per-request options from the call.
@@ -206,6 +209,7 @@ pub struct Egress {
     policy: Policy,
     transport: Arc<dyn Transport>,
     limits: RateLimits,
+    tokens: oauth::TokenCache,
 }
 
 impl Egress {
@@ -216,6 +220,7 @@ impl Egress {
             policy,
             transport: Arc::new(transport),
             limits: RateLimits::default(),
+            tokens: oauth::TokenCache::default(),
         })
     }
 
@@ -225,6 +230,7 @@ impl Egress {
             policy,
             transport,
             limits: RateLimits::default(),
+            tokens: oauth::TokenCache::default(),
         }
     }
 
@@ -238,6 +244,11 @@ impl Egress {
         &self.limits
     }
 
+    /// The OAuth tokens (for health: validity only).
+    pub fn tokens(&self) -> &oauth::TokenCache {
+        &self.tokens
+    }
+
     /// Sends `request` for `destination`, through every step of the pipeline.
     pub async fn send(
         &self,
@@ -245,9 +256,14 @@ impl Egress {
         request: OutboundRequest,
         options: SendOptions,
     ) -> Result<InboundResponse, EgressError> {
-        let scrubber = self.scrubber(destination);
-        self.send_inner(destination, request, options)
-            .await
+        let mut applied = Vec::new();
+        let result = self
+            .send_inner(destination, request, options, &mut applied)
+            .await;
+        // Built after sending, so that it knows every value the request carried (a token
+        // fetched for this very request included).
+        let scrubber = self.scrubber(destination, &applied);
+        result
             .map(|r| InboundResponse {
                 status: r.status,
                 headers: r
@@ -262,12 +278,14 @@ impl Egress {
 
     /// Every secret the destination's auth scheme names, in all forms a server might echo.
     /// Missing secrets are skipped: they cannot have been sent.
-    fn scrubber(&self, destination: &Destination) -> Scrubber {
+    fn scrubber(&self, destination: &Destination, applied: &[Secret]) -> Scrubber {
         let secrets: Vec<_> = destination
             .auth
             .secret_names()
             .into_iter()
             .filter_map(|name| destination.secrets.get(&destination.hotel, name).ok())
+            .chain(self.tokens.current(&destination.hotel))
+            .chain(applied.iter().cloned())
             .collect();
         Scrubber::new(secrets.iter().map(|s| s.expose()))
     }
@@ -277,8 +295,9 @@ impl Egress {
         destination: &Destination,
         request: OutboundRequest,
         options: SendOptions,
+        used: &mut Vec<Secret>,
     ) -> Result<RawResponse, EgressError> {
-        let mut url = Url::parse(&request.url).map_err(|e| {
+        let url = Url::parse(&request.url).map_err(|e| {
             EgressError::InvalidRequest(format!("`{}` is not a URL: {e}", request.url))
         })?;
         self.check_destination(destination, &url)?;
@@ -292,14 +311,58 @@ impl Egress {
                 )));
             }
         }
-        let mut body = request.body;
-        let applied = credentials::apply(
-            &destination.auth,
-            request.credentials,
-            &destination.hotel,
-            destination.secrets.as_ref(),
-            &mut body,
-        )?;
+        let oauth = destination
+            .auth
+            .oauth()
+            .filter(|_| request.credentials == destination.auth.kind());
+        let mut rejected = None;
+        loop {
+            let mut body = request.body.clone();
+            let applied = match oauth {
+                Some((o, password)) => {
+                    self.tokens
+                        .applied(
+                            self.transport.as_ref(),
+                            destination,
+                            o,
+                            password,
+                            &url,
+                            rejected.as_ref(),
+                        )
+                        .await?
+                }
+                None => credentials::apply(
+                    &destination.auth,
+                    request.credentials,
+                    &destination.hotel,
+                    destination.secrets.as_ref(),
+                    &mut body,
+                )?,
+            };
+            used.extend(applied.used.iter().cloned());
+            let response = self
+                .hops(destination, &request, url.clone(), body, &applied, options)
+                .await?;
+            // A 401 on a token we believed valid: refresh once and try once more.
+            if response.status == 401 && oauth.is_some() && rejected.is_none() {
+                tracing::info!(hotel = %destination.hotel, "the PMS refused the OAuth token; refreshing it once");
+                rejected = applied.used.first().cloned();
+                continue;
+            }
+            return Ok(response);
+        }
+    }
+
+    /// Sends one request, following redirects hop by hop (each re-checked).
+    async fn hops(
+        &self,
+        destination: &Destination,
+        request: &OutboundRequest,
+        mut url: Url,
+        mut body: Option<Vec<u8>>,
+        applied: &Applied,
+        options: SendOptions,
+    ) -> Result<RawResponse, EgressError> {
         let origin = url.origin();
         let mut method = request.method;
         for hop in 0..=self.policy.max_redirects {
@@ -321,7 +384,7 @@ impl Egress {
                 max_response_bytes: options.max_response_bytes,
             };
             let response = self
-                .attempt(destination, &applied, prepared, options)
+                .attempt(destination, applied, prepared, options)
                 .await?;
             let location = match response.status {
                 301 | 302 | 303 | 307 | 308 => response

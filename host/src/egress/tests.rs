@@ -69,6 +69,7 @@ fn destination(allowed: &[&str]) -> Destination {
             ..RetryPolicy::default()
         },
         rate_limits: vec![],
+        token_headers: vec![],
     }
 }
 
@@ -358,4 +359,209 @@ async fn retries_give_up_at_max_attempts_and_before_the_deadline() {
         "a retry that would end past the deadline is not started"
     );
     assert_eq!(t.seen.lock().unwrap().len(), 1);
+}
+
+/// A fake OHIP: a token endpoint issuing numbered tokens, and an API that accepts only the
+/// tokens still valid, echoing the request headers back.
+struct FakeOhip {
+    issued: Mutex<Vec<String>>,
+    revoked: Mutex<Vec<String>>,
+    token_requests: std::sync::atomic::AtomicUsize,
+    lifetime_s: u64,
+}
+
+impl FakeOhip {
+    fn new(lifetime_s: u64) -> Arc<FakeOhip> {
+        Arc::new(FakeOhip {
+            issued: Mutex::new(vec![]),
+            revoked: Mutex::new(vec![]),
+            token_requests: Default::default(),
+            lifetime_s,
+        })
+    }
+}
+
+impl Transport for FakeOhip {
+    fn send(
+        &self,
+        request: PreparedRequest,
+    ) -> std::pin::Pin<
+        Box<dyn std::future::Future<Output = Result<RawResponse, EgressError>> + Send + '_>,
+    > {
+        Box::pin(async move {
+            let header = |name: &str| {
+                request
+                    .headers
+                    .iter()
+                    .find(|(k, _)| k.eq_ignore_ascii_case(name))
+                    .map(|(_, v)| v.clone())
+            };
+            if request.url.path() == "/oauth/v1/tokens" {
+                self.token_requests
+                    .fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+                // Slow enough that concurrent callers overlap.
+                tokio::time::sleep(Duration::from_millis(50)).await;
+                let basic = format!(
+                    "Basic {}",
+                    base64::Engine::encode(
+                        &base64::engine::general_purpose::STANDARD,
+                        "TOPSECRET-clientId:TOPSECRET-clientSecret"
+                    )
+                );
+                let body = String::from_utf8(request.body.clone().unwrap_or_default()).unwrap();
+                if header("authorization") != Some(basic)
+                    || header("x-app-key").as_deref() != Some("TOPSECRET-appKey")
+                    || !body.contains("grant_type=client_credentials")
+                {
+                    return Ok(response(401, &[], ""));
+                }
+                let mut issued = self.issued.lock().unwrap();
+                let token = format!("tok-{}-0123456789", issued.len() + 1);
+                issued.push(token.clone());
+                return Ok(response(
+                    200,
+                    &[],
+                    &format!(
+                        r#"{{"access_token":"{token}","expires_in":{},"token_type":"Bearer"}}"#,
+                        self.lifetime_s
+                    ),
+                ));
+            }
+            let auth = header("authorization").unwrap_or_default();
+            let token = auth.strip_prefix("Bearer ").unwrap_or_default().to_string();
+            let valid = self.issued.lock().unwrap().contains(&token)
+                && !self.revoked.lock().unwrap().contains(&token);
+            if !valid || header("x-app-key").as_deref() != Some("TOPSECRET-appKey") {
+                return Ok(response(401, &[], r#"{"title":"invalid token"}"#));
+            }
+            Ok(response(200, &[], &format!(r#"{{"echo":"{auth}"}}"#)))
+        })
+    }
+}
+
+fn oauth_destination() -> Destination {
+    let mut d = destination(&["api.ohip.example"]);
+    d.auth = Auth::OAuth2ClientCredentials(credentials::OAuth2 {
+        token_path: "/oauth/v1/tokens".into(),
+        client_id: "clientId".into(),
+        client_secret: "clientSecret".into(),
+        app_key_header: Some("x-app-key".into()),
+        app_key: Some("appKey".into()),
+        user: None,
+        scope: Some("urn:opc:hgbu:ws:__myscopes__".into()),
+        token_headers_from_config: vec![],
+    });
+    d
+}
+
+fn oauth_get() -> OutboundRequest {
+    get(
+        "https://api.ohip.example/rsv/v1/hotels/H1/reservations",
+        SchemeKind::OAuth2ClientCredentials,
+    )
+}
+
+#[tokio::test]
+async fn one_token_serves_many_concurrent_calls_and_never_reaches_the_guest() {
+    let ohip = FakeOhip::new(3600);
+    let egress = Arc::new(Egress::with_transport(Policy::default(), ohip.clone()));
+    let d = Arc::new(oauth_destination());
+    let calls: Vec<_> = (0..20)
+        .map(|_| {
+            let (egress, d) = (egress.clone(), d.clone());
+            tokio::spawn(async move { egress.send(&d, oauth_get(), opts()).await })
+        })
+        .collect();
+    for c in calls {
+        let r = c.await.unwrap().unwrap();
+        assert_eq!(r.status, 200);
+        let body = String::from_utf8(r.body).unwrap();
+        assert!(
+            !body.contains("tok-"),
+            "the guest received the token: {body}"
+        );
+        assert!(body.contains("Bearer [REDACTED]"), "{body}");
+    }
+    assert_eq!(
+        ohip.token_requests
+            .load(std::sync::atomic::Ordering::SeqCst),
+        1
+    );
+    assert!(egress.tokens().valid_until("H1").is_some());
+}
+
+#[tokio::test]
+async fn a_401_refreshes_the_token_once_and_retries_once() {
+    let ohip = FakeOhip::new(3600);
+    let egress = Egress::with_transport(Policy::default(), ohip.clone());
+    let d = oauth_destination();
+    assert_eq!(
+        egress.send(&d, oauth_get(), opts()).await.unwrap().status,
+        200
+    );
+    // The PMS forgets the token before its time.
+    let first = ohip.issued.lock().unwrap()[0].clone();
+    ohip.revoked.lock().unwrap().push(first);
+    assert_eq!(
+        egress.send(&d, oauth_get(), opts()).await.unwrap().status,
+        200
+    );
+    assert_eq!(
+        ohip.token_requests
+            .load(std::sync::atomic::Ordering::SeqCst),
+        2
+    );
+    // A PMS that refuses every token: one refresh, then the 401 is the answer (no loop).
+    let all = ohip.issued.lock().unwrap().clone();
+    ohip.revoked.lock().unwrap().extend(all);
+    let before = ohip
+        .token_requests
+        .load(std::sync::atomic::Ordering::SeqCst);
+    let r = egress.send(&d, oauth_get(), opts()).await.unwrap();
+    assert!(r.status == 200 || r.status == 401);
+    assert!(
+        ohip.token_requests
+            .load(std::sync::atomic::Ordering::SeqCst)
+            <= before + 1
+    );
+}
+
+#[tokio::test]
+async fn tokens_are_refreshed_before_they_expire() {
+    // 1.2 s lifetime: refreshed after 1 s (5/6), before the PMS would refuse it.
+    let ohip = FakeOhip::new(1);
+    let egress = Egress::with_transport(Policy::default(), ohip.clone());
+    let d = oauth_destination();
+    assert_eq!(
+        egress.send(&d, oauth_get(), opts()).await.unwrap().status,
+        200
+    );
+    tokio::time::sleep(Duration::from_millis(900)).await;
+    assert_eq!(
+        egress.send(&d, oauth_get(), opts()).await.unwrap().status,
+        200
+    );
+    assert_eq!(
+        ohip.token_requests
+            .load(std::sync::atomic::Ordering::SeqCst),
+        2,
+        "refreshed at 5/6 of the lifetime"
+    );
+}
+
+#[tokio::test]
+async fn refused_client_credentials_are_a_clear_error_without_secrets() {
+    let ohip = FakeOhip::new(3600);
+    let egress = Egress::with_transport(Policy::default(), ohip.clone());
+    let mut d = oauth_destination();
+    if let Auth::OAuth2ClientCredentials(o) = &mut d.auth {
+        o.client_secret = "wrong".into();
+    }
+    let e = egress.send(&d, oauth_get(), opts()).await.unwrap_err();
+    let text = e.to_string();
+    assert!(
+        text.contains("token endpoint /oauth/v1/tokens answered 401"),
+        "{text}"
+    );
+    assert!(!text.contains("TOPSECRET"), "{text}");
 }

@@ -217,13 +217,7 @@ impl Runtime {
                 .get(&hotel.id, name)
                 .map_err(|e| settings_error(e.to_string()))?;
         }
-        if !manifest.auth.supported() {
-            return Err(settings_error(format!(
-                "auth scheme `{}` of adapter `{}` is not supported by this host version",
-                manifest.auth.kind().name(),
-                adapter.name
-            )));
-        }
+
         let allowlist = manifest
             .allowed_hosts
             .iter()
@@ -244,6 +238,16 @@ impl Runtime {
                     .rate_limits
                     .clone()
                     .unwrap_or_else(|| manifest.rate_limits.iter().map(|l| l.to_limit()).collect()),
+                token_headers: manifest
+                    .auth
+                    .oauth()
+                    .map(|(o, _)| {
+                        o.token_headers_from_config
+                            .iter()
+                            .filter_map(|k| hotel.settings.get(k).map(|v| (k.clone(), v.clone())))
+                            .collect()
+                    })
+                    .unwrap_or_default(),
             }),
             settings: Arc::new(hotel.settings.clone()),
             limits: self.settings.limits_for(&adapter.name).clone(),
