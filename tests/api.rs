@@ -479,6 +479,42 @@ async fn health_endpoints_and_openapi() {
         assert!(paths.contains_key(p), "OpenAPI lacks {p}");
     }
     assert!(doc["components"]["securitySchemes"]["bearer"].is_object());
+
+    // Health reports limiter usage and cache statistics; /metrics exposes them.
+    s.get("/v1/hotels/DEMO1/rooms").await;
+    s.get("/v1/hotels/DEMO1/rooms").await;
+    let (status, health) = s.get("/v1/hotels/DEMO1/health").await;
+    assert_eq!(status, 200, "{health}");
+    assert_eq!(health["cache"]["hits"], 1, "{health}");
+    assert_eq!(health["cache"]["misses"], 1, "{health}");
+    let bucket = &health["rateLimits"][0];
+    assert_eq!(
+        (
+            bucket["bucket"].as_str(),
+            bucket["limit"].as_u64(),
+            bucket["perSeconds"].as_u64()
+        ),
+        (Some("hotel:DEMO1"), Some(100), Some(60)),
+        "{health}"
+    );
+    assert!(bucket["used"].as_u64().unwrap() >= 2, "{health}");
+    let text = s
+        .http
+        .get(s.url("/metrics"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    for metric in [
+        "jack_pms_calls_total{hotel=\"DEMO1\",operation=\"getAllRoomStatuses\",outcome=\"ok\"} 1",
+        "jack_pms_cache_lookups_total{hotel=\"DEMO1\",result=\"hit\"} 1",
+        "jack_pms_rate_limit_limit{bucket=\"hotel:DEMO1\"} 100",
+        "jack_pms_outbound_requests_total{hotel=\"DEMO1\",class=\"2xx\"}",
+    ] {
+        assert!(text.contains(metric), "no `{metric}` in:\n{text}");
+    }
 }
 
 /// Runs the `jack-pms` binary with `args` and the stack's keys in its environment.

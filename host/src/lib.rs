@@ -27,6 +27,7 @@ pub mod cli;
 pub mod config;
 pub mod egress;
 pub mod manifest;
+pub mod metrics;
 pub mod mock_pms;
 pub mod model;
 pub mod operation;

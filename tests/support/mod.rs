@@ -98,6 +98,8 @@ pub struct Stack {
     pub api: SocketAddr,
     pub mock: SocketAddr,
     pub key: String,
+    /// The key the hotels use, when it differs from the mock PMS's.
+    pub hotel_key: Option<String>,
     pub dir: tempfile::TempDir,
     pub http: reqwest::Client,
 }
@@ -189,6 +191,7 @@ hotels:
             api: format!("127.0.0.1:{api_port}").parse().expect("addr"),
             mock: format!("127.0.0.1:{mock_port}").parse().expect("addr"),
             key,
+            hotel_key: options.hotel_key.clone(),
             dir,
             http: reqwest::Client::builder()
                 .timeout(Duration::from_secs(60))
@@ -299,6 +302,16 @@ impl Drop for Stack {
     fn drop(&mut self) {
         let _ = self.child.kill();
         let _ = self.child.wait();
+        // Every test run doubles as a check that no secret reached the host's log.
+        if !std::thread::panicking() {
+            let logs = self.logs();
+            for secret in [&self.key].into_iter().chain(self.hotel_key.as_ref()) {
+                assert!(
+                    !logs.contains(secret.as_str()),
+                    "the host's log contains a secret"
+                );
+            }
+        }
     }
 }
 

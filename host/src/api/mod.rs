@@ -48,6 +48,19 @@ impl utoipa::Modify for BearerAuth {
     }
 }
 
+/// Prometheus metrics (unauthenticated, like `/healthz`: no secret and no guest data in them).
+async fn metrics(
+    axum::extract::State(state): axum::extract::State<AppState>,
+) -> impl axum::response::IntoResponse {
+    (
+        [(
+            axum::http::header::CONTENT_TYPE,
+            "application/openmetrics-text; version=1.0.0; charset=utf-8",
+        )],
+        state.service.render_metrics(),
+    )
+}
+
 /// The whole API.
 pub fn router(state: AppState) -> Router {
     let v1 = Router::new()
@@ -94,6 +107,7 @@ pub fn router(state: AppState) -> Router {
             "/openapi.json",
             get(|| async { axum::Json(ApiDoc::openapi()) }),
         )
+        .route("/metrics", get(metrics))
         .nest("/v1", v1)
         .fallback(|| async { problem::Problem::no_route() })
         .method_not_allowed_fallback(|| async {

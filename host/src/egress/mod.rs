@@ -451,6 +451,8 @@ impl Egress {
                 }
             }
             let result = self.transport.send(prepared.clone()).await;
+            crate::metrics::metrics()
+                .outbound_status(&destination.hotel, result.as_ref().ok().map(|r| r.status));
             // `wait` is how long until the next attempt may start; for a 429 the paused buckets
             // do the waiting, so nothing more is slept here.
             let (retryable, wait, sleep) = match &result {
@@ -481,6 +483,12 @@ impl Egress {
             if !retryable || attempt >= policy.max_attempts || out_of_time {
                 if retryable && matches!(result, Err(EgressError::Timeout)) {
                     tracing::warn!(hotel = %destination.hotel, attempts = attempt, "the PMS keeps timing out");
+                    crate::metrics::metrics()
+                        .pms_timeouts
+                        .get_or_create(&crate::metrics::HotelLabels {
+                            hotel: destination.hotel.clone(),
+                        })
+                        .inc();
                 }
                 return result;
             }

@@ -111,6 +111,11 @@ impl Runtime {
         })
     }
 
+    /// The egress pipeline.
+    pub fn egress(&self) -> &Arc<Egress> {
+        &self.egress
+    }
+
     /// The engine.
     pub fn engine(&self) -> &wasmtime::Engine {
         &self.engine.engine
@@ -288,9 +293,13 @@ impl Runtime {
         if let Err(e) = &result
             && e.is_sandbox_failure()
         {
-            {
-                tracing::error!(adapter = %binding.adapter.name, hotel = %binding.hotel_id, %operation, error = %e, "adapter failed; instance discarded");
-            }
+            tracing::error!(adapter = %binding.adapter.name, hotel = %binding.hotel_id, %operation, error = %e, "adapter failed; instance discarded");
+            crate::metrics::metrics()
+                .adapter_failures
+                .get_or_create(&crate::metrics::AdapterLabels {
+                    adapter: binding.adapter.name.clone(),
+                })
+                .inc();
         }
         let outcome = result?;
         validate::outcome(&binding.adapter.manifest.vendor, operation, outcome).map_err(|reason| {

@@ -8,6 +8,7 @@ pub mod operations;
 
 use crate::cache::{Key as CacheKey, ReadCache};
 use crate::config::{Config, HotelSettings};
+use crate::metrics::{CacheLabels, CallLabels, OperationLabels, metrics};
 use crate::model::{
     Charge, Guest, GuestIdentifier, GuestQuery, Money, PmsHealth, Preference, Reservation,
     RoomStatus, WriteReceipt,
@@ -114,6 +115,37 @@ pub struct HotelSummary {
     pub problem: Option<String>,
 }
 
+/// One rate-limit bucket's usage.
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct RateLimitUsage {
+    /// Bucket key (`hotel:<id>`).
+    pub bucket: String,
+    /// Requests in the current window.
+    pub used: u32,
+    /// Requests allowed per window.
+    pub limit: u32,
+    /// Window length, seconds.
+    pub per_seconds: u64,
+    /// Milliseconds the bucket stays paused after a 429, when paused.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub paused_for_ms: Option<u64>,
+}
+
+/// Read-cache statistics of one hotel.
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct CacheStats {
+    /// Reads answered from the cache.
+    pub hits: u64,
+    /// Reads that went to the PMS.
+    pub misses: u64,
+    /// Reads answered with a stale copy because the PMS failed.
+    pub stale: u64,
+    /// hits / (hits + misses), 0 when there was no read.
+    pub hit_ratio: f64,
+}
+
 /// Health of one hotel's PMS connection.
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase")]
@@ -133,6 +165,13 @@ pub struct HotelHealth {
     pub checked_at: DateTime<Utc>,
     /// Writes waiting for the PMS (the outbox arrives in a later issue: always 0 for now).
     pub queue_depth: u64,
+    /// The OAuth token's validity, for adapters using OAuth (never the token).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub token_valid_until: Option<DateTime<Utc>>,
+    /// Usage of the hotel's rate-limit buckets.
+    pub rate_limits: Vec<RateLimitUsage>,
+    /// Read-cache statistics since start.
+    pub cache: CacheStats,
     /// Last completed sync (the scheduler arrives in a later issue).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub last_sync: Option<DateTime<Utc>>,
@@ -203,11 +242,36 @@ impl Service {
         let operation = call.operation();
         let started = Instant::now();
         let result = self.runtime.call(binding, call).await;
-        let ms = started.elapsed().as_millis() as u64;
-        match &result {
-            Ok(_) => tracing::info!(%hotel, %operation, ms, "call ok"),
-            Err(e) => tracing::warn!(%hotel, %operation, ms, error = %e, "call failed"),
-        }
+        let elapsed = started.elapsed();
+        let ms = elapsed.as_millis() as u64;
+        let outcome = match &result {
+            Ok(_) => {
+                tracing::info!(%hotel, %operation, ms, "call ok");
+                "ok"
+            }
+            Err(e) => {
+                tracing::warn!(%hotel, %operation, ms, error = %e, "call failed");
+                match e {
+                    CallError::Pms(_) => "pms_error",
+                    CallError::CircuitOpen { .. } | CallError::Instantiate { .. } => "rejected",
+                    _ => "adapter_failure",
+                }
+            }
+        };
+        let m = metrics();
+        let operation = operation.camel_name().to_string();
+        m.call_seconds
+            .get_or_create(&OperationLabels {
+                operation: operation.clone(),
+            })
+            .observe(elapsed.as_secs_f64());
+        m.calls
+            .get_or_create(&CallLabels {
+                hotel: hotel.to_string(),
+                operation,
+                outcome,
+            })
+            .inc();
         Ok(result?)
     }
 
@@ -242,7 +306,20 @@ impl Service {
         };
         let stale_ok =
             |e: &Fetch| matches!(e, Fetch::Failed(ServiceError::Call(c)) if pms_is_down(c));
-        match self.cache.get_or_fetch(key, ttl, fetch, stale_ok).await {
+        let result = self.cache.get_or_fetch(key, ttl, fetch, stale_ok).await;
+        let lookup = match &result {
+            Ok(c) if c.stale => "stale",
+            Ok(c) if c.from_cache => "hit",
+            _ => "miss",
+        };
+        metrics()
+            .cache
+            .get_or_create(&CacheLabels {
+                hotel: hotel.to_string(),
+                result: lookup,
+            })
+            .inc();
+        match result {
             Ok(c) => Ok(Read {
                 data: c.outcome,
                 meta: Meta {
@@ -316,7 +393,65 @@ impl Service {
             checked_at: Utc::now(),
             queue_depth: 0,
             last_sync: None,
+            token_valid_until: self.runtime.egress().tokens().valid_until(hotel),
+            rate_limits: self.rate_limit_usage(hotel),
+            cache: {
+                let (hits, misses, stale) = metrics().cache_counts(hotel);
+                let reads = hits + misses;
+                CacheStats {
+                    hits,
+                    misses,
+                    stale,
+                    hit_ratio: if reads == 0 {
+                        0.0
+                    } else {
+                        hits as f64 / reads as f64
+                    },
+                }
+            },
         })
+    }
+
+    fn rate_limit_usage(&self, hotel: &str) -> Vec<RateLimitUsage> {
+        let now = tokio::time::Instant::now();
+        self.runtime
+            .egress()
+            .limits()
+            .usage(&format!("hotel:{hotel}"))
+            .into_iter()
+            .filter(|(key, ..)| key == &format!("hotel:{hotel}"))
+            .map(|(bucket, used, limit, paused)| RateLimitUsage {
+                bucket,
+                used,
+                limit: limit.requests,
+                per_seconds: limit.per.as_secs(),
+                paused_for_ms: paused.map(|p| p.saturating_duration_since(now).as_millis() as u64),
+            })
+            .collect()
+    }
+
+    /// Refreshes the gauges read from live state and renders every metric (Prometheus text).
+    pub fn render_metrics(&self) -> String {
+        let m = metrics();
+        let egress = self.runtime.egress();
+        for (bucket, used, limit, _) in egress.limits().usage("") {
+            let labels = crate::metrics::BucketLabels { bucket };
+            m.rate_used.get_or_create(&labels).set(i64::from(used));
+            m.rate_limit
+                .get_or_create(&labels)
+                .set(i64::from(limit.requests));
+        }
+        for hotel in self.hotels.keys() {
+            if let Some(until) = egress.tokens().valid_until(hotel) {
+                let left = (until - Utc::now()).num_seconds().max(0);
+                m.token_valid_seconds
+                    .get_or_create(&crate::metrics::HotelLabels {
+                        hotel: hotel.clone(),
+                    })
+                    .set(left);
+            }
+        }
+        m.encode()
     }
 
     /// `getGuest` by Jack's guest id (`<vendor>:<pmsId>`, or a bare PMS id).

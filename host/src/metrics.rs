@@ -1,0 +1,209 @@
+//! Prometheus metrics (`GET /metrics`): calls, latency, cache lookups, outbound requests, PMS
+//! timeouts, adapter failures, and gauges for rate-limit usage and OAuth token validity that are
+//! read from the live state at scrape time. Never a secret, never guest data in a label.
+
+use prometheus_client::encoding::EncodeLabelSet;
+use prometheus_client::metrics::counter::Counter;
+use prometheus_client::metrics::family::Family;
+use prometheus_client::metrics::gauge::Gauge;
+use prometheus_client::metrics::histogram::{Histogram, exponential_buckets};
+use prometheus_client::registry::Registry;
+use std::sync::OnceLock;
+
+/// `hotel`, `operation`, `outcome` (`ok`, `pms_error`, `adapter_failure`, `rejected`).
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub struct CallLabels {
+    /// Hotel id.
+    pub hotel: String,
+    /// Operation (camelCase).
+    pub operation: String,
+    /// Outcome.
+    pub outcome: &'static str,
+}
+
+/// `operation`.
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub struct OperationLabels {
+    /// Operation (camelCase).
+    pub operation: String,
+}
+
+/// `hotel`, `result` (`hit`, `miss`, `stale`).
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub struct CacheLabels {
+    /// Hotel id.
+    pub hotel: String,
+    /// Lookup result.
+    pub result: &'static str,
+}
+
+/// `hotel`.
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub struct HotelLabels {
+    /// Hotel id.
+    pub hotel: String,
+}
+
+/// `hotel`, `class` (`2xx` … `5xx`, `error`).
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub struct OutboundLabels {
+    /// Hotel id.
+    pub hotel: String,
+    /// Status class.
+    pub class: &'static str,
+}
+
+/// `adapter`.
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub struct AdapterLabels {
+    /// Adapter name.
+    pub adapter: String,
+}
+
+/// `bucket` (`hotel:<id>`, `environment:<adapter>:<origin>`, `credential:<adapter>:<hash>`).
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub struct BucketLabels {
+    /// Bucket key.
+    pub bucket: String,
+}
+
+/// Every metric of the host.
+pub struct Metrics {
+    registry: Registry,
+    /// Operations run, by outcome.
+    pub calls: Family<CallLabels, Counter>,
+    /// Operation latency.
+    pub call_seconds: Family<OperationLabels, Histogram>,
+    /// Read-cache lookups.
+    pub cache: Family<CacheLabels, Counter>,
+    /// Outbound requests by status class.
+    pub outbound: Family<OutboundLabels, Counter>,
+    /// Requests that timed out after every retry (an alert condition).
+    pub pms_timeouts: Family<HotelLabels, Counter>,
+    /// Traps, deadline and memory overruns.
+    pub adapter_failures: Family<AdapterLabels, Counter>,
+    /// Requests in each rate-limit bucket's current window.
+    pub rate_used: Family<BucketLabels, Gauge>,
+    /// Each bucket's limit.
+    pub rate_limit: Family<BucketLabels, Gauge>,
+    /// Seconds until each hotel's OAuth token expires.
+    pub token_valid_seconds: Family<HotelLabels, Gauge>,
+}
+
+/// The process's metrics.
+pub fn metrics() -> &'static Metrics {
+    static METRICS: OnceLock<Metrics> = OnceLock::new();
+    METRICS.get_or_init(Metrics::new)
+}
+
+impl Metrics {
+    fn new() -> Metrics {
+        let mut registry = Registry::with_prefix("jack_pms");
+        let calls = Family::<CallLabels, Counter>::default();
+        let call_seconds = Family::<OperationLabels, Histogram>::new_with_constructor(|| {
+            Histogram::new(exponential_buckets(0.0005, 2.0, 16))
+        });
+        let cache = Family::<CacheLabels, Counter>::default();
+        let outbound = Family::<OutboundLabels, Counter>::default();
+        let pms_timeouts = Family::<HotelLabels, Counter>::default();
+        let adapter_failures = Family::<AdapterLabels, Counter>::default();
+        let rate_used = Family::<BucketLabels, Gauge>::default();
+        let rate_limit = Family::<BucketLabels, Gauge>::default();
+        let token_valid_seconds = Family::<HotelLabels, Gauge>::default();
+        registry.register(
+            "calls",
+            "Adapter operations run, by hotel, operation and outcome",
+            calls.clone(),
+        );
+        registry.register(
+            "call_seconds",
+            "Adapter operation latency",
+            call_seconds.clone(),
+        );
+        registry.register(
+            "cache_lookups",
+            "Read-cache lookups by result",
+            cache.clone(),
+        );
+        registry.register(
+            "outbound_requests",
+            "Requests sent to PMSes, by status class",
+            outbound.clone(),
+        );
+        registry.register(
+            "pms_timeouts",
+            "Requests that timed out after every retry",
+            pms_timeouts.clone(),
+        );
+        registry.register(
+            "adapter_failures",
+            "Adapter traps and limit overruns",
+            adapter_failures.clone(),
+        );
+        registry.register(
+            "rate_limit_used",
+            "Requests in each rate-limit bucket's current window",
+            rate_used.clone(),
+        );
+        registry.register(
+            "rate_limit_limit",
+            "Requests each rate-limit bucket allows per window",
+            rate_limit.clone(),
+        );
+        registry.register(
+            "oauth_token_valid_seconds",
+            "Seconds until the hotel's OAuth token expires",
+            token_valid_seconds.clone(),
+        );
+        Metrics {
+            registry,
+            calls,
+            call_seconds,
+            cache,
+            outbound,
+            pms_timeouts,
+            adapter_failures,
+            rate_used,
+            rate_limit,
+            token_valid_seconds,
+        }
+    }
+
+    /// The text exposition format.
+    pub fn encode(&self) -> String {
+        let mut out = String::new();
+        // Writing into a String cannot fail.
+        let _ = prometheus_client::encoding::text::encode(&mut out, &self.registry);
+        out
+    }
+
+    /// Counts one outbound response (or failure) for `hotel`.
+    pub fn outbound_status(&self, hotel: &str, status: Option<u16>) {
+        let class = match status {
+            Some(200..=299) => "2xx",
+            Some(300..=399) => "3xx",
+            Some(400..=499) => "4xx",
+            Some(500..=599) => "5xx",
+            _ => "error",
+        };
+        self.outbound
+            .get_or_create(&OutboundLabels {
+                hotel: hotel.to_string(),
+                class,
+            })
+            .inc();
+    }
+
+    /// The cache counts of `hotel`: (hits, misses, stale).
+    pub fn cache_counts(&self, hotel: &str) -> (u64, u64, u64) {
+        let get = |result| {
+            self.cache
+                .get_or_create(&CacheLabels {
+                    hotel: hotel.to_string(),
+                    result,
+                })
+                .get()
+        };
+        (get("hit"), get("miss"), get("stale"))
+    }
+}
