@@ -24,5 +24,6 @@ install_adapter() { # <wasm name> <manifest path>
 }
 install_adapter mock adapters/mock/mock.toml
 install_adapter hostile tests/adapters/hostile/hostile.toml
+install_adapter hostile tests/adapters/hostile/hostile_oauth.toml
 install_adapter fs_reader tests/adapters/fs-reader/fs_reader.toml
 echo "adapters in $out: $(cd "$out" && ls *.wasm | tr '\n' ' ')"

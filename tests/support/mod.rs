@@ -67,7 +67,8 @@ fn rand_u128() -> u128 {
 pub struct StackOptions {
     /// egress.allowLoopback
     pub allow_loopback: bool,
-    /// Extra YAML appended under `hotels:` (each entry indented by two spaces).
+    /// Extra YAML appended under `hotels:` (each entry indented by two spaces); `{mock_port}`
+    /// stands for the mock PMS's port.
     pub extra_hotels: String,
     /// Extra YAML under `adapters.overrides:`.
     pub overrides: String,
@@ -77,6 +78,8 @@ pub struct StackOptions {
     pub hotel_key: Option<String>,
     /// Extra YAML under `pms:` (each line indented by two spaces), e.g. cache TTLs.
     pub pms: String,
+    /// Extra environment variables for the host (secrets that extra hotels reference).
+    pub env: Vec<(String, String)>,
 }
 
 impl Default for StackOptions {
@@ -88,6 +91,7 @@ impl Default for StackOptions {
             log: "info",
             hotel_key: None,
             pms: String::new(),
+            env: Vec::new(),
         }
     }
 }
@@ -100,6 +104,8 @@ pub struct Stack {
     pub key: String,
     /// The key the hotels use, when it differs from the mock PMS's.
     pub hotel_key: Option<String>,
+    /// Other secret values the host holds (from `StackOptions::env`).
+    pub extra_secrets: Vec<String>,
     pub dir: tempfile::TempDir,
     pub http: reqwest::Client,
 }
@@ -166,7 +172,9 @@ hotels:
             seed = seed.display(),
             allow_loopback = options.allow_loopback,
             overrides = options.overrides,
-            extra = options.extra_hotels,
+            extra = options
+                .extra_hotels
+                .replace("{mock_port}", &mock_port.to_string()),
             pms = options.pms,
         );
         let config_path = dir.path().join("config.yaml");
@@ -182,6 +190,7 @@ hotels:
                 "TEST_HOTEL_KEY",
                 options.hotel_key.as_deref().unwrap_or(&key),
             )
+            .envs(options.env.iter().map(|(k, v)| (k, v)))
             .stdout(Stdio::null())
             .stderr(log)
             .spawn()
@@ -192,6 +201,7 @@ hotels:
             mock: format!("127.0.0.1:{mock_port}").parse().expect("addr"),
             key,
             hotel_key: options.hotel_key.clone(),
+            extra_secrets: options.env.iter().map(|(_, v)| v.clone()).collect(),
             dir,
             http: reqwest::Client::builder()
                 .timeout(Duration::from_secs(60))
@@ -305,7 +315,11 @@ impl Drop for Stack {
         // Every test run doubles as a check that no secret reached the host's log.
         if !std::thread::panicking() {
             let logs = self.logs();
-            for secret in [&self.key].into_iter().chain(self.hotel_key.as_ref()) {
+            for secret in [&self.key]
+                .into_iter()
+                .chain(self.hotel_key.as_ref())
+                .chain(self.extra_secrets.iter())
+            {
                 assert!(
                     !logs.contains(secret.as_str()),
                     "the host's log contains a secret"

@@ -149,10 +149,24 @@ impl Adapter for Hostile {
                 }
                 Ok(r)
             }
-            other => match other.strip_prefix("get:") {
-                Some(url) => send(Request::get(url)),
-                None => Ok(None),
-            },
+            "oauth-echo" => send(
+                Request::post(format!("{}/api/v1/echo", base()?))
+                    .credentials(CredentialScheme::Oauth2ClientCredentials)
+                    .body(b"hello".to_vec()),
+            ),
+            other => {
+                if let Some(url) = other.strip_prefix("get:") {
+                    send(Request::get(url))
+                } else if let Some(path) = other.strip_prefix("oauth:") {
+                    // `oauth:<path>`: a read with host-owned OAuth credentials.
+                    send(
+                        Request::get(format!("{}{path}", base()?))
+                            .credentials(CredentialScheme::Oauth2ClientCredentials),
+                    )
+                } else {
+                    Ok(None)
+                }
+            }
         }
     }
 }
