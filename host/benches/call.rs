@@ -128,6 +128,20 @@ fn benches(c: &mut Criterion) {
     });
     group.finish();
 
+    // A read answered from the cache, inside the engine (no HTTP): key, lookup, clone, envelope.
+    rt.block_on(service.get_guest("B1", "mock:G1001"))
+        .expect("warm the cache");
+    c.bench_function("cached read inside the engine (getGuest)", |b| {
+        b.to_async(&rt).iter(|| async {
+            let read = service.get_guest("B1", "mock:G1001").await.expect("read");
+            assert!(matches!(
+                read.meta.source,
+                jack_pms_host::service::Source::Cache
+            ));
+            read
+        })
+    });
+
     let runtime = service.runtime().clone();
     c.bench_function("load mock adapter from the compiled-artefact cache", |b| {
         b.iter(|| {

@@ -1,0 +1,202 @@
+//! A cached read through the full HTTP API (bearer auth, routing, cache hit, JSON envelope)
+//! against a bare axum handler returning the same JSON, side by side in one run, under the same
+//! load: requests per second and latency percentiles. Prints the figures.
+//!
+//! `cargo bench -p jack-pms-host --bench api_throughput`
+
+use jack_pms_host::app::App;
+use jack_pms_host::config::Config;
+use jack_pms_host::egress::{Egress, EgressError, Policy, PreparedRequest, RawResponse, Transport};
+use std::future::Future;
+use std::path::{Path, PathBuf};
+use std::pin::Pin;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+const GUEST: &str = r#"{"id":"G1001","givenName":"Sarah","surname":"Chen",
+"emails":[{"address":"sarah.chen@example.com","primary":true}],"phones":[{"number":"+31612345678","primary":true}],
+"membershipLevel":"GOLD","language":"en","vip":true,"preferences":[{"group":"PILLOW","code":"FEATHER","text":"Feather pillows"}]}"#;
+const TOKEN: &str = "bench-token";
+const CONNECTIONS: usize = 32;
+const ROUND: Duration = Duration::from_secs(4);
+
+struct Canned;
+
+impl Transport for Canned {
+    fn send(
+        &self,
+        _r: PreparedRequest,
+    ) -> Pin<Box<dyn Future<Output = Result<RawResponse, EgressError>> + Send + '_>> {
+        Box::pin(async {
+            Ok(RawResponse {
+                status: 200,
+                headers: vec![],
+                body: GUEST.as_bytes().to_vec(),
+            })
+        })
+    }
+}
+
+fn root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .expect("root")
+        .to_path_buf()
+}
+
+fn sha256_hex(text: &str) -> String {
+    use sha2::Digest;
+    hex::encode(sha2::Sha256::digest(text.as_bytes()))
+}
+
+struct Figures {
+    rps: f64,
+    p50: Duration,
+    p99: Duration,
+    errors: usize,
+}
+
+/// `CONNECTIONS` keep-alive clients hammering `url` for `ROUND`.
+async fn load(url: String, auth: bool) -> Figures {
+    let client = reqwest::Client::builder()
+        .pool_max_idle_per_host(CONNECTIONS)
+        .build()
+        .expect("client");
+    let started = Instant::now();
+    let workers: Vec<_> = (0..CONNECTIONS)
+        .map(|_| {
+            let (client, url) = (client.clone(), url.clone());
+            tokio::spawn(async move {
+                let mut latencies = Vec::new();
+                let mut errors = 0;
+                while started.elapsed() < ROUND {
+                    let t = Instant::now();
+                    let mut request = client.get(&url);
+                    if auth {
+                        request = request.bearer_auth(TOKEN);
+                    }
+                    match request.send().await {
+                        Ok(r) if r.status().is_success() => {
+                            let _ = r.bytes().await;
+                            latencies.push(t.elapsed());
+                        }
+                        _ => errors += 1,
+                    }
+                }
+                (latencies, errors)
+            })
+        })
+        .collect();
+    let mut all = Vec::new();
+    let mut errors = 0;
+    for w in workers {
+        let (l, e) = w.await.expect("worker");
+        all.extend(l);
+        errors += e;
+    }
+    let elapsed = started.elapsed();
+    all.sort();
+    let pct = |p: f64| {
+        all.get(((all.len() as f64 * p) as usize).min(all.len().saturating_sub(1)))
+            .copied()
+            .unwrap_or_default()
+    };
+    Figures {
+        rps: all.len() as f64 / elapsed.as_secs_f64(),
+        p50: pct(0.50),
+        p99: pct(0.99),
+        errors,
+    }
+}
+
+fn main() {
+    if std::env::args().any(|a| a == "--list") {
+        return;
+    }
+    let adapters = root().join("target/adapters");
+    assert!(
+        adapters.join("mock.wasm").exists(),
+        "run ./adapters/build.sh first"
+    );
+    // SAFETY: set before any thread is started; read by the host's environment secret backend.
+    unsafe { std::env::set_var("JACK_BENCH_KEY", "bench-secret-key-0123456789") };
+    let cache = tempfile::tempdir().expect("tempdir");
+    let yaml = format!(
+        "server:\n  tokens:\n    - name: bench\n      sha256: {}\nadapters:\n  dir: {}\n  cacheDir: {}\n  allowUnpinned: true\n\
+         hotels:\n  - id: B1\n    adapter: mock\n    settings: {{ baseUrl: \"https://pms.bench.example\", hotelId: B1 }}\n    secrets: {{ apiKey: {{ env: JACK_BENCH_KEY }} }}\n",
+        sha256_hex(TOKEN),
+        adapters.display(),
+        cache.path().display()
+    );
+    let config = Config::from_yaml(&yaml, Path::new("bench.yaml")).expect("config");
+    let server_rt = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .expect("tokio");
+    let (api_addr, bare_addr, body) = server_rt.block_on(async {
+        let egress = Arc::new(Egress::with_transport(Policy::default(), Arc::new(Canned)));
+        let app = App::build_with(&config, egress).expect("app");
+        let api = tokio::net::TcpListener::bind("127.0.0.1:0")
+            .await
+            .expect("bind");
+        let api_addr = api.local_addr().expect("addr");
+        tokio::spawn(app.serve(api, std::future::pending()));
+        // Warm the cache, and take the exact JSON the API answers for the bare handler.
+        let url = format!("http://{api_addr}/v1/hotels/B1/guests/mock:G1001");
+        let body = reqwest::Client::new()
+            .get(&url)
+            .bearer_auth(TOKEN)
+            .send()
+            .await
+            .expect("warm")
+            .bytes()
+            .await
+            .expect("body");
+        let bare_body = body.clone();
+        let bare = axum::Router::new().route(
+            "/guest",
+            axum::routing::get(move || {
+                let b = bare_body.clone();
+                async move { ([(axum::http::header::CONTENT_TYPE, "application/json")], b) }
+            }),
+        );
+        let bare_listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+            .await
+            .expect("bind");
+        let bare_addr = bare_listener.local_addr().expect("addr");
+        tokio::spawn(async move { axum::serve(bare_listener, bare).await });
+        (api_addr, bare_addr, body)
+    });
+    println!(
+        "response: {} bytes of JSON, {CONNECTIONS} connections, {} s per round",
+        body.len(),
+        ROUND.as_secs()
+    );
+    let client_rt = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .expect("tokio");
+    let api_url = format!("http://{api_addr}/v1/hotels/B1/guests/mock:G1001");
+    let bare_url = format!("http://{bare_addr}/guest");
+    let mut rows = Vec::new();
+    // Alternate the two, twice, so that neither enjoys a warmer machine.
+    for round in 0..2 {
+        let bare = client_rt.block_on(load(bare_url.clone(), false));
+        let api = client_rt.block_on(load(api_url.clone(), true));
+        rows.push((round, bare, api));
+    }
+    for (round, bare, api) in &rows {
+        println!(
+            "round {round}: bare axum {:>8.0} req/s (p50 {:>6.2} ms, p99 {:>6.2} ms, {} errors) | jack-pms cached read {:>8.0} req/s (p50 {:>6.2} ms, p99 {:>6.2} ms, {} errors) | ratio {:.2}",
+            bare.rps,
+            bare.p50.as_secs_f64() * 1e3,
+            bare.p99.as_secs_f64() * 1e3,
+            bare.errors,
+            api.rps,
+            api.p50.as_secs_f64() * 1e3,
+            api.p99.as_secs_f64() * 1e3,
+            api.errors,
+            api.rps / bare.rps
+        );
+    }
+}
