@@ -135,7 +135,7 @@ fn main() {
         .expect("tokio");
     let (api_addr, bare_addr, body) = server_rt.block_on(async {
         let egress = Arc::new(Egress::with_transport(Policy::default(), Arc::new(Canned)));
-        let app = App::build_with(&config, egress).expect("app");
+        let app = App::build_with(&config, egress, None).expect("app");
         let api = tokio::net::TcpListener::bind("127.0.0.1:0")
             .await
             .expect("bind");

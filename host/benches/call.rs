@@ -1,6 +1,7 @@
 //! Per-call cost of the sandbox: a fresh instance of the mock adapter plus one `get-guest`, with
 //! its `http` import answered in-process (no network), against the same mapping done natively;
-//! and the time to load an adapter whose compiled artefact is cached on disk.
+//! and the time to load an adapter whose compiled artefact is cached on disk. The benchmark hotel
+//! lifts the manifest's 100-per-minute rate limit: this measures the sandbox, not the policy.
 //!
 //! `cargo bench -p jack-pms-host --bench call`
 
@@ -56,7 +57,7 @@ fn config(cache: &Path) -> Config {
     }
     let yaml = format!(
         "server:\n  tokens:\n    - name: bench\n      sha256: {zeros}\nadapters:\n  dir: {dir}\n  cacheDir: {cache}\n  allowUnpinned: true\n\
-         hotels:\n  - id: B1\n    adapter: mock\n    settings: {{ baseUrl: \"https://pms.bench.example\", hotelId: B1 }}\n    secrets: {{ apiKey: {{ env: JACK_BENCH_KEY }} }}\n",
+         hotels:\n  - id: B1\n    adapter: mock\n    settings: {{ baseUrl: \"https://pms.bench.example\", hotelId: B1 }}\n    secrets: {{ apiKey: {{ env: JACK_BENCH_KEY }} }}\n    rateLimits: [{{ requests: 1000000000, perSeconds: 1, scope: hotel }}]\n",
         zeros = "0".repeat(64),
         dir = adapters.display(),
         cache = cache.display(),
@@ -104,7 +105,7 @@ fn benches(c: &mut Criterion) {
         Policy::default(),
         Arc::new(Canned),
     ));
-    let app = App::build_with(&config, egress).expect("app");
+    let app = App::build_with(&config, egress, None).expect("app");
     let service = app.service.clone();
     let call = || Call::GetGuest(GuestIdentifier::Id("G1001".into()));
 

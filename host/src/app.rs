@@ -4,11 +4,14 @@
 
 use crate::api::{self, AppState};
 use crate::config::Config;
+use crate::config::{MasterKeySource, SecretRef};
 use crate::egress::{Egress, EgressError};
 use crate::mock_pms::{self, MockPms};
 use crate::runtime::{Runtime, StartError};
 use crate::service::Service;
-use crate::vault::{self, EnvSecrets, VaultError};
+use crate::vault::master_key::MasterKey;
+use crate::vault::sqlite::SqliteVault;
+use crate::vault::{self, ConfiguredSecrets, VaultError};
 use secrecy::SecretString;
 use std::future::Future;
 use std::sync::Arc;
@@ -24,7 +27,10 @@ pub enum AppError {
     Runtime(#[from] StartError),
     /// The mock PMS's key is missing.
     #[error("mock PMS: {0}")]
-    MockKey(#[from] VaultError),
+    MockKey(VaultError),
+    /// The vault could not be opened.
+    #[error("vault: {0}")]
+    Vault(#[from] VaultError),
     /// The mock PMS's seed is invalid.
     #[error("mock PMS: {0}")]
     MockSeed(#[from] mock_pms::SeedError),
@@ -47,16 +53,26 @@ pub struct App {
 }
 
 impl App {
-    /// Builds the host for `config` (adapters are loaded and hotels bound here).
-    pub fn build(config: &Config) -> Result<App, AppError> {
+    /// Builds the host for `config` (the vault is opened, adapters are loaded and hotels bound
+    /// here).
+    pub async fn build(config: &Config) -> Result<App, AppError> {
         let egress = Arc::new(Egress::new(config.egress.clone())?);
-        App::build_with(config, egress)
+        let vault = open_vault(config).await?;
+        if let Some(v) = &vault {
+            // Secrets set with the CLI while the host runs are picked up within seconds.
+            v.spawn_refresh(std::time::Duration::from_secs(5));
+        }
+        App::build_with(config, egress, vault)
     }
 
-    /// Builds the host over a given egress pipeline (benchmarks answer in-process).
-    pub fn build_with(config: &Config, egress: Arc<Egress>) -> Result<App, AppError> {
+    /// Builds the host over a given egress pipeline and vault (benchmarks answer in-process).
+    pub fn build_with(
+        config: &Config,
+        egress: Arc<Egress>,
+        vault: Option<Arc<SqliteVault>>,
+    ) -> Result<App, AppError> {
         let runtime = Arc::new(Runtime::new(config.adapters.clone(), egress)?);
-        let mut secrets = EnvSecrets::default();
+        let mut secrets = ConfiguredSecrets::new(vault);
         for h in &config.hotels {
             secrets.add_hotel(&h.id, &h.secrets);
         }
@@ -93,7 +109,17 @@ pub async fn start_mock_pms(
     let Some(settings) = config.mock_pms.as_ref().filter(|m| m.enabled) else {
         return Ok(None);
     };
-    let key = vault::read_ref("mock-pms", "apiKey", &settings.api_key)?;
+    let key = match &settings.api_key {
+        SecretRef::Env(var) => {
+            vault::read_env("mock-pms", "apiKey", var).map_err(AppError::MockKey)?
+        }
+        SecretRef::Vault(_) => {
+            return Err(AppError::MockKey(VaultError::NotConfigured {
+                hotel: "mock-pms".into(),
+                name: "apiKey (use { env: VAR })".into(),
+            }));
+        }
+    };
     let seed = mock_pms::load_seed(&settings.seed)?;
     let mock = MockPms::new(
         seed,
@@ -116,4 +142,38 @@ pub async fn start_mock_pms(
         }
     });
     Ok(Some(addr))
+}
+
+/// The master key named by the config.
+pub fn master_key(config: &Config) -> Result<MasterKey, VaultError> {
+    match &config.state.master_key {
+        MasterKeySource::Env(var) => MasterKey::from_env(var),
+        MasterKeySource::File(path) => MasterKey::from_file(path),
+    }
+}
+
+/// Opens the vault when a master key is available. Without one the host runs on environment
+/// secrets only, unless a hotel refers to the vault, which is then an error naming the key source.
+pub async fn open_vault(config: &Config) -> Result<Option<Arc<SqliteVault>>, VaultError> {
+    let referenced = config
+        .hotels
+        .iter()
+        .any(|h| h.secrets.values().any(|r| matches!(r, SecretRef::Vault(_))));
+    let key = match master_key(config) {
+        Ok(key) => key,
+        Err(e) if referenced => return Err(e),
+        Err(_) => {
+            tracing::info!(
+                "no vault master key configured: secrets come from the environment only"
+            );
+            return Ok(None);
+        }
+    };
+    if let Some(dir) = config.state.path.parent() {
+        std::fs::create_dir_all(dir)
+            .map_err(|e| VaultError::Storage(format!("cannot create {}: {e}", dir.display())))?;
+    }
+    let vault = SqliteVault::open(&config.state.path, key).await?;
+    tracing::info!(path = %config.state.path.display(), "vault open");
+    Ok(Some(Arc::new(vault)))
 }

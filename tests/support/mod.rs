@@ -80,6 +80,8 @@ pub struct StackOptions {
     pub pms: String,
     /// Extra environment variables for the host (secrets that extra hotels reference).
     pub env: Vec<(String, String)>,
+    /// Extra top-level YAML (e.g. `state:` and `vault:` blocks).
+    pub top: String,
 }
 
 impl Default for StackOptions {
@@ -92,6 +94,7 @@ impl Default for StackOptions {
             hotel_key: None,
             pms: String::new(),
             env: Vec::new(),
+            top: String::new(),
         }
     }
 }
@@ -125,7 +128,7 @@ impl Stack {
         let token_sha = sha256_hex(TOKEN.as_bytes());
         let seed = root().join("examples/mock-seed.json");
         let config = format!(
-            r#"pms:
+            r#"{top}pms:
   vendor: mock
 {pms}server:
   listen: 127.0.0.1:{api_port}
@@ -176,6 +179,7 @@ hotels:
                 .extra_hotels
                 .replace("{mock_port}", &mock_port.to_string()),
             pms = options.pms,
+            top = options.top,
         );
         let config_path = dir.path().join("config.yaml");
         std::fs::write(&config_path, config).expect("write config");

@@ -29,7 +29,7 @@ pub fn run(
     let operation: Operation = operation.parse()?;
     let mut args = parse_args(args)?;
     super::tokio_runtime()?.block_on(async move {
-        let app = App::build(&config)?;
+        let app = App::build(&config).await?;
         let call = build_call(&app, hotel, operation, &mut args)?;
         if let Some(extra) = args.keys().next() {
             bail!("`{extra}` is not an argument of {operation}");

@@ -6,6 +6,7 @@ mod call;
 mod mock_pms;
 mod serve;
 mod token;
+mod vault;
 
 use clap::{Parser, Subcommand};
 use std::path::PathBuf;
@@ -72,6 +73,58 @@ enum Command {
         #[command(subcommand)]
         command: TokenCommand,
     },
+    /// The credential vault in the state file (encrypted under the master key).
+    Vault {
+        #[command(subcommand)]
+        command: VaultCommand,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+enum VaultCommand {
+    /// Store a secret; the value is read from stdin (`printf %s "$KEY" | jack-pms vault set …`).
+    Set {
+        /// Config file (names the state file and the master key's source).
+        #[arg(long)]
+        config: PathBuf,
+        /// Hotel id.
+        hotel: String,
+        /// Secret name, as the adapter's manifest declares it.
+        name: String,
+    },
+    /// List secrets: hotel, name and dates, never values.
+    List {
+        /// Config file.
+        #[arg(long)]
+        config: PathBuf,
+        /// Print JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Remove a secret.
+    Rm {
+        /// Config file.
+        #[arg(long)]
+        config: PathBuf,
+        /// Hotel id.
+        hotel: String,
+        /// Secret name.
+        name: String,
+    },
+    /// Re-encrypt every secret under a new master key.
+    RotateMasterKey {
+        /// Config file (its vault key source is the current key).
+        #[arg(long)]
+        config: PathBuf,
+        /// Environment variable holding the new key.
+        #[arg(long)]
+        new_key_env: Option<String>,
+        /// File holding the new key (mode 0600).
+        #[arg(long)]
+        new_key_file: Option<PathBuf>,
+    },
+    /// Print a new random master key (base64).
+    NewKey,
 }
 
 #[derive(Debug, Subcommand)]
@@ -127,6 +180,25 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Token {
             command: TokenCommand::Hash,
         } => token::hash(),
+        Command::Vault { command } => match command {
+            VaultCommand::Set {
+                config,
+                hotel,
+                name,
+            } => vault::set(&config, &hotel, &name),
+            VaultCommand::List { config, json } => vault::list(&config, json),
+            VaultCommand::Rm {
+                config,
+                hotel,
+                name,
+            } => vault::remove(&config, &hotel, &name),
+            VaultCommand::RotateMasterKey {
+                config,
+                new_key_env,
+                new_key_file,
+            } => vault::rotate(&config, new_key_env.as_deref(), new_key_file.as_deref()),
+            VaultCommand::NewKey => vault::new_key(),
+        },
     }
 }
 

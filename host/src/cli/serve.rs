@@ -20,7 +20,7 @@ pub fn run(config_path: &Path, listen: Option<&str>) -> anyhow::Result<ExitCode>
             let _ = rx.wait_for(|s| *s).await;
         };
         start_mock_pms(&config, stopped(stop_rx.clone())).await?;
-        let app = App::build(&config)?;
+        let app = App::build(&config).await?;
         for hotel in app.service.hotels() {
             match &hotel.problem {
                 None => tracing::info!(hotel = %hotel.id, adapter = %hotel.adapter, "hotel ready"),

@@ -53,6 +53,26 @@ pub enum ConfigError {
 pub enum SecretRef {
     /// An environment variable.
     Env(String),
+    /// The vault, under this name for the hotel.
+    Vault(String),
+}
+
+/// Where the vault's master key comes from.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum MasterKeySource {
+    /// An environment variable (base64).
+    Env(String),
+    /// A file (base64, mode 0600).
+    File(PathBuf),
+}
+
+/// The state file and the vault's key.
+#[derive(Clone, Debug)]
+pub struct StateSettings {
+    /// SQLite state file.
+    pub path: PathBuf,
+    /// The vault's master key.
+    pub master_key: MasterKeySource,
 }
 
 /// An API token, by its hash.
@@ -218,6 +238,8 @@ pub struct Config {
     pub egress: EgressPolicy,
     /// Mock PMS.
     pub mock_pms: Option<MockPmsSettings>,
+    /// State file and vault key.
+    pub state: StateSettings,
     /// Hotels, in file order.
     pub hotels: Vec<HotelSettings>,
 }
@@ -372,7 +394,7 @@ impl Resolver<'_> {
                         m.listen.as_deref().unwrap_or("127.0.0.1:9090"),
                     )?,
                     seed: self.relative(&m.seed),
-                    api_key: SecretRef::Env(m.api_key.env.clone()),
+                    api_key: self.secret_ref("mockPms.apiKey", &m.api_key)?,
                     faults: m.faults.clone().unwrap_or_default(),
                 }
             }),
@@ -463,8 +485,13 @@ impl Resolver<'_> {
                 secrets: h
                     .secrets
                     .iter()
-                    .map(|(k, v)| (k.clone(), SecretRef::Env(v.env.clone())))
-                    .collect(),
+                    .map(|(k, v)| {
+                        Ok((
+                            k.clone(),
+                            self.secret_ref(&key(&format!("secrets.{k}")), v)?,
+                        ))
+                    })
+                    .collect::<Result<_, ConfigError>>()?,
                 pms,
                 rate_limits,
             });
@@ -475,8 +502,35 @@ impl Resolver<'_> {
             adapters,
             egress,
             mock_pms,
+            state: StateSettings {
+                path: self.relative(raw.state.path.as_deref().unwrap_or(".jack-pms/state.db")),
+                master_key: match (&raw.vault.master_key_env, &raw.vault.master_key_file) {
+                    (Some(_), Some(_)) => {
+                        return Err(self.invalid(
+                            "vault",
+                            None,
+                            "set masterKeyEnv or masterKeyFile, not both",
+                        ));
+                    }
+                    (_, Some(file)) => MasterKeySource::File(self.relative(file)),
+                    (Some(var), None) => MasterKeySource::Env(var.clone()),
+                    (None, None) => MasterKeySource::Env("JACK_PMS_MASTER_KEY".into()),
+                },
+            },
             hotels,
         })
+    }
+
+    fn secret_ref(&self, key: &str, r: &raw::SecretRefBlock) -> Result<SecretRef, ConfigError> {
+        match (&r.env, &r.vault) {
+            (Some(var), None) if !var.is_empty() => Ok(SecretRef::Env(var.clone())),
+            (None, Some(name)) if !name.is_empty() => Ok(SecretRef::Vault(name.clone())),
+            _ => Err(self.invalid(
+                key,
+                None,
+                "a secret reference is `{ env: VARIABLE }` or `{ vault: NAME }`",
+            )),
+        }
     }
 
     fn sha256(&self, key: &str, value: &str) -> Result<[u8; 32], ConfigError> {

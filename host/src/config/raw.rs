@@ -23,6 +23,12 @@ pub struct RawConfig {
     /// The in-process mock PMS, for development.
     #[serde(default)]
     pub mock_pms: Option<MockPmsBlock>,
+    /// The state file (SQLite): vault, and later outbox and audit log.
+    #[serde(default)]
+    pub state: StateBlock,
+    /// Where the vault's master key comes from (never from this file).
+    #[serde(default)]
+    pub vault: VaultBlock,
     /// One entry per hotel.
     #[serde(default)]
     pub hotels: Vec<HotelBlock>,
@@ -219,12 +225,32 @@ pub struct MockPmsBlock {
     pub faults: Option<crate::mock_pms::Faults>,
 }
 
-/// Where a secret comes from. Never the value itself.
+/// Where a secret comes from: exactly one of `env` or `vault`. Never the value itself.
 #[derive(Debug, Clone, Deserialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct SecretRefBlock {
     /// Environment variable holding the value.
-    pub env: String,
+    pub env: Option<String>,
+    /// Name of the secret in the vault (for this hotel).
+    pub vault: Option<String>,
+}
+
+/// `state`.
+#[derive(Debug, Default, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct StateBlock {
+    /// SQLite state file, relative to the config file (`.jack-pms/state.db`).
+    pub path: Option<String>,
+}
+
+/// `vault`.
+#[derive(Debug, Default, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct VaultBlock {
+    /// Environment variable holding the base64 master key (`JACK_PMS_MASTER_KEY`).
+    pub master_key_env: Option<String>,
+    /// File holding the base64 master key (mode 0600), relative to the config file.
+    pub master_key_file: Option<String>,
 }
 
 /// One hotel.

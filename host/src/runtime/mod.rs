@@ -217,10 +217,12 @@ impl Runtime {
                 adapter.name
             )));
         }
+        // Secrets are read at send time, so one set later (`jack-pms vault set`) takes effect
+        // without a restart; until then calls fail with this same message.
         for name in &manifest.secrets {
-            secrets
-                .get(&hotel.id, name)
-                .map_err(|e| settings_error(e.to_string()))?;
+            if let Err(e) = secrets.get(&hotel.id, name) {
+                tracing::warn!(hotel = %hotel.id, adapter = %adapter.name, "{e}");
+            }
         }
 
         let allowlist = manifest

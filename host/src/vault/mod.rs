@@ -2,10 +2,13 @@
 //!
 //! A [`Secret`] never prints its value (`Debug` shows `Secret([REDACTED])`), is zeroed when
 //! dropped, and is only exposed at the moment the egress path writes it into an outbound request.
-//! This backend reads environment variables named in the hotel config ([`EnvSecrets`]);
-//! the encrypted vault arrives behind the same [`SecretStore`] trait.
+//! Secrets come from environment variables named in the hotel config, or from the encrypted
+//! vault in the state file ([`sqlite::SqliteVault`]); [`ConfiguredSecrets`] resolves both.
 
 use crate::config::SecretRef;
+
+pub mod master_key;
+pub mod sqlite;
 use secrecy::{ExposeSecret, SecretString};
 use std::collections::BTreeMap;
 use std::fmt;
@@ -53,6 +56,55 @@ pub enum VaultError {
         /// Variable name.
         var: String,
     },
+    /// The vault holds no secret by this hotel and name.
+    #[error(
+        "secret `{name}` of hotel `{hotel}` is not in the vault; set it with `jack-pms vault set {hotel} {name}`"
+    )]
+    NotInVault {
+        /// The hotel id.
+        hotel: String,
+        /// The secret's name.
+        name: String,
+    },
+    /// The vault's record of this secret does not decrypt: it was altered, or copied from another row.
+    #[error(
+        "secret `{name}` of hotel `{hotel}` in the vault ({path}) cannot be decrypted: its record was altered or copied from another row; set it again with `jack-pms vault set {hotel} {name}`"
+    )]
+    Undecryptable {
+        /// The hotel id.
+        hotel: String,
+        /// The secret's name.
+        name: String,
+        /// The vault's state file.
+        path: String,
+    },
+    /// The master key is not the one the vault was created or last rotated with.
+    #[error(
+        "the master key does not match this vault ({path}): it is not the key the vault was created or last rotated with"
+    )]
+    WrongMasterKey {
+        /// The vault's state file.
+        path: String,
+    },
+    /// The master key could not be had: missing, unreadable, not base64, wrong length, or too widely readable.
+    #[error("master key: {0}")]
+    MasterKey(String),
+    /// A hotel or secret name the vault does not accept.
+    #[error("{0}")]
+    InvalidName(String),
+    /// A secret value the vault does not accept (empty, or too long).
+    #[error("secret `{name}` of hotel `{hotel}`: {problem}")]
+    InvalidValue {
+        /// The hotel id.
+        hotel: String,
+        /// The secret's name.
+        name: String,
+        /// What is wrong with the value (never the value itself).
+        problem: String,
+    },
+    /// The vault's state file could not be read or written, or is not in a shape this version understands.
+    #[error("vault storage: {0}")]
+    Storage(String),
 }
 
 /// A source of secret values, by hotel and name.
@@ -61,13 +113,24 @@ pub trait SecretStore: Send + Sync {
     fn get(&self, hotel: &str, name: &str) -> Result<Secret, VaultError>;
 }
 
-/// Secrets read from environment variables, as the hotel config names them.
+/// The host's secrets: each hotel's references from the config, resolved from the environment
+/// or the vault; a secret the config does not mention is looked up in the vault under its own
+/// name, so `jack-pms vault set HOTEL NAME` is all an operator needs.
 #[derive(Debug, Default, Clone)]
-pub struct EnvSecrets {
+pub struct ConfiguredSecrets {
     refs: BTreeMap<(String, String), SecretRef>,
+    vault: Option<std::sync::Arc<sqlite::SqliteVault>>,
 }
 
-impl EnvSecrets {
+impl ConfiguredSecrets {
+    /// Secrets with `vault` (if any) as the store for vault references.
+    pub fn new(vault: Option<std::sync::Arc<sqlite::SqliteVault>>) -> ConfiguredSecrets {
+        ConfiguredSecrets {
+            refs: BTreeMap::new(),
+            vault,
+        }
+    }
+
     /// Adds `hotel`'s secret references.
     pub fn add_hotel(&mut self, hotel: &str, secrets: &BTreeMap<String, SecretRef>) {
         for (name, r) in secrets {
@@ -77,30 +140,32 @@ impl EnvSecrets {
     }
 }
 
-/// Reads one secret reference (also used for the mock PMS's own key).
-pub fn read_ref(hotel: &str, name: &str, r: &SecretRef) -> Result<Secret, VaultError> {
-    match r {
-        SecretRef::Env(var) => match std::env::var(var) {
-            Ok(v) if !v.is_empty() => Ok(Secret::new(v)),
-            _ => Err(VaultError::EnvMissing {
-                hotel: hotel.into(),
-                name: name.into(),
-                var: var.clone(),
-            }),
-        },
+/// Reads an environment-variable secret (also the mock PMS's own key).
+pub fn read_env(hotel: &str, name: &str, var: &str) -> Result<Secret, VaultError> {
+    match std::env::var(var) {
+        Ok(v) if !v.is_empty() => Ok(Secret::new(v)),
+        _ => Err(VaultError::EnvMissing {
+            hotel: hotel.into(),
+            name: name.into(),
+            var: var.into(),
+        }),
     }
 }
 
-impl SecretStore for EnvSecrets {
+impl SecretStore for ConfiguredSecrets {
     fn get(&self, hotel: &str, name: &str) -> Result<Secret, VaultError> {
-        let r = self
-            .refs
-            .get(&(hotel.to_string(), name.to_string()))
-            .ok_or_else(|| VaultError::NotConfigured {
+        let vault = |vault_name: &str| match &self.vault {
+            Some(v) => v.get(hotel, vault_name),
+            None => Err(VaultError::NotConfigured {
                 hotel: hotel.into(),
                 name: name.into(),
-            })?;
-        read_ref(hotel, name, r)
+            }),
+        };
+        match self.refs.get(&(hotel.to_string(), name.to_string())) {
+            Some(SecretRef::Env(var)) => read_env(hotel, name, var),
+            Some(SecretRef::Vault(vault_name)) => vault(vault_name),
+            None => vault(name),
+        }
     }
 }
 
@@ -117,7 +182,7 @@ mod tests {
 
     #[test]
     fn missing_env_names_the_variable_not_a_value() {
-        let mut store = EnvSecrets::default();
+        let mut store = ConfiguredSecrets::default();
         let refs = [(
             "apiKey".to_string(),
             SecretRef::Env("JACK_TEST_SURELY_UNSET_VAR".into()),
