@@ -167,15 +167,17 @@ mod tests {
     #[tokio::test]
     async fn never_more_than_the_limit_in_any_window() {
         // Real time (governor keeps its own clock), so small numbers: 3 windows' worth of demand.
+        // Admissions are at least ~53 ms apart after the burst, so timestamps taken a little late
+        // on a loaded machine cannot crowd a 21st request into any window.
         let limit = RateLimit {
-            requests: 40,
-            per: Duration::from_millis(500),
+            requests: 20,
+            per: Duration::from_secs(1),
             scope: RateScope::Hotel,
         };
         let bucket = Bucket::new(limit);
         let start = Instant::now();
         let mut times = Vec::new();
-        for _ in 0..120 {
+        for _ in 0..60 {
             assert!(bucket.acquire(start + Duration::from_secs(60)).await);
             times.push(Instant::now());
         }
@@ -186,13 +188,13 @@ mod tests {
                 .take_while(|u| u.duration_since(*t) < limit.per)
                 .count();
             assert!(
-                inside <= 40,
+                inside <= 20,
                 "{inside} requests within one window starting at request {i}"
             );
         }
-        // And the budget was used, not starved: 120 requests need at least two windows.
+        // And the budget was used, not starved: 60 requests need at least two windows.
         assert!(
-            start.elapsed() >= Duration::from_millis(1000),
+            start.elapsed() >= Duration::from_secs(2),
             "{:?}",
             start.elapsed()
         );

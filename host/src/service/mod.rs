@@ -333,14 +333,18 @@ impl Service {
                 },
             }),
             Err(e) => match &*e {
-                Fetch::Absent(outcome) => Ok(Read {
-                    data: outcome.clone(),
-                    meta: Meta {
-                        source: Source::Pms,
-                        stale: false,
-                        fetched_at: Utc::now(),
-                    },
-                }),
+                Fetch::Absent(outcome) => {
+                    // The seed: "404 → return null, log for investigation".
+                    tracing::info!(%hotel, operation = %outcome_operation(outcome), "not found in the PMS");
+                    Ok(Read {
+                        data: outcome.clone(),
+                        meta: Meta {
+                            source: Source::Pms,
+                            stale: false,
+                            fetched_at: Utc::now(),
+                        },
+                    })
+                }
                 Fetch::Failed(error) => Err(error.clone()),
             },
         }
@@ -785,6 +789,15 @@ enum Fetch {
     Absent(Outcome),
     /// The read failed.
     Failed(ServiceError),
+}
+
+fn outcome_operation(outcome: &Outcome) -> &'static str {
+    match outcome {
+        Outcome::Guest(_) => "getGuest",
+        Outcome::Reservation(_) => "getReservation",
+        Outcome::Room(_) => "getRoomStatus",
+        _ => "read",
+    }
 }
 
 fn is_absent(outcome: &Outcome) -> bool {
