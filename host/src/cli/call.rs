@@ -16,16 +16,7 @@ pub fn run(
     args: &[String],
 ) -> anyhow::Result<ExitCode> {
     let config = Config::load(config_path)?;
-    anyhow::ensure!(
-        config.hotel(hotel).is_some(),
-        "unknown hotel `{hotel}`; the config has: {}",
-        config
-            .hotels
-            .iter()
-            .map(|h| h.id.as_str())
-            .collect::<Vec<_>>()
-            .join(", ")
-    );
+    super::require_hotel(&config, hotel)?;
     let operation: Operation = operation.parse()?;
     let mut args = parse_args(args)?;
     super::tokio_runtime()?.block_on(async move {

@@ -202,6 +202,21 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     }
 }
 
+/// Refuses a hotel id the config does not list, naming the ones it does.
+fn require_hotel(config: &crate::config::Config, hotel: &str) -> anyhow::Result<()> {
+    anyhow::ensure!(
+        config.hotel(hotel).is_some(),
+        "unknown hotel `{hotel}`; the config has: {}",
+        config
+            .hotels
+            .iter()
+            .map(|h| h.id.as_str())
+            .collect::<Vec<_>>()
+            .join(", ")
+    );
+    Ok(())
+}
+
 /// A multi-threaded tokio runtime for the commands that need one.
 fn tokio_runtime() -> anyhow::Result<tokio::runtime::Runtime> {
     Ok(tokio::runtime::Builder::new_multi_thread()

@@ -19,24 +19,10 @@ async fn open(config: &Config) -> anyhow::Result<SqliteVault> {
     Ok(SqliteVault::open(&config.state.path, key).await?)
 }
 
-fn check_hotel(config: &Config, hotel: &str) -> anyhow::Result<()> {
-    anyhow::ensure!(
-        config.hotel(hotel).is_some(),
-        "unknown hotel `{hotel}`; the config has: {}",
-        config
-            .hotels
-            .iter()
-            .map(|h| h.id.as_str())
-            .collect::<Vec<_>>()
-            .join(", ")
-    );
-    Ok(())
-}
-
 /// `vault set HOTEL NAME`, the value on stdin.
 pub fn set(config_path: &Path, hotel: &str, name: &str) -> anyhow::Result<ExitCode> {
     let config = Config::load(config_path)?;
-    check_hotel(&config, hotel)?;
+    super::require_hotel(&config, hotel)?;
     if std::io::stdin().is_terminal() {
         eprintln!(
             "reading the value of `{name}` for `{hotel}` from stdin; end with Ctrl-D (or pipe it in)"
