@@ -285,7 +285,12 @@ impl Egress {
             .into_iter()
             .filter_map(|name| destination.secrets.get(&destination.hotel, name).ok())
             // Only OAuth destinations have a token (and looking one up creates its slot).
-            .chain(destination.auth.oauth().and_then(|_| self.tokens.current(&destination.hotel)))
+            .chain(
+                destination
+                    .auth
+                    .oauth()
+                    .and_then(|_| self.tokens.current(&destination.hotel)),
+            )
             .chain(applied.iter().cloned())
             .collect();
         Scrubber::new(secrets.iter().map(|s| s.expose()))
