@@ -2,7 +2,8 @@
 //! resolves the hotel, checks the caller's input, gives writes their operation id, runs the call
 //! in the runtime and wraps reads with their provenance (`meta`).
 //!
-//! Caching, the outbox and the audit log slot in here (later issues) without the API changing.
+//! Reads go through the read cache; the outbox and the audit log slot in here (a later issue)
+//! without the API changing.
 
 pub mod operations;
 
