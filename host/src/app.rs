@@ -169,11 +169,16 @@ pub async fn open_vault(config: &Config) -> Result<Option<Arc<SqliteVault>>, Vau
             return Ok(None);
         }
     };
+    let vault = open_state_vault(config, key).await?;
+    tracing::info!(path = %config.state.path.display(), "vault open");
+    Ok(Some(Arc::new(vault)))
+}
+
+/// Opens (creating if needed) the vault in the config's state file under `key`.
+pub async fn open_state_vault(config: &Config, key: MasterKey) -> Result<SqliteVault, VaultError> {
     if let Some(dir) = config.state.path.parent() {
         std::fs::create_dir_all(dir)
             .map_err(|e| VaultError::Storage(format!("cannot create {}: {e}", dir.display())))?;
     }
-    let vault = SqliteVault::open(&config.state.path, key).await?;
-    tracing::info!(path = %config.state.path.display(), "vault open");
-    Ok(Some(Arc::new(vault)))
+    SqliteVault::open(&config.state.path, key).await
 }

@@ -1,7 +1,7 @@
 //! `jack-pms vault …`: set, list, remove secrets, rotate the master key, make a new key.
 //! Values are read from stdin, never from arguments (which land in shell history and `ps`).
 
-use crate::app::master_key;
+use crate::app::{master_key, open_state_vault};
 use crate::config::Config;
 use crate::vault::Secret;
 use crate::vault::master_key::MasterKey;
@@ -11,12 +11,9 @@ use std::io::{IsTerminal, Read};
 use std::path::Path;
 use std::process::ExitCode;
 
+/// The CLI, unlike `serve`, always needs the vault: a missing master key is an error here.
 async fn open(config: &Config) -> anyhow::Result<SqliteVault> {
-    let key = master_key(config)?;
-    if let Some(dir) = config.state.path.parent() {
-        std::fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
-    }
-    Ok(SqliteVault::open(&config.state.path, key).await?)
+    Ok(open_state_vault(config, master_key(config)?).await?)
 }
 
 /// `vault set HOTEL NAME`, the value on stdin.
