@@ -519,12 +519,7 @@ async fn health_endpoints_and_openapi() {
 
 /// Runs the `jack-pms` binary with `args` and the stack's keys in its environment.
 fn jack_pms(s: &Stack, args: &[&str]) -> std::process::Output {
-    std::process::Command::new(env!("CARGO_BIN_EXE_jack-pms"))
-        .args(args)
-        .env("TEST_HOTEL_KEY", &s.key)
-        .env("TEST_MOCK_PMS_KEY", &s.key)
-        .output()
-        .unwrap()
+    s.cli(args)
 }
 
 #[tokio::test]

@@ -7,6 +7,8 @@
 use jack_pms_host::app::App;
 use jack_pms_host::config::Config;
 use jack_pms_host::egress::{Egress, EgressError, Policy, PreparedRequest, RawResponse, Transport};
+use jack_pms_host::vault::master_key::MasterKey;
+use jack_pms_host::vault::sqlite::SqliteVault;
 use std::future::Future;
 use std::path::{Path, PathBuf};
 use std::pin::Pin;
@@ -135,7 +137,12 @@ fn main() {
         .expect("tokio");
     let (api_addr, bare_addr, body) = server_rt.block_on(async {
         let egress = Arc::new(Egress::with_transport(Policy::default(), Arc::new(Canned)));
-        let app = App::build_with(&config, egress, None).expect("app");
+        let vault = SqliteVault::open(&cache.path().join("state.db"), MasterKey::generate())
+            .await
+            .expect("vault");
+        let app = App::build_with(&config, egress, Arc::new(vault))
+            .await
+            .expect("app");
         let api = tokio::net::TcpListener::bind("127.0.0.1:0")
             .await
             .expect("bind");

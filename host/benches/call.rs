@@ -11,6 +11,8 @@ use jack_pms_host::config::Config;
 use jack_pms_host::egress::{EgressError, Policy, PreparedRequest, RawResponse, Transport};
 use jack_pms_host::model::GuestIdentifier;
 use jack_pms_host::operation::{Call, Outcome};
+use jack_pms_host::vault::master_key::MasterKey;
+use jack_pms_host::vault::sqlite::SqliteVault;
 use std::future::Future;
 use std::path::{Path, PathBuf};
 use std::pin::Pin;
@@ -105,7 +107,14 @@ fn benches(c: &mut Criterion) {
         Policy::default(),
         Arc::new(Canned),
     ));
-    let app = App::build_with(&config, egress, None).expect("app");
+    let app = rt
+        .block_on(async {
+            let vault = SqliteVault::open(&cache.path().join("state.db"), MasterKey::generate())
+                .await
+                .expect("vault");
+            App::build_with(&config, egress, Arc::new(vault)).await
+        })
+        .expect("app");
     let service = app.service.clone();
     let call = || Call::GetGuest(GuestIdentifier::Id("G1001".into()));
 

@@ -9,6 +9,7 @@ use crate::egress::{Egress, EgressError};
 use crate::mock_pms::{self, MockPms};
 use crate::runtime::{Runtime, StartError};
 use crate::service::Service;
+use crate::state::State;
 use crate::vault::master_key::MasterKey;
 use crate::vault::sqlite::SqliteVault;
 use crate::vault::{self, ConfiguredSecrets, VaultError};
@@ -29,8 +30,11 @@ pub enum AppError {
     #[error("mock PMS: {0}")]
     MockKey(VaultError),
     /// The vault could not be opened.
-    #[error("vault: {0}")]
+    #[error(transparent)]
     Vault(#[from] VaultError),
+    /// The outbox or audit log could not be opened.
+    #[error(transparent)]
+    State(#[from] crate::state::StateError),
     /// The mock PMS's seed is invalid.
     #[error("mock PMS: {0}")]
     MockSeed(#[from] mock_pms::SeedError),
@@ -58,25 +62,25 @@ impl App {
     pub async fn build(config: &Config) -> Result<App, AppError> {
         let egress = Arc::new(Egress::new(config.egress.clone())?);
         let vault = open_vault(config).await?;
-        if let Some(v) = &vault {
-            // Secrets set with the CLI while the host runs are picked up within seconds.
-            v.spawn_refresh(std::time::Duration::from_secs(5));
-        }
-        App::build_with(config, egress, vault)
+        // Secrets set with the CLI while the host runs are picked up within seconds.
+        vault.spawn_refresh(std::time::Duration::from_secs(5));
+        App::build_with(config, egress, vault).await
     }
 
     /// Builds the host over a given egress pipeline and vault (benchmarks answer in-process).
-    pub fn build_with(
+    /// The outbox and the audit log live in the vault's state file.
+    pub async fn build_with(
         config: &Config,
         egress: Arc<Egress>,
-        vault: Option<Arc<SqliteVault>>,
+        vault: Arc<SqliteVault>,
     ) -> Result<App, AppError> {
         let runtime = Arc::new(Runtime::new(config.adapters.clone(), egress)?);
-        let mut secrets = ConfiguredSecrets::new(vault);
+        let state = Arc::new(State::open(&vault).await?);
+        let mut secrets = ConfiguredSecrets::new(Some(vault));
         for h in &config.hotels {
             secrets.add_hotel(&h.id, &h.secrets);
         }
-        let service = Arc::new(Service::new(config, runtime, Arc::new(secrets)));
+        let service = Arc::new(Service::new(config, runtime, Arc::new(secrets), state));
         let state = AppState {
             service: service.clone(),
             tokens: Arc::new(config.server.tokens.clone()),
@@ -144,34 +148,55 @@ pub async fn start_mock_pms(
     Ok(Some(addr))
 }
 
-/// The master key named by the config.
+/// The master key named by the config. With `vault.generateMasterKeyFile` (development only) a
+/// missing key file is created (mode 0600) with a new random key.
 pub fn master_key(config: &Config) -> Result<MasterKey, VaultError> {
     match &config.state.master_key {
         MasterKeySource::Env(var) => MasterKey::from_env(var),
+        MasterKeySource::File(path) if config.state.generate_master_key_file && !path.exists() => {
+            generate_key_file(path)
+        }
         MasterKeySource::File(path) => MasterKey::from_file(path),
     }
 }
 
-/// Opens the vault when a master key is available. Without one the host runs on environment
-/// secrets only, unless a hotel refers to the vault, which is then an error naming the key source.
-pub async fn open_vault(config: &Config) -> Result<Option<Arc<SqliteVault>>, VaultError> {
-    let referenced = config
-        .hotels
-        .iter()
-        .any(|h| h.secrets.values().any(|r| matches!(r, SecretRef::Vault(_))));
-    let key = match master_key(config) {
-        Ok(key) => key,
-        Err(e) if referenced => return Err(e),
-        Err(_) => {
-            tracing::info!(
-                "no vault master key configured: secrets come from the environment only"
-            );
-            return Ok(None);
-        }
-    };
+fn generate_key_file(path: &std::path::Path) -> Result<MasterKey, VaultError> {
+    use std::io::Write as _;
+    let shown = path.display();
+    if let Some(dir) = path.parent() {
+        std::fs::create_dir_all(dir)
+            .map_err(|e| VaultError::MasterKey(format!("cannot create {}: {e}", dir.display())))?;
+    }
+    let key = MasterKey::generate();
+    let mut opts = std::fs::OpenOptions::new();
+    opts.write(true).create_new(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut opts, 0o600);
+    let mut file = opts
+        .open(path)
+        .map_err(|e| VaultError::MasterKey(format!("cannot create key file `{shown}`: {e}")))?;
+    file.write_all(key.to_base64().as_bytes())
+        .and_then(|()| file.sync_all())
+        .map_err(|e| VaultError::MasterKey(format!("cannot write key file `{shown}`: {e}")))?;
+    tracing::warn!(
+        path = %shown,
+        "generated a new master key file (vault.generateMasterKeyFile: development only)"
+    );
+    Ok(key)
+}
+
+/// Opens the vault. The host needs it: it holds the key that seals personal data in the outbox
+/// and the audit log, so a missing master key is an error that says how to make one.
+pub async fn open_vault(config: &Config) -> Result<Arc<SqliteVault>, VaultError> {
+    let key = master_key(config).map_err(|e| match e {
+        VaultError::MasterKey(m) => VaultError::MasterKey(format!(
+            "{m} (the state file's outbox and audit log are encrypted with keys held in the vault)"
+        )),
+        other => other,
+    })?;
     let vault = open_state_vault(config, key).await?;
     tracing::info!(path = %config.state.path.display(), "vault open");
-    Ok(Some(Arc::new(vault)))
+    Ok(Arc::new(vault))
 }
 
 /// Opens (creating if needed) the vault in the config's state file under `key`.

@@ -67,6 +67,26 @@ pub struct BucketLabels {
     pub bucket: String,
 }
 
+/// `hotel`, `operation`, `result` (`applied`, `queued`, `failed`, `verified_applied`).
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub struct WriteLabels {
+    /// Hotel id.
+    pub hotel: String,
+    /// Operation (camelCase).
+    pub operation: String,
+    /// What happened.
+    pub result: &'static str,
+}
+
+/// `hotel`, `kind` (`write_failed`, `critical_write_queued`, `pms_unavailable`).
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub struct AlertLabels {
+    /// Hotel id.
+    pub hotel: String,
+    /// Alert kind.
+    pub kind: &'static str,
+}
+
 /// Every metric of the host.
 pub struct Metrics {
     registry: Registry,
@@ -88,6 +108,12 @@ pub struct Metrics {
     pub rate_limit: Family<BucketLabels, Gauge>,
     /// Seconds until each hotel's OAuth token expires.
     pub token_valid_seconds: Family<HotelLabels, Gauge>,
+    /// Write attempts by result.
+    pub writes: Family<WriteLabels, Counter>,
+    /// Staff alerts raised.
+    pub alerts: Family<AlertLabels, Counter>,
+    /// Writes waiting in the outbox, per hotel (read at scrape time).
+    pub outbox_depth: Family<HotelLabels, Gauge>,
 }
 
 /// The process's metrics.
@@ -110,6 +136,24 @@ impl Metrics {
         let rate_used = Family::<BucketLabels, Gauge>::default();
         let rate_limit = Family::<BucketLabels, Gauge>::default();
         let token_valid_seconds = Family::<HotelLabels, Gauge>::default();
+        let writes = Family::<WriteLabels, Counter>::default();
+        let alerts = Family::<AlertLabels, Counter>::default();
+        let outbox_depth = Family::<HotelLabels, Gauge>::default();
+        registry.register(
+            "writes",
+            "Write attempts by hotel, operation and result",
+            writes.clone(),
+        );
+        registry.register(
+            "alerts",
+            "Staff alerts raised (failed writes, queued critical writes, PMS unavailable)",
+            alerts.clone(),
+        );
+        registry.register(
+            "outbox_depth",
+            "Writes waiting in the outbox for the PMS",
+            outbox_depth.clone(),
+        );
         registry.register(
             "calls",
             "Adapter operations run, by hotel, operation and outcome",
@@ -166,6 +210,9 @@ impl Metrics {
             rate_used,
             rate_limit,
             token_valid_seconds,
+            writes,
+            alerts,
+            outbox_depth,
         }
     }
 

@@ -55,6 +55,15 @@ pub fn random_key() -> String {
     format!("jpms-secret-{:032x}", rand_u128())
 }
 
+/// A random vault master key (base64 of 32 bytes).
+pub fn random_master_key() -> String {
+    use base64::Engine as _;
+    let mut bytes = [0u8; 32];
+    bytes[..16].copy_from_slice(&rand_u128().to_le_bytes());
+    bytes[16..].copy_from_slice(&rand_u128().to_le_bytes());
+    base64::engine::general_purpose::STANDARD.encode(bytes)
+}
+
 fn rand_u128() -> u128 {
     let mut bytes = [0u8; 16];
     std::fs::File::open("/dev/urandom")
@@ -109,6 +118,10 @@ pub struct Stack {
     pub hotel_key: Option<String>,
     /// Other secret values the host holds (from `StackOptions::env`).
     pub extra_secrets: Vec<String>,
+    /// The vault's master key (`JACK_PMS_MASTER_KEY`).
+    pub master_key: String,
+    /// Extra environment of the host (from `StackOptions::env`).
+    pub env: Vec<(String, String)>,
     pub dir: tempfile::TempDir,
     pub http: reqwest::Client,
 }
@@ -181,6 +194,8 @@ hotels:
             pms = options.pms,
             top = options.top,
         );
+        // The state file's master key (the outbox and audit log need the vault).
+        let master_key = random_master_key();
         let config_path = dir.path().join("config.yaml");
         std::fs::write(&config_path, config).expect("write config");
         let log = std::fs::File::create(dir.path().join("host.log")).expect("log file");
@@ -194,6 +209,7 @@ hotels:
                 "TEST_HOTEL_KEY",
                 options.hotel_key.as_deref().unwrap_or(&key),
             )
+            .env("JACK_PMS_MASTER_KEY", &master_key)
             .envs(options.env.iter().map(|(k, v)| (k, v)))
             .stdout(Stdio::null())
             .stderr(log)
@@ -206,6 +222,8 @@ hotels:
             key,
             hotel_key: options.hotel_key.clone(),
             extra_secrets: options.env.iter().map(|(_, v)| v.clone()).collect(),
+            master_key,
+            env: options.env.clone(),
             dir,
             http: reqwest::Client::builder()
                 .timeout(Duration::from_secs(60))
@@ -236,6 +254,26 @@ hotels:
             );
             tokio::time::sleep(Duration::from_millis(100)).await;
         }
+    }
+
+    /// The stack's config file.
+    pub fn config_path(&self) -> PathBuf {
+        self.dir.path().join("config.yaml")
+    }
+
+    /// Runs the `jack-pms` binary with `args` and the host's environment (keys, master key).
+    pub fn cli(&self, args: &[&str]) -> std::process::Output {
+        Command::new(env!("CARGO_BIN_EXE_jack-pms"))
+            .args(args)
+            .env(
+                "TEST_HOTEL_KEY",
+                self.hotel_key.as_deref().unwrap_or(&self.key),
+            )
+            .env("TEST_MOCK_PMS_KEY", &self.key)
+            .env("JACK_PMS_MASTER_KEY", &self.master_key)
+            .envs(self.env.iter().map(|(k, v)| (k, v)))
+            .output()
+            .expect("run jack-pms")
     }
 
     /// Everything the host logged so far.

@@ -23,6 +23,9 @@ pub struct Problem {
     /// Seconds to wait before retrying, when known.
     #[serde(skip_serializing_if = "Option::is_none", rename = "retryAfter")]
     pub retry_after: Option<u64>,
+    /// The write's operation id, when the problem is about a stored write.
+    #[serde(skip_serializing_if = "Option::is_none", rename = "operationId")]
+    pub operation_id: Option<String>,
 }
 
 impl Problem {
@@ -34,6 +37,7 @@ impl Problem {
             status: status.as_u16(),
             detail: detail.into(),
             retry_after: None,
+            operation_id: None,
         }
     }
 
@@ -109,6 +113,28 @@ impl From<ServiceError> for Problem {
                 Problem::new(StatusCode::NOT_FOUND, "not-found", "Not found", detail)
             }
             ServiceError::Call(call) => call.into(),
+            ServiceError::Refused {
+                operation_id,
+                error,
+            } => Problem {
+                operation_id: Some(operation_id),
+                ..error.into()
+            },
+            ServiceError::WriteFailed { operation_id, .. } => Problem {
+                operation_id: Some(operation_id),
+                ..Problem::new(
+                    StatusCode::CONFLICT,
+                    "write-failed",
+                    "The write will not be applied",
+                    detail,
+                )
+            },
+            ServiceError::State(_) => Problem::new(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "state-unavailable",
+                "The host could not store the request",
+                detail,
+            ),
         }
     }
 }

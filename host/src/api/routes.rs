@@ -6,7 +6,7 @@ use super::auth::Caller;
 use super::envelope::Envelope;
 use super::problem::Problem;
 use crate::model::{Charge, Guest, GuestQuery, Money, Preference, Reservation, RoomStatus};
-use crate::service::{HotelHealth, HotelSummary, OperationRecord, Written};
+use crate::service::{HotelHealth, HotelSummary, OperationRecord, WriteState, Written};
 use axum::Json;
 use axum::extract::rejection::{JsonRejection, QueryRejection};
 use axum::extract::{Path, Query, State};
@@ -14,6 +14,21 @@ use axum::http::HeaderMap;
 use serde::Deserialize;
 
 type ApiResult<T> = Result<Json<T>, Problem>;
+
+/// A write's answer: 200 once the PMS applied it, 202 while it is stored and queued.
+pub struct WriteAnswer(Written);
+
+type WriteResult = Result<WriteAnswer, Problem>;
+
+impl axum::response::IntoResponse for WriteAnswer {
+    fn into_response(self) -> axum::response::Response {
+        let status = match self.0.status {
+            WriteState::Applied => axum::http::StatusCode::OK,
+            _ => axum::http::StatusCode::ACCEPTED,
+        };
+        (status, Json(self.0)).into_response()
+    }
+}
 
 fn body<T>(json: Result<Json<T>, JsonRejection>) -> Result<T, Problem> {
     json.map(|Json(v)| v)
@@ -95,16 +110,16 @@ pub struct PreferencesBody {
 #[utoipa::path(put, path = "/v1/hotels/{hotel}/guests/{guestId}/preferences", tag = "guests", security(("bearer" = [])),
     params(("hotel" = String, Path), ("guestId" = String, Path), ("Idempotency-Key" = Option<String>, Header)),
     request_body = PreferencesBody,
-    responses((status = 200, body = Written), (status = 400, body = Problem)))]
+    responses((status = 200, description = "applied by the PMS", body = Written), (status = 202, description = "stored and queued: the host applies it when the PMS can take it", body = Written), (status = 409, description = "the idempotency key's write failed or was cancelled", body = Problem), (status = 400, body = Problem)))]
 pub async fn update_preferences(
     State(s): State<AppState>,
     caller: Caller,
     Path((hotel, guest)): Path<(String, String)>,
     headers: HeaderMap,
     json: Result<Json<PreferencesBody>, JsonRejection>,
-) -> ApiResult<Written> {
+) -> WriteResult {
     let b = body(json)?;
-    Ok(Json(
+    Ok(WriteAnswer(
         s.service
             .update_guest_preferences(
                 &hotel,
@@ -193,16 +208,16 @@ pub struct NoteBody {
 #[utoipa::path(post, path = "/v1/hotels/{hotel}/reservations/{confirmationNumber}/notes", tag = "reservations", security(("bearer" = [])),
     params(("hotel" = String, Path), ("confirmationNumber" = String, Path), ("Idempotency-Key" = Option<String>, Header)),
     request_body = NoteBody,
-    responses((status = 200, body = Written), (status = 400, body = Problem), (status = 404, body = Problem)))]
+    responses((status = 200, description = "applied by the PMS", body = Written), (status = 202, description = "stored and queued: the host applies it when the PMS can take it", body = Written), (status = 409, description = "the idempotency key's write failed or was cancelled", body = Problem), (status = 400, body = Problem), (status = 404, body = Problem)))]
 pub async fn add_note(
     State(s): State<AppState>,
     caller: Caller,
     Path((hotel, number)): Path<(String, String)>,
     headers: HeaderMap,
     json: Result<Json<NoteBody>, JsonRejection>,
-) -> ApiResult<Written> {
+) -> WriteResult {
     let b = body(json)?;
-    Ok(Json(
+    Ok(WriteAnswer(
         s.service
             .add_note(
                 &hotel,
@@ -228,16 +243,16 @@ pub struct CheckoutBody {
 #[utoipa::path(put, path = "/v1/hotels/{hotel}/reservations/{confirmationNumber}/checkout", tag = "reservations", security(("bearer" = [])),
     params(("hotel" = String, Path), ("confirmationNumber" = String, Path), ("Idempotency-Key" = Option<String>, Header)),
     request_body = CheckoutBody,
-    responses((status = 200, body = Written), (status = 400, body = Problem), (status = 409, body = Problem)))]
+    responses((status = 200, description = "applied by the PMS", body = Written), (status = 202, description = "stored and queued: the host applies it when the PMS can take it", body = Written), (status = 409, description = "the idempotency key's write failed or was cancelled", body = Problem), (status = 400, body = Problem), (status = 409, body = Problem)))]
 pub async fn update_checkout(
     State(s): State<AppState>,
     caller: Caller,
     Path((hotel, number)): Path<(String, String)>,
     headers: HeaderMap,
     json: Result<Json<CheckoutBody>, JsonRejection>,
-) -> ApiResult<Written> {
+) -> WriteResult {
     let b = body(json)?;
-    Ok(Json(
+    Ok(WriteAnswer(
         s.service
             .update_checkout(
                 &hotel,
@@ -254,16 +269,16 @@ pub async fn update_checkout(
 #[utoipa::path(post, path = "/v1/hotels/{hotel}/reservations/{confirmationNumber}/charges", tag = "folio", security(("bearer" = [])),
     params(("hotel" = String, Path), ("confirmationNumber" = String, Path), ("Idempotency-Key" = Option<String>, Header)),
     request_body = Charge,
-    responses((status = 200, body = Written), (status = 400, body = Problem)))]
+    responses((status = 200, description = "applied by the PMS", body = Written), (status = 202, description = "stored and queued: the host applies it when the PMS can take it", body = Written), (status = 409, description = "the idempotency key's write failed or was cancelled", body = Problem), (status = 400, body = Problem)))]
 pub async fn post_charge(
     State(s): State<AppState>,
     caller: Caller,
     Path((hotel, number)): Path<(String, String)>,
     headers: HeaderMap,
     json: Result<Json<Charge>, JsonRejection>,
-) -> ApiResult<Written> {
+) -> WriteResult {
     let charge = body(json)?;
-    Ok(Json(
+    Ok(WriteAnswer(
         s.service
             .post_charge(
                 &hotel,
@@ -321,5 +336,5 @@ pub async fn operation(
     _caller: Caller,
     Path(id): Path<String>,
 ) -> ApiResult<OperationRecord> {
-    Ok(Json(s.service.operation(&id)?))
+    Ok(Json(s.service.operation(&id).await?))
 }

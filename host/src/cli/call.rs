@@ -4,6 +4,7 @@ use crate::app::App;
 use crate::config::Config;
 use crate::model::{Charge, GuestIdentifier, GuestQuery, Preference, WriteTarget};
 use crate::operation::{Call, Operation};
+use crate::state::outbox::WriteRequest;
 use anyhow::{Context, bail};
 use std::collections::BTreeMap;
 use std::path::Path;
@@ -24,6 +25,17 @@ pub fn run(
         let call = build_call(&app, hotel, operation, &mut args)?;
         if let Some(extra) = args.keys().next() {
             bail!("`{extra}` is not an argument of {operation}");
+        }
+        // Writes go through the outbox and the audit log like any other, recorded as the CLI's
+        // user; a write the PMS cannot take now stays queued for the serving host to replay.
+        if let Some(request) = WriteRequest::from_call(call.clone()) {
+            let user = std::env::var("USER").unwrap_or_else(|_| "unknown".into());
+            let written = app
+                .service
+                .submit(hotel, &format!("cli:{user}"), None, request)
+                .await?;
+            println!("{}", serde_json::to_string_pretty(&written)?);
+            return Ok(ExitCode::SUCCESS);
         }
         let outcome = app.service.call(hotel, call).await?;
         println!("{}", serde_json::to_string_pretty(&outcome)?);

@@ -1,9 +1,11 @@
-//! The command line (clap): `serve`, `call`, `adapter inspect`, `mock-pms` and `token`.
+//! The command line (clap): `serve`, `call`, `adapter inspect`, `mock-pms`, `token`, `vault`,
+//! `outbox` and `audit`.
 //! This is the binary's edge: errors are `anyhow` here and nowhere below.
 
 mod adapter;
 mod call;
 mod mock_pms;
+mod outbox;
 mod serve;
 mod token;
 mod vault;
@@ -78,6 +80,16 @@ enum Command {
         #[command(subcommand)]
         command: VaultCommand,
     },
+    /// The durable write queue: list writes, retry failed ones, cancel queued ones.
+    Outbox {
+        #[command(subcommand)]
+        command: OutboxCommand,
+    },
+    /// The audit log of PMS writes.
+    Audit {
+        #[command(subcommand)]
+        command: AuditCommand,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -125,6 +137,72 @@ enum VaultCommand {
     },
     /// Print a new random master key (base64).
     NewKey,
+}
+
+#[derive(Debug, Subcommand)]
+enum OutboxCommand {
+    /// Writes, newest first (never their content: it is personal data).
+    List {
+        /// Config file.
+        #[arg(long)]
+        config: PathBuf,
+        /// Only this hotel.
+        #[arg(long)]
+        hotel: Option<String>,
+        /// Only these states (pending, queued, applied, failed, cancelled); repeatable.
+        #[arg(long = "state")]
+        states: Vec<String>,
+        /// Print JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Queue a failed or cancelled write again, with fresh attempts.
+    Retry {
+        /// Config file.
+        #[arg(long)]
+        config: PathBuf,
+        /// Operation id.
+        id: String,
+        /// You checked the PMS and it does not hold the write: send without reading back first.
+        #[arg(long)]
+        resend: bool,
+    },
+    /// Cancel a queued or failed write.
+    Cancel {
+        /// Config file.
+        #[arg(long)]
+        config: PathBuf,
+        /// Operation id.
+        id: String,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+enum AuditCommand {
+    /// Audit rows, oldest first (details decrypted).
+    List {
+        /// Config file.
+        #[arg(long)]
+        config: PathBuf,
+        /// Only this hotel.
+        #[arg(long)]
+        hotel: Option<String>,
+        /// Only rows since this RFC 3339 time or YYYY-MM-DD date.
+        #[arg(long)]
+        since: Option<String>,
+        /// Only this operation id.
+        #[arg(long)]
+        operation: Option<String>,
+        /// Print JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Check the hash chain: exit 1 naming every edited or deleted row.
+    Verify {
+        /// Config file.
+        #[arg(long)]
+        config: PathBuf,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -198,6 +276,32 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 new_key_file,
             } => vault::rotate(&config, new_key_env.as_deref(), new_key_file.as_deref()),
             VaultCommand::NewKey => vault::new_key(),
+        },
+        Command::Outbox { command } => match command {
+            OutboxCommand::List {
+                config,
+                hotel,
+                states,
+                json,
+            } => outbox::list(&config, hotel.as_deref(), &states, json),
+            OutboxCommand::Retry { config, id, resend } => outbox::retry(&config, &id, resend),
+            OutboxCommand::Cancel { config, id } => outbox::cancel(&config, &id),
+        },
+        Command::Audit { command } => match command {
+            AuditCommand::List {
+                config,
+                hotel,
+                since,
+                operation,
+                json,
+            } => outbox::audit_list(
+                &config,
+                hotel.as_deref(),
+                since.as_deref(),
+                operation.as_deref(),
+                json,
+            ),
+            AuditCommand::Verify { config } => outbox::audit_verify(&config),
         },
     }
 }

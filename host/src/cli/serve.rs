@@ -21,6 +21,7 @@ pub fn run(config_path: &Path, listen: Option<&str>) -> anyhow::Result<ExitCode>
         };
         start_mock_pms(&config, stopped(stop_rx.clone())).await?;
         let app = App::build(&config).await?;
+        app.service.spawn_replay(stopped(stop_rx.clone()));
         for hotel in app.service.hotels() {
             match &hotel.problem {
                 None => tracing::info!(hotel = %hotel.id, adapter = %hotel.adapter, "hotel ready"),

@@ -73,6 +73,32 @@ pub struct StateSettings {
     pub path: PathBuf,
     /// The vault's master key.
     pub master_key: MasterKeySource,
+    /// Development only: create the key file with a new key when it is missing.
+    pub generate_master_key_file: bool,
+}
+
+/// How queued writes are replayed (`outbox:`).
+#[derive(Clone, Debug)]
+pub struct OutboxSettings {
+    /// Attempts before a write becomes `failed`.
+    pub max_attempts: u32,
+    /// Delay before the first replay; doubles each attempt.
+    pub initial_delay: Duration,
+    /// Longest delay between replays.
+    pub max_delay: Duration,
+    /// Operations whose queueing alerts staff at once.
+    pub critical: Vec<crate::operation::Operation>,
+}
+
+impl Default for OutboxSettings {
+    fn default() -> OutboxSettings {
+        OutboxSettings {
+            max_attempts: 10,
+            initial_delay: Duration::from_secs(1),
+            max_delay: Duration::from_secs(300),
+            critical: vec![crate::operation::Operation::PostCharge],
+        }
+    }
 }
 
 /// An API token, by its hash.
@@ -240,6 +266,8 @@ pub struct Config {
     pub mock_pms: Option<MockPmsSettings>,
     /// State file and vault key.
     pub state: StateSettings,
+    /// The durable write queue.
+    pub outbox: OutboxSettings,
     /// Hotels, in file order.
     pub hotels: Vec<HotelSettings>,
 }
@@ -516,8 +544,70 @@ impl Resolver<'_> {
                     (Some(var), None) => MasterKeySource::Env(var.clone()),
                     (None, None) => MasterKeySource::Env("JACK_PMS_MASTER_KEY".into()),
                 },
+                generate_master_key_file: match (
+                    raw.vault.generate_master_key_file,
+                    &raw.vault.master_key_file,
+                ) {
+                    (true, None) => {
+                        return Err(self.invalid(
+                            "vault.generateMasterKeyFile",
+                            Some(("generateMasterKeyFile", "")),
+                            "needs vault.masterKeyFile: the file to create",
+                        ));
+                    }
+                    (flag, _) => flag,
+                },
             },
+            outbox: self.outbox(&raw.outbox)?,
             hotels,
+        })
+    }
+
+    fn outbox(&self, raw: &raw::OutboxBlock) -> Result<OutboxSettings, ConfigError> {
+        let defaults = OutboxSettings::default();
+        let max_attempts = raw.max_attempts.unwrap_or(defaults.max_attempts);
+        if max_attempts == 0 {
+            return Err(self.invalid(
+                "outbox.maxAttempts",
+                Some(("maxAttempts", "")),
+                "must be at least 1",
+            ));
+        }
+        let initial_delay = raw
+            .initial_delay_ms
+            .map_or(defaults.initial_delay, Duration::from_millis);
+        let max_delay = raw
+            .max_delay_ms
+            .map_or(defaults.max_delay, Duration::from_millis);
+        if initial_delay.is_zero() || max_delay < initial_delay {
+            return Err(self.invalid(
+                "outbox",
+                Some(("maxDelayMs", "")),
+                "initialDelayMs must be above 0 and at most maxDelayMs",
+            ));
+        }
+        let critical = match &raw.critical {
+            None => defaults.critical,
+            Some(names) => names
+                .iter()
+                .map(|n| match n.parse::<crate::operation::Operation>() {
+                    Ok(op) if op.is_write() => Ok(op),
+                    Ok(_) => Err(self.invalid(
+                        "outbox.critical",
+                        Some((n.as_str(), "")),
+                        format!("`{n}` is not a write operation"),
+                    )),
+                    Err(e) => {
+                        Err(self.invalid("outbox.critical", Some((n.as_str(), "")), e.to_string()))
+                    }
+                })
+                .collect::<Result<_, _>>()?,
+        };
+        Ok(OutboxSettings {
+            max_attempts,
+            initial_delay,
+            max_delay,
+            critical,
         })
     }
 

@@ -29,6 +29,9 @@ pub struct RawConfig {
     /// Where the vault's master key comes from (never from this file).
     #[serde(default)]
     pub vault: VaultBlock,
+    /// The durable write queue.
+    #[serde(default)]
+    pub outbox: OutboxBlock,
     /// One entry per hotel.
     #[serde(default)]
     pub hotels: Vec<HotelBlock>,
@@ -251,6 +254,23 @@ pub struct VaultBlock {
     pub master_key_env: Option<String>,
     /// File holding the base64 master key (mode 0600), relative to the config file.
     pub master_key_file: Option<String>,
+    /// Development only: create `masterKeyFile` with a new random key when it is missing.
+    #[serde(default)]
+    pub generate_master_key_file: bool,
+}
+
+/// `outbox`: how queued writes are replayed.
+#[derive(Debug, Default, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct OutboxBlock {
+    /// Attempts before a write becomes `failed` (default 10).
+    pub max_attempts: Option<u32>,
+    /// Delay before the first replay, ms (default 1000); doubles each attempt.
+    pub initial_delay_ms: Option<u64>,
+    /// Longest delay between replays, ms (default 300000).
+    pub max_delay_ms: Option<u64>,
+    /// Operations whose queueing alerts staff at once (default `[postCharge]`).
+    pub critical: Option<Vec<String>>,
 }
 
 /// One hotel.

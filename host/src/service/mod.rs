@@ -2,24 +2,28 @@
 //! resolves the hotel, checks the caller's input, gives writes their operation id, runs the call
 //! in the runtime and wraps reads with their provenance (`meta`).
 //!
-//! Reads go through the read cache; the outbox and the audit log slot in here (a later issue)
-//! without the API changing.
+//! Reads go through the read cache; writes go through the durable outbox and the audit log
+//! ([`writes`]).
 
-pub mod operations;
+mod writes;
+
+pub use crate::state::outbox::{OperationRecord, WriteState};
+pub use writes::Written;
 
 use crate::cache::{Key as CacheKey, ReadCache};
 use crate::config::{Config, HotelSettings};
 use crate::metrics::{CacheLabels, CallLabels, OperationLabels, metrics};
 use crate::model::{
     Charge, Guest, GuestIdentifier, GuestQuery, Money, PmsHealth, Preference, Reservation,
-    RoomStatus, WriteReceipt,
+    RoomStatus,
 };
 use crate::operation::{Call, Operation, Outcome};
 use crate::runtime::{CallError, HotelBinding, Runtime};
+use crate::state::outbox::WriteRequest;
+use crate::state::{State, StateError};
 use crate::vault::SecretStore;
 use chrono::{DateTime, Utc};
 use serde::Serialize;
-use sha2::{Digest, Sha256};
 use std::collections::BTreeMap;
 use std::sync::Arc;
 use std::time::Instant;
@@ -47,6 +51,27 @@ pub enum ServiceError {
     /// The call failed in the adapter or the PMS.
     #[error(transparent)]
     Call(#[from] CallError),
+    /// The PMS refused a stored write for good (it is `failed`).
+    #[error("{error}")]
+    Refused {
+        /// Operation id.
+        operation_id: String,
+        /// The refusal.
+        error: CallError,
+    },
+    /// A write will not be applied (failed for good, or cancelled by staff).
+    #[error("operation `{operation_id}` is {state}: {reason}")]
+    WriteFailed {
+        /// Operation id.
+        operation_id: String,
+        /// `failed` or `cancelled`.
+        state: WriteState,
+        /// Why.
+        reason: String,
+    },
+    /// The state file (outbox, audit log) could not be read or written.
+    #[error(transparent)]
+    State(#[from] StateError),
 }
 
 /// Where read data came from.
@@ -78,19 +103,6 @@ pub struct Read<T> {
     pub data: T,
     /// Provenance.
     pub meta: Meta,
-}
-
-/// A write the PMS applied.
-#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
-#[serde(rename_all = "camelCase")]
-pub struct Written {
-    /// The host's operation id.
-    pub operation_id: String,
-    /// `applied`.
-    pub status: &'static str,
-    /// The PMS's reference.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub pms_reference: Option<String>,
 }
 
 /// A hotel as listed by `GET /v1/hotels`.
@@ -164,7 +176,7 @@ pub struct HotelHealth {
     pub latency_ms: u64,
     /// When it was checked.
     pub checked_at: DateTime<Utc>,
-    /// Writes waiting for the PMS (the outbox arrives in a later issue: always 0 for now).
+    /// Writes waiting for the PMS (queued or being attempted).
     pub queue_depth: u64,
     /// The OAuth token's validity, for adapters using OAuth (never the token).
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -178,8 +190,6 @@ pub struct HotelHealth {
     pub last_sync: Option<DateTime<Utc>>,
 }
 
-pub use operations::OperationRecord;
-
 struct Hotel {
     settings: HotelSettings,
     binding: Result<Arc<HotelBinding>, String>,
@@ -189,14 +199,20 @@ struct Hotel {
 pub struct Service {
     runtime: Arc<Runtime>,
     hotels: BTreeMap<String, Hotel>,
-    operations: operations::Operations,
     cache: ReadCache,
+    state: Arc<State>,
+    writes: writes::Writes,
 }
 
 impl Service {
     /// Binds every hotel of `config`. A hotel that cannot be bound stays listed as unavailable
     /// with its reason, so one broken hotel never takes the others down.
-    pub fn new(config: &Config, runtime: Arc<Runtime>, secrets: Arc<dyn SecretStore>) -> Service {
+    pub fn new(
+        config: &Config,
+        runtime: Arc<Runtime>,
+        secrets: Arc<dyn SecretStore>,
+        state: Arc<State>,
+    ) -> Service {
         let mut hotels = BTreeMap::new();
         for h in &config.hotels {
             let binding = runtime.bind(h, secrets.clone()).map(Arc::new).map_err(|e| {
@@ -214,8 +230,9 @@ impl Service {
         Service {
             runtime,
             hotels,
-            operations: Default::default(),
             cache: ReadCache::default(),
+            state,
+            writes: writes::Writes::new(config.outbox.clone()),
         }
     }
 
@@ -396,7 +413,7 @@ impl Service {
             detail,
             latency_ms,
             checked_at: Utc::now(),
-            queue_depth: 0,
+            queue_depth: self.queue_depth(hotel).await?,
             last_sync: None,
             token_valid_until: self.runtime.egress().tokens().valid_until(hotel),
             rate_limits: self.rate_limit_usage(hotel),
@@ -519,13 +536,11 @@ impl Service {
                 ));
             }
         }
-        let operation_id = operation_id(hotel, idempotency_key);
-        let call = Call::UpdateGuestPreferences {
-            operation_id: operation_id.clone(),
+        let request = WriteRequest::UpdateGuestPreferences {
             guest_pms_id,
             preferences,
         };
-        self.write(hotel, caller, operation_id, call).await
+        self.submit(hotel, caller, idempotency_key, request).await
     }
 
     /// `getReservation`.
@@ -606,13 +621,11 @@ impl Service {
                 "the note is longer than 4000 bytes".into(),
             ));
         }
-        let operation_id = operation_id(hotel, idempotency_key);
-        let call = Call::AddReservationNote {
-            operation_id: operation_id.clone(),
+        let request = WriteRequest::AddReservationNote {
             confirmation_number: number.to_string(),
             note: note.to_string(),
         };
-        self.write(hotel, caller, operation_id, call).await
+        self.submit(hotel, caller, idempotency_key, request).await
     }
 
     /// `updateCheckoutTime`; `time` is RFC 3339.
@@ -629,13 +642,11 @@ impl Service {
                 "`{time}` is not an RFC 3339 date-time such as 2024-01-15T11:00:00+01:00"
             ))
         })?;
-        let operation_id = operation_id(hotel, idempotency_key);
-        let call = Call::UpdateCheckoutTime {
-            operation_id: operation_id.clone(),
+        let request = WriteRequest::UpdateCheckoutTime {
             confirmation_number: number.to_string(),
             time: time.to_string(),
         };
-        self.write(hotel, caller, operation_id, call).await
+        self.submit(hotel, caller, idempotency_key, request).await
     }
 
     /// `postCharge`.
@@ -653,13 +664,11 @@ impl Service {
                 "the charge needs a description".into(),
             ));
         }
-        let operation_id = operation_id(hotel, idempotency_key);
-        let call = Call::PostCharge {
-            operation_id: operation_id.clone(),
+        let request = WriteRequest::PostCharge {
             confirmation_number: number.to_string(),
             charge,
         };
-        self.write(hotel, caller, operation_id, call).await
+        self.submit(hotel, caller, idempotency_key, request).await
     }
 
     /// `getBalance`.
@@ -708,60 +717,6 @@ impl Service {
             }),
             _ => Err(unexpected(Operation::GetAllRoomStatuses)),
         }
-    }
-
-    async fn write(
-        &self,
-        hotel: &str,
-        caller: &str,
-        operation_id: String,
-        call: Call,
-    ) -> Result<Written, ServiceError> {
-        let operation = call.operation();
-        let invalidates = call.clone();
-        let result = self.call(hotel, call).await;
-        // Even a failed write may have reached the PMS: forget what it may have changed.
-        self.cache.invalidate_for_write(hotel, &invalidates);
-        let result = match result {
-            Ok(Outcome::Receipt(WriteReceipt { pms_reference })) => Ok(pms_reference),
-            Ok(_) => Err(unexpected(operation)),
-            Err(e) => Err(e),
-        };
-        let record =
-            |state, error: Option<String>, pms_reference: Option<String>| OperationRecord {
-                id: operation_id.clone(),
-                hotel: hotel.to_string(),
-                operation: operation.camel_name().to_string(),
-                state,
-                error,
-                pms_reference,
-                caller: caller.to_string(),
-                at: Utc::now(),
-            };
-        match result {
-            Ok(pms_reference) => {
-                tracing::info!(%hotel, %operation, %operation_id, %caller, "write applied");
-                self.operations
-                    .record(record("applied", None, pms_reference.clone()));
-                Ok(Written {
-                    operation_id,
-                    status: "applied",
-                    pms_reference,
-                })
-            }
-            Err(e) => {
-                self.operations
-                    .record(record("failed", Some(e.to_string()), None));
-                Err(e)
-            }
-        }
-    }
-
-    /// The state of a recent write.
-    pub fn operation(&self, id: &str) -> Result<OperationRecord, ServiceError> {
-        self.operations
-            .get(id)
-            .ok_or_else(|| ServiceError::NotFound(format!("no operation `{id}`")))
     }
 
     /// Strips and checks the `<vendor>:` prefix of a guest id.
@@ -836,28 +791,12 @@ fn check_date(date: &str) -> Result<String, ServiceError> {
         })
 }
 
-/// A new operation id; with an idempotency key, the same key for the same hotel always gives the
-/// same id, so a PMS that refuses duplicate references (the mock PMS, Cloudbeds `referenceID`)
-/// refuses a replayed write. (The durable outbox of a later issue completes this.)
-fn operation_id(hotel: &str, idempotency_key: Option<&str>) -> String {
-    match idempotency_key {
-        Some(key) => {
-            let digest = Sha256::digest(format!("{hotel}\u{0}{key}").as_bytes());
-            format!("op-{}", &hex::encode(digest)[..32])
-        }
-        None => format!("op-{}", uuid::Uuid::new_v4().simple()),
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
 
     #[test]
-    fn idempotency_keys_give_stable_operation_ids_per_hotel() {
-        assert_eq!(operation_id("H1", Some("k")), operation_id("H1", Some("k")));
-        assert_ne!(operation_id("H1", Some("k")), operation_id("H2", Some("k")));
-        assert_ne!(operation_id("H1", None), operation_id("H1", None));
+    fn dates_are_checked() {
         assert!(check_date("2024-02-30").is_err());
         assert_eq!(check_date("2024-02-29").unwrap(), "2024-02-29");
     }

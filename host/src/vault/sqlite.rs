@@ -50,6 +50,9 @@ const NONCE_LEN: usize = 24;
 const TAG_LEN: usize = 16;
 /// Longest hotel or secret name, in bytes.
 pub const MAX_NAME_LEN: usize = 128;
+/// The reserved "hotel" under which the host keeps its own data keys (configured hotel ids
+/// cannot start with `@`, so no hotel's secrets collide with them).
+pub const HOST_KEYS: &str = "@host";
 /// Longest secret value, in bytes.
 pub const MAX_VALUE_LEN: usize = 64 * 1024;
 /// How long a statement waits for another connection's (or process's) lock.
@@ -274,6 +277,64 @@ impl SqliteVault {
 
     /// Sets secret `name` of `hotel` (insert or replace) and updates the snapshot.
     pub async fn set(&self, hotel: &str, name: &str, value: &Secret) -> Result<(), VaultError> {
+        self.write_secret(hotel, name, value, true)
+            .await
+            .map(|_| ())
+    }
+
+    /// The host's own 32-byte data key `name` (kept under the reserved hotel [`HOST_KEYS`]),
+    /// created at random on first use. Two processes creating it at once agree on one key: the
+    /// insert never replaces, and the loser reads the winner's key back.
+    pub async fn host_key(&self, name: &str) -> Result<Zeroizing<[u8; 32]>, VaultError> {
+        let decode = |s: &Secret| -> Result<Zeroizing<[u8; 32]>, VaultError> {
+            use base64::Engine as _;
+            let bytes = Zeroizing::new(
+                base64::engine::general_purpose::STANDARD
+                    .decode(s.expose())
+                    .map_err(|_| VaultError::Undecryptable {
+                        hotel: HOST_KEYS.to_owned(),
+                        name: name.to_owned(),
+                        path: self.path.display().to_string(),
+                    })?,
+            );
+            let mut key = Zeroizing::new([0u8; 32]);
+            if bytes.len() != key.len() {
+                return Err(VaultError::Undecryptable {
+                    hotel: HOST_KEYS.to_owned(),
+                    name: name.to_owned(),
+                    path: self.path.display().to_string(),
+                });
+            }
+            key.copy_from_slice(&bytes);
+            Ok(key)
+        };
+        match self.get(HOST_KEYS, name) {
+            Ok(s) => return decode(&s),
+            Err(VaultError::NotInVault { .. }) => {}
+            Err(e) => return Err(e),
+        }
+        let fresh = {
+            use base64::Engine as _;
+            let mut raw = Zeroizing::new([0u8; 32]);
+            rand::rng().fill_bytes(raw.as_mut_slice());
+            Secret::new(base64::engine::general_purpose::STANDARD.encode(raw.as_slice()))
+        };
+        if !self.write_secret(HOST_KEYS, name, &fresh, false).await? {
+            // Another process created it first: use theirs.
+            self.refresh().await?;
+        }
+        decode(&self.get(HOST_KEYS, name)?)
+    }
+
+    /// Inserts (or, with `replace`, replaces) a secret; `false` when it existed and `replace`
+    /// was off (nothing changed).
+    async fn write_secret(
+        &self,
+        hotel: &str,
+        name: &str,
+        value: &Secret,
+        replace: bool,
+    ) -> Result<bool, VaultError> {
         check_names(hotel, name)?;
         let bytes = value.expose().as_bytes();
         if bytes.is_empty() || bytes.len() > MAX_VALUE_LEN {
@@ -295,13 +356,16 @@ impl SqliteVault {
         let mut tx = self.begin_write().await?;
         let prev = read_generation(&mut tx, path).await?;
         verify_key(&mut tx, path, &key).await?;
-        sqlx::query(
+        let on_conflict = if replace {
+            "DO UPDATE SET nonce = excluded.nonce, ciphertext = excluded.ciphertext, \
+             updated_at = excluded.updated_at"
+        } else {
+            "DO NOTHING"
+        };
+        let written = sqlx::query(sqlx::AssertSqlSafe(format!(
             "INSERT INTO vault_secrets (hotel, name, nonce, ciphertext, created_at, updated_at) \
-             VALUES (?1, ?2, ?3, ?4, ?5, ?5) \
-             ON CONFLICT (hotel, name) DO UPDATE SET \
-             nonce = excluded.nonce, ciphertext = excluded.ciphertext, \
-             updated_at = excluded.updated_at",
-        )
+             VALUES (?1, ?2, ?3, ?4, ?5, ?5) ON CONFLICT (hotel, name) {on_conflict}"
+        )))
         .bind(hotel)
         .bind(name)
         .bind(&nonce[..])
@@ -309,7 +373,14 @@ impl SqliteVault {
         .bind(now)
         .execute(&mut *tx)
         .await
-        .map_err(|e| storage(path, "cannot write the secret", e))?;
+        .map_err(|e| storage(path, "cannot write the secret", e))?
+        .rows_affected();
+        if written == 0 {
+            tx.rollback()
+                .await
+                .map_err(|e| storage(path, "cannot end a write", e))?;
+            return Ok(false);
+        }
         let generation = bump_generation(&mut tx, path, prev).await?;
         let snap = self
             .next_snapshot(&mut tx, &key, prev, generation, |entries| {
@@ -323,7 +394,7 @@ impl SqliteVault {
             .await
             .map_err(|e| storage(path, "cannot commit the secret", e))?;
         self.install(snap);
-        Ok(())
+        Ok(true)
     }
 
     /// Hotel, name and dates of every secret, ordered by hotel and name. Never values.

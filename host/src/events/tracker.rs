@@ -1,0 +1,202 @@
+//! Glue between sync runs and the event log: keeps each hotel's [`HotelSnapshot`] (in memory and
+//! in table `sync_snapshots(hotel TEXT PRIMARY KEY, snapshot BLOB)`), diffs every run against
+//! it, appends the events, and turns run failures into `pms.unavailable` / `pms.recovered`.
+//!
+//! Snapshots are stored as plain JSON: by construction they hold confirmation numbers, hashes,
+//! statuses and room numbers only (see [`super::diff`]), no personal data.
+//!
+//! Order on each run: events are appended first, then the snapshot is saved. A crash in between
+//! repeats those events after restart (at-least-once) instead of losing them.
+
+use super::diff::{ChangeEvent, HotelSnapshot, SyncItems};
+use super::log::{EventLog, EventLogError, StoredEvent};
+use crate::sync::StreamKind;
+use chrono::{DateTime, Utc};
+use std::collections::{HashMap, HashSet};
+use std::sync::Arc;
+use tokio::sync::Mutex;
+
+/// See the module docs.
+pub struct ChangeTracker {
+    log: Arc<EventLog>,
+    /// One lock per hotel, so two streams of a hotel never diff against the same snapshot at
+    /// once (one would overwrite the other's update), while hotels proceed in parallel.
+    hotels: std::sync::Mutex<HashMap<String, Arc<Mutex<HotelSnapshot>>>>,
+    /// Hotels whose last run failed as unavailable.
+    unavailable: std::sync::Mutex<HashSet<String>>,
+}
+
+impl std::fmt::Debug for ChangeTracker {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ChangeTracker").finish_non_exhaustive()
+    }
+}
+
+fn storage(context: &'static str) -> impl FnOnce(sqlx::Error) -> EventLogError {
+    move |source| EventLogError::Storage { context, source }
+}
+
+impl ChangeTracker {
+    /// Creates the snapshot table if missing and loads every stored snapshot.
+    pub async fn new(log: Arc<EventLog>) -> Result<ChangeTracker, EventLogError> {
+        sqlx::query(
+            "CREATE TABLE IF NOT EXISTS sync_snapshots (hotel TEXT PRIMARY KEY, snapshot BLOB NOT NULL)",
+        )
+        .execute(log.pool())
+        .await
+        .map_err(storage("cannot create the snapshot table"))?;
+        let rows: Vec<(String, Vec<u8>)> =
+            sqlx::query_as("SELECT hotel, snapshot FROM sync_snapshots")
+                .fetch_all(log.pool())
+                .await
+                .map_err(storage("cannot read the snapshots"))?;
+        let mut hotels = HashMap::new();
+        for (hotel, bytes) in rows {
+            // An unreadable snapshot costs one baseline run, not the service: start afresh.
+            let snap = serde_json::from_slice(&bytes).unwrap_or_else(|e| {
+                tracing::warn!(%hotel, error = %e, "unreadable sync snapshot; starting a new baseline");
+                HotelSnapshot::default()
+            });
+            hotels.insert(hotel, Arc::new(Mutex::new(snap)));
+        }
+        Ok(ChangeTracker {
+            log,
+            hotels: std::sync::Mutex::new(hotels),
+            unavailable: std::sync::Mutex::new(HashSet::new()),
+        })
+    }
+
+    /// The log events go to.
+    pub fn log(&self) -> &Arc<EventLog> {
+        &self.log
+    }
+
+    fn hotel(&self, hotel: &str) -> Arc<Mutex<HotelSnapshot>> {
+        // A poisoned map only means another thread panicked mid-insert; the map is still sound.
+        let mut map = self
+            .hotels
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        map.entry(hotel.to_owned()).or_default().clone()
+    }
+
+    /// Records a successful run: `pms.recovered` if the hotel was unavailable, then the diff's
+    /// events. Returns the appended events.
+    pub async fn observe(
+        &self,
+        hotel: &str,
+        stream: StreamKind,
+        items: &SyncItems,
+        at: DateTime<Utc>,
+    ) -> Result<Vec<Arc<StoredEvent>>, EventLogError> {
+        let slot = self.hotel(hotel);
+        let mut snap = slot.lock().await;
+        let mut events = Vec::new();
+        if self.set_unavailable(hotel, false) {
+            events.push(ChangeEvent::pms_health(hotel, at, true, None));
+        }
+        let mut next = snap.clone();
+        events.extend(next.apply(hotel, stream, items, at));
+        let stored = self.log.append(events).await?;
+        let bytes = serde_json::to_vec(&next)?;
+        sqlx::query(
+            "INSERT INTO sync_snapshots (hotel, snapshot) VALUES (?1, ?2) \
+             ON CONFLICT (hotel) DO UPDATE SET snapshot = excluded.snapshot",
+        )
+        .bind(hotel)
+        .bind(bytes)
+        .execute(self.log.pool())
+        .await
+        .map_err(storage("cannot save a snapshot"))?;
+        *snap = next;
+        Ok(stored)
+    }
+
+    /// Records a failed run; the first failure with `unavailable` set after success gives
+    /// `pms.unavailable` (one per outage, not one per stream and run).
+    pub async fn failed(
+        &self,
+        hotel: &str,
+        unavailable: bool,
+        detail: &str,
+        at: DateTime<Utc>,
+    ) -> Result<Vec<Arc<StoredEvent>>, EventLogError> {
+        if !unavailable || !self.set_unavailable(hotel, true) {
+            return Ok(Vec::new());
+        }
+        self.log
+            .append(vec![ChangeEvent::pms_health(
+                hotel,
+                at,
+                false,
+                Some(detail),
+            )])
+            .await
+    }
+
+    /// Sets the hotel's unavailable flag; true when it changed.
+    fn set_unavailable(&self, hotel: &str, down: bool) -> bool {
+        let mut set = self
+            .unavailable
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        if down {
+            set.insert(hotel.to_owned())
+        } else {
+            set.remove(hotel)
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::events::log::tests::temp_log;
+    use crate::model::{Housekeeping, RoomStatus};
+
+    fn rooms(hk: Housekeeping) -> SyncItems {
+        SyncItems::Rooms(vec![RoomStatus {
+            room_number: "101".into(),
+            housekeeping: hk,
+            occupied: None,
+            updated_at: None,
+        }])
+    }
+
+    #[tokio::test]
+    async fn snapshots_survive_restart_and_health_events_once() {
+        let (dir, log) = temp_log(1000).await;
+        let now = Utc::now();
+        let tracker = ChangeTracker::new(log.clone()).await.expect("tracker");
+        let base = tracker
+            .observe(
+                "h1",
+                StreamKind::RoomStatus,
+                &rooms(Housekeeping::Dirty),
+                now,
+            )
+            .await
+            .expect("observe");
+        assert!(base.is_empty());
+        drop(tracker);
+
+        let tracker = ChangeTracker::new(log.clone()).await.expect("tracker");
+        let down1 = tracker.failed("h1", true, "timeout", now).await.expect("f");
+        let down2 = tracker.failed("h1", true, "timeout", now).await.expect("f");
+        assert_eq!(down1.len(), 1);
+        assert_eq!(down1[0].kind, "pms.unavailable");
+        assert!(down2.is_empty());
+        let ev = tracker
+            .observe(
+                "h1",
+                StreamKind::RoomStatus,
+                &rooms(Housekeeping::Clean),
+                now,
+            )
+            .await
+            .expect("observe");
+        let kinds: Vec<_> = ev.iter().map(|e| e.kind.as_str()).collect();
+        assert_eq!(kinds, ["pms.recovered", "room.status_changed"]);
+        drop(dir);
+    }
+}

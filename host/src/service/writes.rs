@@ -1,0 +1,830 @@
+//! Durable writes: every write is stored in the outbox with its audit row before the PMS sees
+//! it, attempted at once when nothing stands before it, and otherwise (or when the PMS cannot
+//! take it now) left to the replay worker.
+//!
+//! The rules that keep a write from being lost or doubled:
+//! - Accepted means on disk (`synchronous=FULL`), together with its audit row.
+//! - Writes to one target (reservation or guest) are applied in the order they were accepted:
+//!   a write with an earlier one still pending or queued is queued behind it.
+//! - A row is marked `pending` while an attempt runs. If an attempt may have reached the PMS
+//!   (timeout, 5xx, trap, garbage answer) or the process died during one, the write is read back
+//!   (`find-write`) before it is sent again; when nobody can tell, it is not resent but `failed`
+//!   for staff to check (`jack-pms outbox retry --resend` once they have).
+//! - Failures that could not have reached the PMS (rate limits, refused credentials, an adapter
+//!   that would not start) are simply retried later.
+//! - Refusals (not found, invalid, conflict, unsupported) are final: `failed`, and the caller
+//!   gets the problem at once.
+
+use super::{Service, ServiceError};
+use crate::config::OutboxSettings;
+use crate::metrics::{AlertLabels, WriteLabels, metrics};
+use crate::model::{PmsError, WritePresence, WriteReceipt};
+use crate::operation::{Call, Operation, Outcome};
+use crate::runtime::CallError;
+use crate::state::audit::AuditEntry;
+use crate::state::outbox::{NewWrite, OperationRecord, OutboxRow, WriteRequest, WriteState};
+use crate::state::writer::{Accepted, Transition};
+use chrono::{DateTime, Utc};
+use serde::Serialize;
+use sha2::{Digest, Sha256};
+use std::collections::{BTreeMap, HashMap};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+/// How many due writes the worker takes per round.
+const ROUND: u32 = 256;
+/// How many hotels the worker replays at once.
+const HOTELS_IN_PARALLEL: usize = 16;
+/// Longest a hotel is treated as unavailable (new writes queued without an attempt) after its
+/// last failure; then writes are attempted again, which is the probe.
+const MAX_DOWN: Duration = Duration::from_secs(30);
+
+/// The answer to a write: the operation id and where the write stands.
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct Written {
+    /// The host's operation id (`GET /v1/operations/{id}`).
+    pub operation_id: String,
+    /// `applied` (200) or `queued`/`pending` (202: the host will apply it).
+    pub status: WriteState,
+    /// The PMS's reference, once applied.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub pms_reference: Option<String>,
+}
+
+/// What one attempt came to.
+enum Attempted {
+    Applied(Option<String>),
+    Queued,
+    Failed {
+        reason: String,
+        cause: Option<CallError>,
+    },
+}
+
+/// Whether a failed call could have changed the PMS.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Reach {
+    /// Nothing was sent, or the PMS said it did nothing and will take it later.
+    NotSent,
+    /// It may have been applied.
+    MaybeSent,
+    /// The PMS refused it for good.
+    Refused,
+}
+
+fn reach(e: &CallError) -> Reach {
+    match e {
+        CallError::Pms(PmsError::RateLimited(_) | PmsError::Unauthorized(_))
+        | CallError::CircuitOpen { .. }
+        | CallError::Instantiate { .. } => Reach::NotSent,
+        CallError::Pms(
+            PmsError::NotFound
+            | PmsError::InvalidRequest(_)
+            | PmsError::Unsupported(_)
+            | PmsError::Conflict(_),
+        ) => Reach::Refused,
+        CallError::Pms(PmsError::Unavailable(_) | PmsError::Internal(_))
+        | CallError::Deadline { .. }
+        | CallError::Trap { .. }
+        | CallError::Memory { .. }
+        | CallError::InvalidOutput { .. } => Reach::MaybeSent,
+    }
+}
+
+/// True for failures that say the PMS itself cannot be reached or is failing.
+fn pms_down(e: &CallError) -> bool {
+    matches!(
+        e,
+        CallError::Pms(PmsError::Unavailable(_)) | CallError::Deadline { .. }
+    )
+}
+
+#[derive(Debug, Clone, Copy)]
+struct Down {
+    failures: u32,
+    until: tokio::time::Instant,
+}
+
+/// The write path's own state: policy, which hotels' PMSes are down, the worker's wake-up.
+#[derive(Debug)]
+pub(super) struct Writes {
+    policy: OutboxSettings,
+    down: Mutex<HashMap<String, Down>>,
+    wake: tokio::sync::Notify,
+}
+
+impl Writes {
+    pub(super) fn new(policy: OutboxSettings) -> Writes {
+        Writes {
+            policy,
+            down: Mutex::new(HashMap::new()),
+            wake: tokio::sync::Notify::new(),
+        }
+    }
+
+    fn is_down(&self, hotel: &str) -> bool {
+        let down = self.down.lock().unwrap_or_else(|p| p.into_inner());
+        down.get(hotel)
+            .is_some_and(|d| tokio::time::Instant::now() < d.until)
+    }
+
+    /// Marks the hotel's PMS down; true when it was up before (time to alert).
+    fn mark_down(&self, hotel: &str) -> bool {
+        let mut down = self.down.lock().unwrap_or_else(|p| p.into_inner());
+        let entry = down.entry(hotel.to_owned()).or_insert(Down {
+            failures: 0,
+            until: tokio::time::Instant::now(),
+        });
+        entry.failures = entry.failures.saturating_add(1);
+        let delay = backoff(&self.policy, entry.failures, false).min(MAX_DOWN);
+        entry.until = tokio::time::Instant::now() + delay;
+        entry.failures == 1
+    }
+
+    /// Marks the hotel's PMS up; true when it was down before.
+    fn mark_up(&self, hotel: &str) -> bool {
+        let mut down = self.down.lock().unwrap_or_else(|p| p.into_inner());
+        down.remove(hotel).is_some()
+    }
+}
+
+/// Delay before attempt `attempts + 1`: exponential from the initial delay, capped, with the
+/// seed's 0–50 % jitter so a hotel's queue does not fire in lockstep.
+fn backoff(policy: &OutboxSettings, attempts: u32, jitter: bool) -> Duration {
+    let exp = attempts.saturating_sub(1).min(30);
+    let base = policy
+        .initial_delay
+        .saturating_mul(1u32 << exp.min(31))
+        .min(policy.max_delay);
+    if !jitter {
+        return base;
+    }
+    let extra = rand::random::<f64>() * 0.5;
+    base + base.mul_f64(extra)
+}
+
+/// The stored form of an `Idempotency-Key`: a hash, so keys of any content fit one column and
+/// never echo what the caller put in them.
+fn idempotency_hash(key: &str) -> String {
+    hex::encode(Sha256::digest(key.as_bytes()))
+}
+
+/// One write about to be attempted.
+struct Attempt<'a> {
+    id: &'a str,
+    hotel: &'a str,
+    request: &'a WriteRequest,
+    actor: &'a str,
+    verify: bool,
+    attempts: u32,
+}
+
+impl Service {
+    /// Accepts a write into the outbox and attempts it (see the module docs). The API's write
+    /// methods check their input and come here; so does `jack-pms call` for writes.
+    pub async fn submit(
+        &self,
+        hotel: &str,
+        caller: &str,
+        idempotency_key: Option<&str>,
+        request: WriteRequest,
+    ) -> Result<Written, ServiceError> {
+        self.binding(hotel)?;
+        let id = format!("op-{}", uuid::Uuid::new_v4().simple());
+        let down = self.writes.is_down(hotel);
+        let accepted = self
+            .state
+            .writer()
+            .accept(NewWrite {
+                id: id.clone(),
+                hotel: hotel.to_owned(),
+                request: request.clone(),
+                idempotency_key: idempotency_key.map(idempotency_hash),
+                caller: caller.to_owned(),
+                state: if down {
+                    WriteState::Queued
+                } else {
+                    WriteState::Pending
+                },
+                queued_because: down.then(|| "the PMS is unavailable".to_owned()),
+            })
+            .await?;
+        match accepted {
+            Accepted::Existing(first) => {
+                let row = self
+                    .state
+                    .outbox()
+                    .get(&first)
+                    .await?
+                    .ok_or_else(|| ServiceError::NotFound(format!("no operation `{first}`")))?;
+                tracing::info!(%hotel, operation_id = %first, "idempotency key reused: answering with the first operation");
+                return match row.state {
+                    WriteState::Failed | WriteState::Cancelled => Err(ServiceError::WriteFailed {
+                        operation_id: row.id.clone(),
+                        state: row.state,
+                        reason: row.last_error.clone().unwrap_or_default(),
+                    }),
+                    state => Ok(Written {
+                        operation_id: row.id,
+                        status: state,
+                        pms_reference: row.pms_reference,
+                    }),
+                };
+            }
+            Accepted::New(WriteState::Pending) => {}
+            Accepted::New(state) => {
+                self.queued(hotel, &id, request.operation(), "accepted into the queue");
+                self.writes.wake.notify_one();
+                return Ok(Written {
+                    operation_id: id,
+                    status: state,
+                    pms_reference: None,
+                });
+            }
+        }
+        let attempt = Attempt {
+            id: &id,
+            hotel,
+            request: &request,
+            actor: caller,
+            verify: false,
+            attempts: 0,
+        };
+        match self.attempt(&attempt).await? {
+            Attempted::Applied(pms_reference) => Ok(Written {
+                operation_id: id,
+                status: WriteState::Applied,
+                pms_reference,
+            }),
+            Attempted::Queued => {
+                self.writes.wake.notify_one();
+                Ok(Written {
+                    operation_id: id,
+                    status: WriteState::Queued,
+                    pms_reference: None,
+                })
+            }
+            Attempted::Failed { cause: Some(e), .. } => Err(ServiceError::Refused {
+                operation_id: id,
+                error: e,
+            }),
+            Attempted::Failed { reason, .. } => Err(ServiceError::WriteFailed {
+                operation_id: id,
+                state: WriteState::Failed,
+                reason,
+            }),
+        }
+    }
+
+    /// One attempt: read back first when needed, then send; records the outcome with its audit
+    /// row. Errors only when the state file cannot be written.
+    async fn attempt(&self, a: &Attempt<'_>) -> Result<Attempted, ServiceError> {
+        let operation = a.request.operation();
+        let number = a.attempts + 1;
+        if a.verify {
+            let asked = Call::FindWrite {
+                operation_id: a.id.to_owned(),
+                target: a.request.write_target(),
+            };
+            match self.send(a.hotel, asked).await {
+                Ok(Outcome::Presence(WritePresence::Applied)) => {
+                    self.writes_metric(a.hotel, operation, "verified_applied");
+                    self.after_success(a.hotel);
+                    self.finish(
+                        a,
+                        WriteState::Applied,
+                        number,
+                        false,
+                        None,
+                        None,
+                        "verified",
+                        "applied",
+                        Some("found in the PMS when read back: not sent again".into()),
+                    )
+                    .await?;
+                    return Ok(Attempted::Applied(None));
+                }
+                Ok(Outcome::Presence(WritePresence::Absent)) => {
+                    self.finish(
+                        a,
+                        WriteState::Pending,
+                        a.attempts,
+                        false,
+                        None,
+                        None,
+                        "verified",
+                        "absent",
+                        Some("not in the PMS when read back: sending".into()),
+                    )
+                    .await?;
+                }
+                Ok(Outcome::Presence(WritePresence::Unknown))
+                | Err(CallError::Pms(PmsError::Unsupported(_))) => {
+                    let reason = format!(
+                        "an earlier attempt may have reached the PMS and adapter `{}` cannot tell whether it did: check the PMS, then `jack-pms outbox retry {} --resend` or `cancel`",
+                        self.adapter_name(a.hotel),
+                        a.id
+                    );
+                    return self
+                        .give_up(a, number, reason, None, "verified", "unknown")
+                        .await;
+                }
+                Ok(_) => {
+                    let reason =
+                        "the adapter answered find-write with the wrong kind of result".to_owned();
+                    return self
+                        .give_up(a, number, reason, None, "verified", "invalid")
+                        .await;
+                }
+                Err(e) => {
+                    if pms_down(&e) {
+                        self.after_pms_failure(a.hotel);
+                    }
+                    return self.requeue(a, number, true, &e, "verified").await;
+                }
+            }
+        }
+        let call = a.request.to_call(a.id);
+        let result = self.send(a.hotel, call.clone()).await;
+        // Even a failed write may have reached the PMS: forget what it may have changed.
+        self.cache.invalidate_for_write(a.hotel, &call);
+        match result {
+            Ok(Outcome::Receipt(WriteReceipt { pms_reference })) => {
+                self.writes_metric(a.hotel, operation, "applied");
+                self.after_success(a.hotel);
+                tracing::info!(hotel = %a.hotel, %operation, operation_id = %a.id, caller = %a.actor, attempt = number, "write applied");
+                self.finish(
+                    a,
+                    WriteState::Applied,
+                    number,
+                    false,
+                    None,
+                    pms_reference.clone(),
+                    "attempt",
+                    "applied",
+                    None,
+                )
+                .await?;
+                Ok(Attempted::Applied(pms_reference))
+            }
+            Ok(_) => {
+                let e = CallError::InvalidOutput {
+                    adapter: self.adapter_name(a.hotel),
+                    operation,
+                    reason: "a write answered with something other than a receipt".into(),
+                };
+                self.requeue(a, number, true, &e, "attempt").await
+            }
+            Err(e) => match reach(&e) {
+                Reach::Refused => {
+                    let reason = e.to_string();
+                    self.give_up(a, number, reason, Some(e), "attempt", "refused")
+                        .await
+                }
+                reach => {
+                    if pms_down(&e) {
+                        self.after_pms_failure(a.hotel);
+                    }
+                    self.requeue(a, number, reach == Reach::MaybeSent, &e, "attempt")
+                        .await
+                }
+            },
+        }
+    }
+
+    /// Queues a write again after a failed attempt, or fails it when its attempts are used up.
+    async fn requeue(
+        &self,
+        a: &Attempt<'_>,
+        number: u32,
+        may_have_applied: bool,
+        e: &CallError,
+        event: &'static str,
+    ) -> Result<Attempted, ServiceError> {
+        // Once a send may have reached the PMS, the write stays "read back first" until a
+        // read-back says otherwise.
+        let verify = a.verify || may_have_applied;
+        if number >= self.writes.policy.max_attempts {
+            let reason = format!(
+                "gave up after {number} attempts: {e}{}",
+                if verify {
+                    " (the last attempts may have reached the PMS: check it before `jack-pms outbox retry`)"
+                } else {
+                    ""
+                }
+            );
+            return self.give_up(a, number, reason, None, event, "failed").await;
+        }
+        let mut delay = backoff(&self.writes.policy, number, true);
+        if let CallError::Pms(PmsError::RateLimited(Some(ms))) = e {
+            delay = delay.max(Duration::from_millis(*ms));
+        }
+        let next = Utc::now() + chrono::Duration::from_std(delay).unwrap_or_default();
+        self.writes_metric(a.hotel, a.request.operation(), "queued");
+        tracing::warn!(hotel = %a.hotel, operation = %a.request.operation(), operation_id = %a.id, attempt = number, error = %e, retry_in_ms = delay.as_millis() as u64, "write queued for retry");
+        self.finish_at(
+            a,
+            WriteState::Queued,
+            number,
+            verify,
+            Some(e.to_string()),
+            None,
+            event,
+            "queued",
+            None,
+            next,
+        )
+        .await?;
+        if a.attempts == 0 {
+            self.queued(a.hotel, a.id, a.request.operation(), &e.to_string());
+        }
+        Ok(Attempted::Queued)
+    }
+
+    /// Fails a write for good and alerts staff.
+    #[allow(clippy::too_many_arguments)]
+    async fn give_up(
+        &self,
+        a: &Attempt<'_>,
+        number: u32,
+        reason: String,
+        cause: Option<CallError>,
+        event: &'static str,
+        outcome: &'static str,
+    ) -> Result<Attempted, ServiceError> {
+        self.writes_metric(a.hotel, a.request.operation(), "failed");
+        self.finish(
+            a,
+            WriteState::Failed,
+            number,
+            a.verify,
+            Some(reason.clone()),
+            None,
+            event,
+            outcome,
+            Some(reason.clone()),
+        )
+        .await?;
+        self.alert(
+            a.hotel,
+            "write_failed",
+            a.id,
+            a.request.operation(),
+            &reason,
+        );
+        Ok(Attempted::Failed { reason, cause })
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    async fn finish(
+        &self,
+        a: &Attempt<'_>,
+        to: WriteState,
+        attempts: u32,
+        verify: bool,
+        error: Option<String>,
+        pms_reference: Option<String>,
+        event: &'static str,
+        outcome: &'static str,
+        detail: Option<String>,
+    ) -> Result<(), ServiceError> {
+        self.finish_at(
+            a,
+            to,
+            attempts,
+            verify,
+            error,
+            pms_reference,
+            event,
+            outcome,
+            detail,
+            Utc::now(),
+        )
+        .await
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    async fn finish_at(
+        &self,
+        a: &Attempt<'_>,
+        to: WriteState,
+        attempts: u32,
+        verify: bool,
+        error: Option<String>,
+        pms_reference: Option<String>,
+        event: &'static str,
+        outcome: &'static str,
+        detail: Option<String>,
+        next_attempt_at: DateTime<Utc>,
+    ) -> Result<(), ServiceError> {
+        let detail = detail.or_else(|| error.clone());
+        // An applied write is recorded whatever happened meanwhile (staff may have cancelled it
+        // while the attempt ran): the PMS's truth wins.
+        let from = if to == WriteState::Applied {
+            vec![
+                WriteState::Pending,
+                WriteState::Queued,
+                WriteState::Cancelled,
+                WriteState::Failed,
+            ]
+        } else {
+            vec![WriteState::Pending]
+        };
+        let changed = self
+            .state
+            .writer()
+            .transition(Transition {
+                id: a.id.to_owned(),
+                from,
+                to,
+                verify,
+                count_attempt: attempts > a.attempts,
+                reset_attempts: false,
+                next_attempt_at,
+                error,
+                pms_reference: pms_reference.clone(),
+                audit: AuditEntry {
+                    actor: a.actor.to_owned(),
+                    hotel: a.hotel.to_owned(),
+                    operation: a.request.operation().camel_name().to_owned(),
+                    operation_id: a.id.to_owned(),
+                    target: a.request.target(),
+                    event,
+                    attempt: Some(attempts.max(1)),
+                    outcome: outcome.to_owned(),
+                    detail,
+                    pms_request_id: pms_reference,
+                },
+            })
+            .await?;
+        if !changed {
+            tracing::warn!(operation_id = %a.id, state = %to, "write changed state while it was attempted; outcome not recorded over it");
+        }
+        Ok(())
+    }
+
+    /// Runs a call for the write path: failures other than the call's own (the hotel's adapter
+    /// not bound) count as "not sent".
+    async fn send(&self, hotel: &str, call: Call) -> Result<Outcome, CallError> {
+        self.call(hotel, call).await.map_err(|e| match e {
+            ServiceError::Call(c) => c,
+            other => CallError::Instantiate {
+                adapter: self.adapter_name(hotel),
+                reason: other.to_string(),
+            },
+        })
+    }
+
+    fn adapter_name(&self, hotel: &str) -> String {
+        self.hotels
+            .get(hotel)
+            .map(|h| h.settings.adapter.clone())
+            .unwrap_or_default()
+    }
+
+    fn writes_metric(&self, hotel: &str, operation: Operation, result: &'static str) {
+        metrics()
+            .writes
+            .get_or_create(&WriteLabels {
+                hotel: hotel.to_owned(),
+                operation: operation.camel_name().to_owned(),
+                result,
+            })
+            .inc();
+    }
+
+    /// The seed's fallback for writes: queued and staff alerted; critical operations (config
+    /// `outbox.critical`) alert at once, at error level.
+    fn queued(&self, hotel: &str, id: &str, operation: Operation, why: &str) {
+        if self.writes.policy.critical.contains(&operation) {
+            self.alert(hotel, "critical_write_queued", id, operation, why);
+        } else {
+            tracing::warn!(%hotel, %operation, operation_id = %id, reason = %why, "write queued: the PMS will get it when it can");
+        }
+    }
+
+    /// A staff alert: a log line at error level and a metric (and, with change events, an event).
+    fn alert(&self, hotel: &str, kind: &'static str, id: &str, operation: Operation, reason: &str) {
+        tracing::error!(alert = kind, %hotel, %operation, operation_id = %id, %reason, "staff alert");
+        metrics()
+            .alerts
+            .get_or_create(&AlertLabels {
+                hotel: hotel.to_owned(),
+                kind,
+            })
+            .inc();
+    }
+
+    fn after_pms_failure(&self, hotel: &str) {
+        if self.writes.mark_down(hotel) {
+            tracing::error!(alert = "pms_unavailable", %hotel, "the PMS is unavailable: writes are queued until it answers");
+            metrics()
+                .alerts
+                .get_or_create(&AlertLabels {
+                    hotel: hotel.to_owned(),
+                    kind: "pms_unavailable",
+                })
+                .inc();
+        }
+    }
+
+    fn after_success(&self, hotel: &str) {
+        if self.writes.mark_up(hotel) {
+            tracing::info!(%hotel, "the PMS answers again: replaying queued writes");
+            self.writes.wake.notify_one();
+        }
+    }
+
+    /// The state of a write.
+    pub async fn operation(&self, id: &str) -> Result<OperationRecord, ServiceError> {
+        self.state
+            .outbox()
+            .get(id)
+            .await?
+            .map(|r| r.record())
+            .ok_or_else(|| ServiceError::NotFound(format!("no operation `{id}`")))
+    }
+
+    /// Writes waiting for `hotel`'s PMS.
+    pub async fn queue_depth(&self, hotel: &str) -> Result<u64, ServiceError> {
+        Ok(self.state.outbox().depth(hotel).await?)
+    }
+
+    /// Starts the replay worker: first queues writes a stopped process left mid-attempt (to be
+    /// read back), then replays due writes (oldest first, one at a time per target, hotels in
+    /// parallel) until `shutdown` resolves.
+    pub fn spawn_replay(
+        self: &Arc<Self>,
+        shutdown: impl std::future::Future<Output = ()> + Send + 'static,
+    ) -> tokio::task::JoinHandle<()> {
+        let service = self.clone();
+        tokio::spawn(async move {
+            match service.state.writer().recover().await {
+                Ok(0) => {}
+                Ok(n) => tracing::warn!(
+                    writes = n,
+                    "writes were cut off mid-attempt by a stop: they are read back before any resend"
+                ),
+                Err(e) => tracing::error!(error = %e, "cannot recover interrupted writes"),
+            }
+            tokio::select! {
+                () = service.replay_loop() => {}
+                () = shutdown => {}
+            }
+        })
+    }
+
+    async fn replay_loop(self: &Arc<Self>) {
+        loop {
+            let due = match self.state.outbox().due(Utc::now(), ROUND).await {
+                Ok(due) => due,
+                Err(e) => {
+                    tracing::error!(error = %e, "cannot read the outbox; retrying in 5 s");
+                    tokio::time::sleep(Duration::from_secs(5)).await;
+                    continue;
+                }
+            };
+            let mut by_hotel: BTreeMap<String, Vec<OutboxRow>> = BTreeMap::new();
+            for row in due {
+                if !self.writes.is_down(&row.hotel) {
+                    by_hotel.entry(row.hotel.clone()).or_default().push(row);
+                }
+            }
+            if by_hotel.is_empty() {
+                self.idle().await;
+                continue;
+            }
+            let gate = Arc::new(tokio::sync::Semaphore::new(HOTELS_IN_PARALLEL));
+            let mut tasks = tokio::task::JoinSet::new();
+            for (hotel, rows) in by_hotel {
+                let service = self.clone();
+                let gate = gate.clone();
+                tasks.spawn(async move {
+                    let Ok(_permit) = gate.acquire_owned().await else {
+                        return;
+                    };
+                    service.replay_hotel(&hotel, rows).await;
+                });
+            }
+            while tasks.join_next().await.is_some() {}
+        }
+    }
+
+    /// Waits until a write may be due: the earliest `next_attempt_at`, a wake-up, or 1 s.
+    async fn idle(&self) {
+        let wait = match self.state.outbox().next_due().await {
+            Ok(Some(at)) => (at - Utc::now())
+                .to_std()
+                .unwrap_or(Duration::ZERO)
+                .clamp(Duration::from_millis(20), Duration::from_secs(1)),
+            _ => Duration::from_secs(1),
+        };
+        let _ = tokio::time::timeout(wait, self.writes.wake.notified()).await;
+    }
+
+    async fn replay_hotel(&self, hotel: &str, rows: Vec<OutboxRow>) {
+        for row in rows {
+            if self.writes.is_down(hotel) {
+                // The PMS failed on an earlier row of this round: the rest wait.
+                return;
+            }
+            if let Err(e) = self.replay_one(&row).await {
+                tracing::error!(%hotel, operation_id = %row.id, error = %e, "cannot record a replay");
+                return;
+            }
+        }
+    }
+
+    async fn replay_one(&self, row: &OutboxRow) -> Result<(), ServiceError> {
+        // Claim it first: a stop during the attempt leaves it `pending`, which the next start
+        // reads back before any resend.
+        let claimed = self
+            .state
+            .writer()
+            .transition(Transition {
+                id: row.id.clone(),
+                from: vec![WriteState::Queued],
+                to: WriteState::Pending,
+                verify: row.verify,
+                count_attempt: false,
+                reset_attempts: false,
+                next_attempt_at: Utc::now(),
+                error: row.last_error.clone(),
+                pms_reference: None,
+                audit: AuditEntry {
+                    actor: "replay".into(),
+                    hotel: row.hotel.clone(),
+                    operation: row.operation.camel_name().to_owned(),
+                    operation_id: row.id.clone(),
+                    target: row.target.clone(),
+                    event: "replay",
+                    attempt: Some(row.attempts + 1),
+                    outcome: "pending".into(),
+                    detail: None,
+                    pms_request_id: None,
+                },
+            })
+            .await?;
+        if !claimed {
+            return Ok(());
+        }
+        let attempt = Attempt {
+            id: &row.id,
+            hotel: &row.hotel,
+            request: &row.request,
+            actor: "replay",
+            verify: row.verify,
+            attempts: row.attempts,
+        };
+        self.attempt(&attempt).await.map(|_| ())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn backoff_doubles_and_caps() {
+        let policy = OutboxSettings {
+            max_attempts: 10,
+            initial_delay: Duration::from_secs(1),
+            max_delay: Duration::from_secs(8),
+            critical: vec![],
+        };
+        let d: Vec<u64> = (1..=6)
+            .map(|n| backoff(&policy, n, false).as_secs())
+            .collect();
+        assert_eq!(d, [1, 2, 4, 8, 8, 8]);
+        let j = backoff(&policy, 2, true);
+        assert!(
+            j >= Duration::from_secs(2) && j <= Duration::from_secs(3),
+            "{j:?}"
+        );
+    }
+
+    #[test]
+    fn only_refusals_are_final_and_only_unsent_failures_skip_the_read_back() {
+        assert_eq!(
+            reach(&CallError::Pms(PmsError::RateLimited(None))),
+            Reach::NotSent
+        );
+        assert_eq!(
+            reach(&CallError::Pms(PmsError::Unavailable("503".into()))),
+            Reach::MaybeSent
+        );
+        assert_eq!(
+            reach(&CallError::Pms(PmsError::Conflict("x".into()))),
+            Reach::Refused
+        );
+        assert_eq!(
+            reach(&CallError::Deadline {
+                adapter: "a".into(),
+                operation: Operation::PostCharge,
+                deadline: Duration::from_secs(1)
+            }),
+            Reach::MaybeSent
+        );
+    }
+}

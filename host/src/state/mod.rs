@@ -1,0 +1,254 @@
+//! The host's durable state beside the vault in the SQLite state file: the outbox of writes,
+//! the audit log, and the keys that protect personal data in them.
+//!
+//! Keys: one 32-byte data key lives in the vault (under [`crate::vault::sqlite::HOST_KEYS`], sealed by the master key
+//! like every secret, re-sealed by `vault rotate-master-key`). Two keys are derived from it: the
+//! field key that seals personal data ([`pii::FieldCipher`]) and the audit chain's HMAC key.
+//! Neither is ever written anywhere else.
+
+pub mod audit;
+pub mod outbox;
+pub mod pii;
+pub mod writer;
+
+use crate::vault::VaultError;
+use crate::vault::sqlite::SqliteVault;
+use audit::{AuditFilter, AuditRecord, ChainKey, Verification};
+use hmac::{Hmac, Mac};
+use outbox::{OutboxReader, WriteState};
+use pii::FieldCipher;
+use sha2::Sha256;
+use sqlx::SqlitePool;
+use std::sync::Arc;
+use writer::Writer;
+use zeroize::Zeroizing;
+
+/// Name of the data key in the vault (hotel [`crate::vault::sqlite::HOST_KEYS`]).
+pub const DATA_KEY_NAME: &str = "state-data-key";
+
+/// Why the state could not be read or written.
+#[derive(Debug, Clone, thiserror::Error)]
+pub enum StateError {
+    /// SQLite failed.
+    #[error("state file: {0}")]
+    Storage(String),
+    /// A stored value makes no sense (the file was altered or is from a newer version).
+    #[error("state file: {0}")]
+    Corrupt(String),
+    /// A sealed field did not open.
+    #[error("state file: {0}")]
+    Open(#[from] pii::OpenError),
+    /// The vault failed (the data key lives there).
+    #[error(transparent)]
+    Vault(#[from] VaultError),
+    /// A staff action that does not apply (unknown operation, wrong state).
+    #[error("{0}")]
+    Refused(String),
+    /// The writer task stopped (the host is shutting down).
+    #[error("the state writer has stopped")]
+    Closed,
+}
+
+impl StateError {
+    /// A storage error with context. SQLite errors name tables and constraints, never values.
+    pub fn storage(context: &str, e: sqlx::Error) -> StateError {
+        StateError::Storage(format!("{context}: {e}"))
+    }
+}
+
+/// The outbox, the audit log and their keys.
+#[derive(Debug)]
+pub struct State {
+    pool: SqlitePool,
+    cipher: Arc<FieldCipher>,
+    chain: Arc<ChainKey>,
+    writer: Writer,
+    outbox: OutboxReader,
+}
+
+impl State {
+    /// Opens the state in the vault's file: creates the tables if missing, fetches (or makes) the
+    /// data key, starts the writer. Call within a Tokio runtime.
+    pub async fn open(vault: &SqliteVault) -> Result<State, StateError> {
+        let pool = vault.pool().clone();
+        let mut tx = pool
+            .begin_with("BEGIN IMMEDIATE")
+            .await
+            .map_err(|e| StateError::storage("cannot begin a write", e))?;
+        for ddl in outbox::SCHEMA.iter().chain(audit::SCHEMA) {
+            sqlx::query(*ddl)
+                .execute(&mut *tx)
+                .await
+                .map_err(|e| StateError::storage("cannot create the state tables", e))?;
+        }
+        tx.commit()
+            .await
+            .map_err(|e| StateError::storage("cannot create the state tables", e))?;
+        let data_key = vault.host_key(DATA_KEY_NAME).await?;
+        let cipher = Arc::new(FieldCipher::new(&derive(&data_key, b"jack-pms/pii/v1")));
+        let chain = Arc::new(ChainKey::new(&derive(
+            &data_key,
+            b"jack-pms/audit-chain/v1",
+        )));
+        let writer = Writer::spawn(pool.clone(), cipher.clone(), chain.clone());
+        Ok(State {
+            outbox: OutboxReader {
+                pool: pool.clone(),
+                cipher: cipher.clone(),
+            },
+            pool,
+            cipher,
+            chain,
+            writer,
+        })
+    }
+
+    /// Reads of the outbox.
+    pub fn outbox(&self) -> &OutboxReader {
+        &self.outbox
+    }
+
+    /// The writer of the outbox and the audit log.
+    pub fn writer(&self) -> &Writer {
+        &self.writer
+    }
+
+    /// The cipher of personal data at rest.
+    pub fn cipher(&self) -> &Arc<FieldCipher> {
+        &self.cipher
+    }
+
+    /// The state file's pool.
+    pub fn pool(&self) -> &SqlitePool {
+        &self.pool
+    }
+
+    /// Audit rows matching `filter`, oldest first.
+    pub async fn audit(&self, filter: &AuditFilter) -> Result<Vec<AuditRecord>, StateError> {
+        audit::list(&self.pool, &self.cipher, filter).await
+    }
+
+    /// Queues a failed or cancelled write again with fresh attempts (`jack-pms outbox retry`).
+    /// With `resend`, staff vouch that the PMS does not hold it: no read-back before sending.
+    /// A serving host picks it up within a second.
+    pub async fn retry(
+        &self,
+        id: &str,
+        actor: &str,
+        resend: bool,
+    ) -> Result<outbox::OperationRecord, StateError> {
+        let row = self.row(id).await?;
+        let action = StaffAction {
+            event: "retry",
+            outcome: if resend {
+                "queued for resend"
+            } else {
+                "queued"
+            },
+            to: WriteState::Queued,
+            verify: row.verify && !resend,
+            reset_attempts: true,
+            from: &[WriteState::Failed, WriteState::Cancelled],
+        };
+        self.staff_change(&row, actor, action).await
+    }
+
+    /// Cancels a queued or failed write (`jack-pms outbox cancel`). A write being attempted
+    /// right now (`pending`) cannot be cancelled: its outcome is not known yet.
+    pub async fn cancel(
+        &self,
+        id: &str,
+        actor: &str,
+    ) -> Result<outbox::OperationRecord, StateError> {
+        let row = self.row(id).await?;
+        let action = StaffAction {
+            event: "cancelled",
+            outcome: "cancelled",
+            to: WriteState::Cancelled,
+            verify: row.verify,
+            reset_attempts: false,
+            from: &[WriteState::Queued, WriteState::Failed],
+        };
+        self.staff_change(&row, actor, action).await
+    }
+
+    async fn row(&self, id: &str) -> Result<outbox::OutboxRow, StateError> {
+        self.outbox
+            .get(id)
+            .await?
+            .ok_or_else(|| StateError::Refused(format!("no operation `{id}`")))
+    }
+
+    async fn staff_change(
+        &self,
+        row: &outbox::OutboxRow,
+        actor: &str,
+        action: StaffAction,
+    ) -> Result<outbox::OperationRecord, StateError> {
+        let change = writer::Transition {
+            id: row.id.clone(),
+            from: action.from.to_vec(),
+            to: action.to,
+            verify: action.verify,
+            count_attempt: false,
+            reset_attempts: action.reset_attempts,
+            next_attempt_at: chrono::Utc::now(),
+            error: row.last_error.clone(),
+            pms_reference: None,
+            audit: audit::AuditEntry {
+                actor: actor.to_owned(),
+                hotel: row.hotel.clone(),
+                operation: row.operation.camel_name().to_owned(),
+                operation_id: row.id.clone(),
+                target: row.target.clone(),
+                event: action.event,
+                attempt: None,
+                outcome: action.outcome.to_owned(),
+                detail: None,
+                pms_request_id: None,
+            },
+        };
+        if !self.writer.transition(change).await? {
+            let allowed: Vec<&str> = action.from.iter().map(|s| s.as_str()).collect();
+            return Err(StateError::Refused(format!(
+                "operation `{}` is {}: only {} writes can be {}",
+                row.id,
+                row.state,
+                allowed.join(" or "),
+                if action.to == WriteState::Queued {
+                    "retried"
+                } else {
+                    "cancelled"
+                }
+            )));
+        }
+        Ok(self.row(&row.id).await?.record())
+    }
+
+    /// Checks the whole audit chain.
+    pub async fn verify_audit(&self) -> Result<Verification, StateError> {
+        audit::verify(&self.pool, &self.chain).await
+    }
+}
+
+/// A staff change to one write.
+struct StaffAction {
+    event: &'static str,
+    outcome: &'static str,
+    to: WriteState,
+    verify: bool,
+    reset_attempts: bool,
+    /// The states it applies to.
+    from: &'static [WriteState],
+}
+
+/// A purpose-bound key from the data key (HMAC-SHA256 as a PRF), so the field cipher and the
+/// audit chain never share key material.
+fn derive(data_key: &Zeroizing<[u8; 32]>, purpose: &[u8]) -> Zeroizing<[u8; 32]> {
+    let mut mac = <Hmac<Sha256> as Mac>::new_from_slice(data_key.as_slice())
+        .unwrap_or_else(|_| unreachable!("HMAC takes keys of any length"));
+    mac.update(purpose);
+    let mut out = Zeroizing::new([0u8; 32]);
+    out.copy_from_slice(&mac.finalize().into_bytes());
+    out
+}

@@ -1,0 +1,521 @@
+//! The outbox: every write Jack asks for, stored before the PMS sees it.
+//!
+//! A row is written together with its audit row in one transaction (see [`super::writer`]),
+//! then attempted. Its life: `pending` (accepted, first attempt running) → `applied`, or
+//! `queued` (waiting for the replay worker; `verify` set when an earlier attempt may have reached
+//! the PMS) → … → `applied` | `failed` (attempts exhausted, refused by the PMS, or an outcome
+//! nobody can tell) | `cancelled` (by staff). A `pending` row found at start was cut off by a
+//! crash mid-attempt: it is queued with `verify` set, so it is read back before any resend.
+//!
+//! The payload (note text, preferences, charge description) and error texts are sealed by the
+//! [`FieldCipher`]; hotel, operation, target ids and states are plain so the queue can be
+//! worked and listed without opening anything.
+
+use super::StateError;
+use super::pii::FieldCipher;
+use crate::model::{Charge, Preference, WriteTarget};
+use crate::operation::{Call, Operation};
+use chrono::{DateTime, TimeZone as _, Utc};
+use serde::{Deserialize, Serialize};
+use sqlx::{Row, SqlitePool};
+
+/// Schema of the outbox (idempotent).
+pub const SCHEMA: &[&str] = &[
+    "CREATE TABLE IF NOT EXISTS outbox (\
+     seq INTEGER PRIMARY KEY AUTOINCREMENT, \
+     id TEXT NOT NULL UNIQUE, \
+     hotel TEXT NOT NULL, \
+     operation TEXT NOT NULL, \
+     target TEXT NOT NULL, \
+     idempotency_key TEXT, \
+     caller TEXT NOT NULL, \
+     payload BLOB NOT NULL, \
+     state TEXT NOT NULL, \
+     verify INTEGER NOT NULL DEFAULT 0, \
+     attempts INTEGER NOT NULL DEFAULT 0, \
+     next_attempt_at INTEGER NOT NULL, \
+     last_error BLOB, \
+     pms_reference TEXT, \
+     created_at INTEGER NOT NULL, \
+     updated_at INTEGER NOT NULL, \
+     UNIQUE (hotel, idempotency_key))",
+    "CREATE INDEX IF NOT EXISTS outbox_work ON outbox (state, next_attempt_at)",
+    "CREATE INDEX IF NOT EXISTS outbox_order ON outbox (hotel, target, state, seq)",
+];
+
+/// A write's state.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum WriteState {
+    /// Accepted; its first attempt is running.
+    Pending,
+    /// Waiting for the replay worker.
+    Queued,
+    /// The PMS holds it.
+    Applied,
+    /// It will not be applied without staff: see its error.
+    Failed,
+    /// Staff cancelled it.
+    Cancelled,
+}
+
+impl WriteState {
+    /// The stored name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            WriteState::Pending => "pending",
+            WriteState::Queued => "queued",
+            WriteState::Applied => "applied",
+            WriteState::Failed => "failed",
+            WriteState::Cancelled => "cancelled",
+        }
+    }
+
+    /// Parses a stored name.
+    pub fn parse(s: &str) -> Result<WriteState, StateError> {
+        Ok(match s {
+            "pending" => WriteState::Pending,
+            "queued" => WriteState::Queued,
+            "applied" => WriteState::Applied,
+            "failed" => WriteState::Failed,
+            "cancelled" => WriteState::Cancelled,
+            other => {
+                return Err(StateError::Corrupt(format!(
+                    "unknown outbox state `{other}`"
+                )));
+            }
+        })
+    }
+
+    /// True when nothing more will happen to it on its own.
+    pub fn is_final(self) -> bool {
+        matches!(
+            self,
+            WriteState::Applied | WriteState::Failed | WriteState::Cancelled
+        )
+    }
+}
+
+impl std::fmt::Display for WriteState {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// What to write, as stored (sealed) in the outbox: a [`Call`] without its operation id.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "operation", rename_all = "camelCase")]
+pub enum WriteRequest {
+    /// `addReservationNote`
+    #[serde(rename_all = "camelCase")]
+    AddReservationNote {
+        /// Confirmation number.
+        confirmation_number: String,
+        /// Note.
+        note: String,
+    },
+    /// `updateGuestPreferences`
+    #[serde(rename_all = "camelCase")]
+    UpdateGuestPreferences {
+        /// PMS guest id.
+        guest_pms_id: String,
+        /// Preferences.
+        preferences: Vec<Preference>,
+    },
+    /// `updateCheckoutTime`
+    #[serde(rename_all = "camelCase")]
+    UpdateCheckoutTime {
+        /// Confirmation number.
+        confirmation_number: String,
+        /// RFC 3339 instant.
+        time: String,
+    },
+    /// `postCharge`
+    #[serde(rename_all = "camelCase")]
+    PostCharge {
+        /// Confirmation number.
+        confirmation_number: String,
+        /// Charge.
+        charge: Charge,
+    },
+}
+
+impl WriteRequest {
+    /// The operation.
+    pub fn operation(&self) -> Operation {
+        match self {
+            WriteRequest::AddReservationNote { .. } => Operation::AddReservationNote,
+            WriteRequest::UpdateGuestPreferences { .. } => Operation::UpdateGuestPreferences,
+            WriteRequest::UpdateCheckoutTime { .. } => Operation::UpdateCheckoutTime,
+            WriteRequest::PostCharge { .. } => Operation::PostCharge,
+        }
+    }
+
+    /// The ordering key: writes to the same target are applied in the order accepted.
+    pub fn target(&self) -> String {
+        match self {
+            WriteRequest::AddReservationNote {
+                confirmation_number,
+                ..
+            }
+            | WriteRequest::UpdateCheckoutTime {
+                confirmation_number,
+                ..
+            }
+            | WriteRequest::PostCharge {
+                confirmation_number,
+                ..
+            } => format!("reservation:{confirmation_number}"),
+            WriteRequest::UpdateGuestPreferences { guest_pms_id, .. } => {
+                format!("guest:{guest_pms_id}")
+            }
+        }
+    }
+
+    /// What `find-write` is asked about.
+    pub fn write_target(&self) -> WriteTarget {
+        match self {
+            WriteRequest::AddReservationNote {
+                confirmation_number,
+                ..
+            } => WriteTarget::ReservationNote(confirmation_number.clone()),
+            WriteRequest::UpdateGuestPreferences { guest_pms_id, .. } => {
+                WriteTarget::GuestPreferences(guest_pms_id.clone())
+            }
+            WriteRequest::UpdateCheckoutTime {
+                confirmation_number,
+                ..
+            } => WriteTarget::CheckoutTime(confirmation_number.clone()),
+            WriteRequest::PostCharge {
+                confirmation_number,
+                ..
+            } => WriteTarget::Charge(confirmation_number.clone()),
+        }
+    }
+
+    /// The write a [`Call`] makes, if it is a write (its operation id is dropped: the outbox
+    /// gives each write its own).
+    pub fn from_call(call: Call) -> Option<WriteRequest> {
+        Some(match call {
+            Call::AddReservationNote {
+                confirmation_number,
+                note,
+                ..
+            } => WriteRequest::AddReservationNote {
+                confirmation_number,
+                note,
+            },
+            Call::UpdateGuestPreferences {
+                guest_pms_id,
+                preferences,
+                ..
+            } => WriteRequest::UpdateGuestPreferences {
+                guest_pms_id,
+                preferences,
+            },
+            Call::UpdateCheckoutTime {
+                confirmation_number,
+                time,
+                ..
+            } => WriteRequest::UpdateCheckoutTime {
+                confirmation_number,
+                time,
+            },
+            Call::PostCharge {
+                confirmation_number,
+                charge,
+                ..
+            } => WriteRequest::PostCharge {
+                confirmation_number,
+                charge,
+            },
+            _ => return None,
+        })
+    }
+
+    /// The adapter call for this write.
+    pub fn to_call(&self, operation_id: &str) -> Call {
+        let operation_id = operation_id.to_owned();
+        match self.clone() {
+            WriteRequest::AddReservationNote {
+                confirmation_number,
+                note,
+            } => Call::AddReservationNote {
+                operation_id,
+                confirmation_number,
+                note,
+            },
+            WriteRequest::UpdateGuestPreferences {
+                guest_pms_id,
+                preferences,
+            } => Call::UpdateGuestPreferences {
+                operation_id,
+                guest_pms_id,
+                preferences,
+            },
+            WriteRequest::UpdateCheckoutTime {
+                confirmation_number,
+                time,
+            } => Call::UpdateCheckoutTime {
+                operation_id,
+                confirmation_number,
+                time,
+            },
+            WriteRequest::PostCharge {
+                confirmation_number,
+                charge,
+            } => Call::PostCharge {
+                operation_id,
+                confirmation_number,
+                charge,
+            },
+        }
+    }
+}
+
+/// A write to accept.
+#[derive(Debug, Clone)]
+pub struct NewWrite {
+    /// Operation id.
+    pub id: String,
+    /// Hotel.
+    pub hotel: String,
+    /// What to write.
+    pub request: WriteRequest,
+    /// The caller's `Idempotency-Key`, if any.
+    pub idempotency_key: Option<String>,
+    /// Who asked (API token name).
+    pub caller: String,
+    /// `Pending` to attempt now, `Queued` to leave to the worker.
+    pub state: WriteState,
+    /// Why it was queued without an attempt (for the audit row).
+    pub queued_because: Option<String>,
+}
+
+/// One outbox row, opened.
+#[derive(Debug, Clone)]
+pub struct OutboxRow {
+    /// Insertion order.
+    pub seq: i64,
+    /// Operation id.
+    pub id: String,
+    /// Hotel.
+    pub hotel: String,
+    /// Operation.
+    pub operation: Operation,
+    /// Ordering key (`reservation:<n>` / `guest:<id>`).
+    pub target: String,
+    /// Who asked.
+    pub caller: String,
+    /// What to write.
+    pub request: WriteRequest,
+    /// State.
+    pub state: WriteState,
+    /// Read back before the next send.
+    pub verify: bool,
+    /// Attempts so far.
+    pub attempts: u32,
+    /// Not before.
+    pub next_attempt_at: DateTime<Utc>,
+    /// Last error.
+    pub last_error: Option<String>,
+    /// PMS reference once applied.
+    pub pms_reference: Option<String>,
+    /// Accepted at.
+    pub created_at: DateTime<Utc>,
+    /// Last change.
+    pub updated_at: DateTime<Utc>,
+}
+
+/// A write's state as `GET /v1/operations/{id}` and `jack-pms outbox list` show it. Never holds
+/// the payload (personal data).
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct OperationRecord {
+    /// Operation id.
+    pub id: String,
+    /// Hotel.
+    pub hotel: String,
+    /// Operation name (`postCharge`, …).
+    pub operation: String,
+    /// Target ids (`reservation:<number>`, `guest:<id>`).
+    pub target: String,
+    /// `pending`, `queued`, `applied`, `failed` or `cancelled`.
+    pub state: WriteState,
+    /// Attempts made.
+    pub attempts: u32,
+    /// Why it failed or was last retried.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub error: Option<String>,
+    /// The PMS's reference.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub pms_reference: Option<String>,
+    /// Who asked for it.
+    pub caller: String,
+    /// When it was accepted.
+    pub created_at: DateTime<Utc>,
+    /// Last change.
+    pub updated_at: DateTime<Utc>,
+    /// Next attempt, while queued.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub next_attempt_at: Option<DateTime<Utc>>,
+}
+
+impl OutboxRow {
+    /// The public view.
+    pub fn record(&self) -> OperationRecord {
+        OperationRecord {
+            id: self.id.clone(),
+            hotel: self.hotel.clone(),
+            operation: self.operation.camel_name().to_owned(),
+            target: self.target.clone(),
+            state: self.state,
+            attempts: self.attempts,
+            error: self.last_error.clone(),
+            pms_reference: self.pms_reference.clone(),
+            caller: self.caller.clone(),
+            created_at: self.created_at,
+            updated_at: self.updated_at,
+            next_attempt_at: (self.state == WriteState::Queued).then_some(self.next_attempt_at),
+        }
+    }
+}
+
+/// Milliseconds since the epoch.
+pub fn millis(t: DateTime<Utc>) -> i64 {
+    t.timestamp_millis()
+}
+
+fn from_millis(ms: i64) -> DateTime<Utc> {
+    Utc.timestamp_millis_opt(ms).single().unwrap_or_default()
+}
+
+const COLUMNS: &str = "seq, id, hotel, operation, target, caller, payload, state, verify, \
+                       attempts, next_attempt_at, last_error, pms_reference, created_at, updated_at";
+
+/// Opens a row read with [`COLUMNS`].
+pub(super) fn open_row(
+    cipher: &FieldCipher,
+    r: &sqlx::sqlite::SqliteRow,
+) -> Result<OutboxRow, StateError> {
+    let id: String = r.get("id");
+    let payload: Vec<u8> = r.get("payload");
+    let payload = cipher.open("outbox", &id, "payload", &payload)?;
+    let request: WriteRequest = serde_json::from_slice(&payload)
+        .map_err(|e| StateError::Corrupt(format!("outbox row {id}: payload: {e}")))?;
+    let last_error: Option<Vec<u8>> = r.get("last_error");
+    let last_error = last_error
+        .map(|e| cipher.open_str("outbox", &id, "last_error", &e))
+        .transpose()?;
+    let operation: String = r.get("operation");
+    let operation = operation
+        .parse::<Operation>()
+        .map_err(|e| StateError::Corrupt(format!("outbox row {id}: {e}")))?;
+    let state: String = r.get("state");
+    Ok(OutboxRow {
+        seq: r.get("seq"),
+        hotel: r.get("hotel"),
+        operation,
+        target: r.get("target"),
+        caller: r.get("caller"),
+        request,
+        state: WriteState::parse(&state)?,
+        verify: r.get::<i64, _>("verify") != 0,
+        attempts: u32::try_from(r.get::<i64, _>("attempts")).unwrap_or(u32::MAX),
+        next_attempt_at: from_millis(r.get("next_attempt_at")),
+        last_error,
+        pms_reference: r.get("pms_reference"),
+        created_at: from_millis(r.get("created_at")),
+        updated_at: from_millis(r.get("updated_at")),
+        id,
+    })
+}
+
+/// Read access to the outbox (reads never wait for the writer: WAL).
+#[derive(Debug, Clone)]
+pub struct OutboxReader {
+    pub(super) pool: SqlitePool,
+    pub(super) cipher: std::sync::Arc<FieldCipher>,
+}
+
+/// Filter of [`OutboxReader::list`].
+#[derive(Debug, Clone, Default)]
+pub struct OutboxFilter {
+    /// Only this hotel.
+    pub hotel: Option<String>,
+    /// Only these states.
+    pub states: Vec<WriteState>,
+    /// At most this many (newest first), default 1,000.
+    pub limit: Option<u32>,
+}
+
+impl OutboxReader {
+    /// The row of operation `id`.
+    pub async fn get(&self, id: &str) -> Result<Option<OutboxRow>, StateError> {
+        let row = sqlx::query(sqlx::AssertSqlSafe(format!(
+            "SELECT {COLUMNS} FROM outbox WHERE id = ?1"
+        )))
+        .bind(id)
+        .fetch_optional(&self.pool)
+        .await
+        .map_err(|e| StateError::storage("cannot read the outbox", e))?;
+        row.map(|r| open_row(&self.cipher, &r)).transpose()
+    }
+
+    /// Writes the worker may attempt now: queued, due, and first in line for their target
+    /// (no earlier write to the same target still pending or queued), oldest first.
+    pub async fn due(&self, now: DateTime<Utc>, limit: u32) -> Result<Vec<OutboxRow>, StateError> {
+        let rows = sqlx::query(sqlx::AssertSqlSafe(format!(
+            "SELECT {COLUMNS} FROM outbox o WHERE o.state = 'queued' AND o.next_attempt_at <= ?1 \
+             AND NOT EXISTS (SELECT 1 FROM outbox p WHERE p.hotel = o.hotel AND p.target = o.target \
+             AND p.state IN ('pending', 'queued') AND p.seq < o.seq) \
+             ORDER BY o.seq LIMIT ?2"
+        )))
+        .bind(millis(now))
+        .bind(i64::from(limit))
+        .fetch_all(&self.pool)
+        .await
+        .map_err(|e| StateError::storage("cannot read the outbox", e))?;
+        rows.iter().map(|r| open_row(&self.cipher, r)).collect()
+    }
+
+    /// When the next queued write falls due, if any.
+    pub async fn next_due(&self) -> Result<Option<DateTime<Utc>>, StateError> {
+        let next: Option<i64> =
+            sqlx::query_scalar("SELECT MIN(next_attempt_at) FROM outbox WHERE state = 'queued'")
+                .fetch_one(&self.pool)
+                .await
+                .map_err(|e| StateError::storage("cannot read the outbox", e))?;
+        Ok(next.map(from_millis))
+    }
+
+    /// Writes matching `filter`, newest first.
+    pub async fn list(&self, filter: &OutboxFilter) -> Result<Vec<OutboxRow>, StateError> {
+        let states: Vec<&str> = filter.states.iter().map(|s| s.as_str()).collect();
+        let states = states.join(",");
+        let rows = sqlx::query(sqlx::AssertSqlSafe(format!(
+            "SELECT {COLUMNS} FROM outbox WHERE (?1 IS NULL OR hotel = ?1) \
+             AND (?2 = '' OR instr(',' || ?2 || ',', ',' || state || ',') > 0) \
+             ORDER BY seq DESC LIMIT ?3"
+        )))
+        .bind(filter.hotel.as_deref())
+        .bind(states)
+        .bind(i64::from(filter.limit.unwrap_or(1000)))
+        .fetch_all(&self.pool)
+        .await
+        .map_err(|e| StateError::storage("cannot read the outbox", e))?;
+        rows.iter().map(|r| open_row(&self.cipher, r)).collect()
+    }
+
+    /// Writes of `hotel` not yet applied, failed or cancelled.
+    pub async fn depth(&self, hotel: &str) -> Result<u64, StateError> {
+        let n: i64 = sqlx::query_scalar(
+            "SELECT COUNT(*) FROM outbox WHERE hotel = ?1 AND state IN ('pending', 'queued')",
+        )
+        .bind(hotel)
+        .fetch_one(&self.pool)
+        .await
+        .map_err(|e| StateError::storage("cannot read the outbox", e))?;
+        Ok(u64::try_from(n).unwrap_or(0))
+    }
+}
