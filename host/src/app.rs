@@ -6,10 +6,16 @@ use crate::api::{self, AppState};
 use crate::config::Config;
 use crate::config::{MasterKeySource, SecretRef};
 use crate::egress::{Egress, EgressError};
+use crate::events::log::{EventLog, EventLogError, LogOptions};
+use crate::events::tracker::ChangeTracker;
+use crate::events::webhooks::{WebhookDispatcher, WebhookOptions, WebhookTarget};
 use crate::mock_pms::{self, MockPms};
 use crate::runtime::{Runtime, StartError};
 use crate::service::Service;
+use crate::service::ServiceRunner;
 use crate::state::State;
+use crate::sync::schedule::SystemClock;
+use crate::sync::scheduler::{Scheduler, SchedulerOptions, jobs_for_hotel};
 use crate::vault::master_key::MasterKey;
 use crate::vault::sqlite::SqliteVault;
 use crate::vault::{self, ConfiguredSecrets, VaultError};
@@ -35,6 +41,15 @@ pub enum AppError {
     /// The outbox or audit log could not be opened.
     #[error(transparent)]
     State(#[from] crate::state::StateError),
+    /// A sync schedule is invalid.
+    #[error(transparent)]
+    Sync(#[from] crate::sync::scheduler::SchedulerError),
+    /// Webhook deliveries could not start.
+    #[error(transparent)]
+    Webhooks(#[from] crate::events::webhooks::WebhookError),
+    /// The event log could not be opened.
+    #[error(transparent)]
+    Events(#[from] EventLogError),
     /// The mock PMS's seed is invalid.
     #[error("mock PMS: {0}")]
     MockSeed(#[from] mock_pms::SeedError),
@@ -76,16 +91,98 @@ impl App {
     ) -> Result<App, AppError> {
         let runtime = Arc::new(Runtime::new(config.adapters.clone(), egress)?);
         let state = Arc::new(State::open(&vault).await?);
+        let log = Arc::new(
+            EventLog::from_pool(
+                vault.pool().clone(),
+                state.cipher().clone(),
+                LogOptions {
+                    retention: config.events.retention,
+                    ..LogOptions::default()
+                },
+            )
+            .await?,
+        );
+        let tracker = Arc::new(ChangeTracker::new(log).await?);
         let mut secrets = ConfiguredSecrets::new(Some(vault));
         for h in &config.hotels {
             secrets.add_hotel(&h.id, &h.secrets);
         }
-        let service = Arc::new(Service::new(config, runtime, Arc::new(secrets), state));
+        let service = Arc::new(Service::new(
+            config,
+            runtime,
+            Arc::new(secrets),
+            state,
+            tracker,
+        ));
         let state = AppState {
             service: service.clone(),
             tokens: Arc::new(config.server.tokens.clone()),
         };
         Ok(App { service, state })
+    }
+
+    /// Starts the sync scheduler: every enabled stream of every hotel whose adapter is bound,
+    /// on the hotel's cron schedules, spread over each interval; results warm the cache and
+    /// become change events.
+    pub fn start_sync(&self, options: SchedulerOptions) -> Result<Arc<Scheduler>, AppError> {
+        let ready: Vec<String> = self
+            .service
+            .hotels()
+            .into_iter()
+            .filter(|h| h.problem.is_none())
+            .map(|h| h.id)
+            .collect();
+        let jobs = self
+            .service
+            .hotel_settings()
+            .filter(|h| ready.contains(&h.id))
+            .flat_map(|h| jobs_for_hotel(&h.id, &h.pms.sync))
+            .collect();
+        let scheduler = Arc::new(Scheduler::start(
+            jobs,
+            Arc::new(ServiceRunner(self.service.clone())),
+            Some(self.service.tracker().clone()),
+            Arc::new(SystemClock),
+            options,
+        )?);
+        self.service.attach_scheduler(scheduler.clone());
+        Ok(scheduler)
+    }
+
+    /// Starts signed webhook deliveries of change events to the configured receivers.
+    pub async fn start_webhooks(
+        &self,
+        config: &Config,
+    ) -> Result<Option<WebhookDispatcher>, AppError> {
+        if config.events.webhooks.is_empty() {
+            return Ok(None);
+        }
+        let mut targets = Vec::new();
+        for (i, w) in config.events.webhooks.iter().enumerate() {
+            let name = format!("events.webhooks[{i}].secret");
+            let secret = match &w.secret {
+                SecretRef::Env(var) => vault::read_env("events", &name, var)?,
+                SecretRef::Vault(_) => {
+                    return Err(AppError::Vault(VaultError::NotConfigured {
+                        hotel: "events".into(),
+                        name: format!(
+                            "{name} (webhook secrets come from the environment: {{ env: VAR }})"
+                        ),
+                    }));
+                }
+            };
+            targets.push(WebhookTarget {
+                url: w.url.clone(),
+                secret: SecretString::from(secret.expose().to_string()),
+                events: w.events.clone(),
+            });
+        }
+        let options = WebhookOptions {
+            max_attempts: config.events.webhook_max_attempts,
+            ..WebhookOptions::default()
+        };
+        let log = self.service.tracker().log().clone();
+        Ok(Some(WebhookDispatcher::start(log, targets, options).await?))
     }
 
     /// The API router.

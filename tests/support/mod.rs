@@ -91,6 +91,9 @@ pub struct StackOptions {
     pub env: Vec<(String, String)>,
     /// Extra top-level YAML (e.g. `state:` and `vault:` blocks).
     pub top: String,
+    /// Run the scheduled sync streams. Off by default so that no background read disturbs a
+    /// test's request counts; `pms` must then not hold a `sync:` block of its own.
+    pub sync: bool,
 }
 
 impl Default for StackOptions {
@@ -104,9 +107,13 @@ impl Default for StackOptions {
             pms: String::new(),
             env: Vec::new(),
             top: String::new(),
+            sync: false,
         }
     }
 }
+
+/// Every sync stream disabled (under `pms:`).
+const SYNC_OFF: &str = "  sync:\n    arrivals: { enabled: false, schedule: \"*/5 * * * *\" }\n    departures: { enabled: false, schedule: \"*/5 * * * *\" }\n    inHouse: { enabled: false, schedule: \"*/5 * * * *\" }\n    roomStatus: { enabled: false, schedule: \"*/5 * * * *\" }\n";
 
 /// A running `jack-pms serve` with its mock PMS.
 pub struct Stack {
@@ -191,7 +198,11 @@ hotels:
             extra = options
                 .extra_hotels
                 .replace("{mock_port}", &mock_port.to_string()),
-            pms = options.pms,
+            pms = if options.sync || options.pms.contains("sync:") {
+                options.pms.clone()
+            } else {
+                format!("{}{SYNC_OFF}", options.pms)
+            },
             top = options.top,
         );
         // The state file's master key (the outbox and audit log need the vault).
@@ -393,4 +404,19 @@ pub fn today() -> String {
         .date_naive()
         .format("%Y-%m-%d")
         .to_string()
+}
+
+impl Stack {
+    /// Kills the host (SIGKILL on unix: no clean shutdown) and waits for it to exit. The
+    /// stack's directory (config, state file, log) stays until the stack is dropped; the
+    /// in-process mock PMS dies with the host.
+    pub fn stop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+
+    /// The state file at the config's default path (`.jack-pms/state.db` beside the config).
+    pub fn state_path(&self) -> PathBuf {
+        self.dir.path().join(".jack-pms/state.db")
+    }
 }

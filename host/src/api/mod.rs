@@ -29,7 +29,7 @@ pub struct AppState {
     paths(
         routes::hotels, routes::health, routes::get_guest, routes::search_guests, routes::update_preferences,
         routes::get_reservation, routes::arrivals, routes::departures, routes::in_house, routes::add_note,
-        routes::update_checkout, routes::post_charge, routes::balance, routes::rooms, routes::room, routes::operation,
+        routes::update_checkout, routes::post_charge, routes::balance, routes::rooms, routes::room, routes::operation, routes::events, routes::vendor_webhook, routes::sync_now,
     ),
     modifiers(&BearerAuth)
 )]
@@ -97,7 +97,16 @@ pub fn router(state: AppState) -> Router {
         .route("/hotels/{hotel}/in-house", get(routes::in_house))
         .route("/hotels/{hotel}/rooms", get(routes::rooms))
         .route("/hotels/{hotel}/rooms/{room}", get(routes::room))
-        .route("/operations/{id}", get(routes::operation));
+        .route("/operations/{id}", get(routes::operation))
+        .route("/events", get(routes::events))
+        .route(
+            "/hotels/{hotel}/sync/{stream}",
+            axum::routing::post(routes::sync_now),
+        )
+        .route(
+            "/webhooks/{hotel}/{vendor}",
+            axum::routing::post(routes::vendor_webhook),
+        );
     Router::new()
         .route(
             "/healthz",

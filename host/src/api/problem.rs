@@ -129,6 +129,10 @@ impl From<ServiceError> for Problem {
                     detail,
                 )
             },
+            ServiceError::Unauthorized(_) => Problem::unauthorized(detail),
+            ServiceError::Busy(_) => {
+                Problem::new(StatusCode::CONFLICT, "busy", "Already running", detail)
+            }
             ServiceError::State(_) => Problem::new(
                 StatusCode::INTERNAL_SERVER_ERROR,
                 "state-unavailable",

@@ -338,3 +338,65 @@ pub async fn operation(
 ) -> ApiResult<OperationRecord> {
     Ok(Json(s.service.operation(&id).await?))
 }
+
+/// Server-sent change events (`reservation.created`, `guest.arrived`, `room.status_changed`,
+/// `write.failed`, `pms.unavailable`, …). Send `Last-Event-ID` to resume after the last event
+/// received (from the bounded durable log); `?hotel=` for one hotel's events.
+#[utoipa::path(get, path = "/v1/events", tag = "events", security(("bearer" = [])),
+    params(("hotel" = Option<String>, Query), ("Last-Event-ID" = Option<String>, Header)),
+    responses((status = 200, description = "text/event-stream of change events"), (status = 401, body = Problem)))]
+pub async fn events(
+    State(s): State<AppState>,
+    _caller: Caller,
+    headers: HeaderMap,
+    q: Result<Query<crate::events::sse::EventsQuery>, QueryRejection>,
+) -> Result<axum::response::Response, Problem> {
+    let q = query(q)?;
+    if let Some(h) = &q.hotel
+        && !s.service.hotels().iter().any(|x| &x.id == h)
+    {
+        return Err(crate::service::ServiceError::UnknownHotel(h.clone()).into());
+    }
+    let log = s.service.tracker().log().clone();
+    Ok(crate::events::sse::events_response(log, &headers, q).await)
+}
+
+/// `?token=` of a vendor webhook.
+#[derive(Debug, Deserialize)]
+pub struct WebhookQuery {
+    token: Option<String>,
+}
+
+/// A vendor's webhook (Mews general webhooks): authenticated by the shared token in the URL
+/// (`hotels[].inboundWebhook`), not by a bearer token. Invalidates the affected cached reads
+/// and refreshes the matching sync streams now.
+#[utoipa::path(post, path = "/v1/webhooks/{hotel}/{vendor}", tag = "events",
+    params(("hotel" = String, Path), ("vendor" = String, Path), ("token" = String, Query)),
+    request_body(content = serde_json::Value, description = "the vendor's payload (Mews: {EnterpriseId, IntegrationId, Events: [{Discriminator, Value: {Id}}]})"),
+    responses((status = 202, body = crate::service::WebhookReceipt), (status = 400, body = Problem), (status = 401, body = Problem)))]
+pub async fn vendor_webhook(
+    State(s): State<AppState>,
+    Path((hotel, vendor)): Path<(String, String)>,
+    q: Result<Query<WebhookQuery>, QueryRejection>,
+    body: axum::body::Bytes,
+) -> Result<(axum::http::StatusCode, Json<crate::service::WebhookReceipt>), Problem> {
+    let q = query(q)?;
+    let receipt = s
+        .service
+        .vendor_webhook(&hotel, &vendor, q.token.as_deref(), &body)?;
+    Ok((axum::http::StatusCode::ACCEPTED, Json(receipt)))
+}
+
+/// Runs one sync stream of a hotel now (`arrivals`, `departures`, `inHouse`, `roomStatus`) and
+/// answers with its outcome; its change events go to `/v1/events` and the webhooks. 409 while a
+/// run of the same stream is in progress.
+#[utoipa::path(post, path = "/v1/hotels/{hotel}/sync/{stream}", tag = "events", security(("bearer" = [])),
+    params(("hotel" = String, Path), ("stream" = String, Path)),
+    responses((status = 200, body = crate::sync::scheduler::RunOutcome), (status = 404, body = Problem), (status = 409, body = Problem)))]
+pub async fn sync_now(
+    State(s): State<AppState>,
+    _caller: Caller,
+    Path((hotel, stream)): Path<(String, String)>,
+) -> ApiResult<crate::sync::scheduler::RunOutcome> {
+    Ok(Json(s.service.sync_now(&hotel, &stream).await?))
+}

@@ -271,6 +271,29 @@ impl ReadCache {
         Err(error)
     }
 
+    /// Stores a result fetched outside [`ReadCache::get_or_fetch`] (a scheduled sync), so the
+    /// next read is answered from it.
+    pub async fn put(&self, key: Key, ttl: Duration, outcome: Outcome) {
+        let entry = Arc::new(Entry {
+            outcome,
+            fetched_at: Utc::now(),
+            ttl,
+        });
+        self.stale.insert(key.clone(), entry.clone());
+        if !ttl.is_zero() {
+            self.fresh.insert(key, entry).await;
+        }
+    }
+
+    /// Forgets every fresh entry of `kind` for `hotel` (a vendor webhook said something changed).
+    pub fn invalidate_kind(&self, hotel: &str, kind: Kind) {
+        let hotel: Arc<str> = hotel.into();
+        // The cache was built with invalidation closures enabled, so this cannot fail.
+        let _ = self
+            .fresh
+            .invalidate_entries_if(move |k, _| k.hotel == hotel && k.kind == kind);
+    }
+
     /// Forgets what a write changes. A note or a check-out change on reservation `n` → that
     /// reservation and every reservation list of the hotel; a charge → that reservation's balance;
     /// preferences → every guest entry of the hotel. Last-known-good copies stay: when the PMS

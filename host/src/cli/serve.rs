@@ -2,6 +2,7 @@
 
 use crate::app::{App, start_mock_pms};
 use crate::config::Config;
+use crate::sync::scheduler::SchedulerOptions;
 use anyhow::Context;
 use std::path::Path;
 use std::process::ExitCode;
@@ -22,6 +23,8 @@ pub fn run(config_path: &Path, listen: Option<&str>) -> anyhow::Result<ExitCode>
         start_mock_pms(&config, stopped(stop_rx.clone())).await?;
         let app = App::build(&config).await?;
         app.service.spawn_replay(stopped(stop_rx.clone()));
+        let _scheduler = app.start_sync(SchedulerOptions::default())?;
+        let _webhooks = app.start_webhooks(&config).await?;
         for hotel in app.service.hotels() {
             match &hotel.problem {
                 None => tracing::info!(hotel = %hotel.id, adapter = %hotel.adapter, "hotel ready"),

@@ -249,6 +249,30 @@ pub struct HotelSettings {
     pub pms: PmsSettings,
     /// Rate limits replacing the manifest's, when set.
     pub rate_limits: Option<Vec<crate::egress::limits::RateLimit>>,
+    /// The token vendor webhooks must carry, when inbound webhooks are configured.
+    pub inbound_webhook_token: Option<SecretRef>,
+}
+
+/// Change events (`events:`).
+#[derive(Clone, Debug)]
+pub struct EventsSettings {
+    /// Events kept for resume.
+    pub retention: u64,
+    /// Webhook receivers.
+    pub webhooks: Vec<WebhookSettings>,
+    /// Attempts per event and receiver.
+    pub webhook_max_attempts: u32,
+}
+
+/// One webhook receiver.
+#[derive(Clone, Debug)]
+pub struct WebhookSettings {
+    /// Where to POST.
+    pub url: String,
+    /// Its signing secret's source.
+    pub secret: SecretRef,
+    /// Event types to send; all when `None`.
+    pub events: Option<Vec<String>>,
 }
 
 /// The resolved configuration.
@@ -268,6 +292,8 @@ pub struct Config {
     pub state: StateSettings,
     /// The durable write queue.
     pub outbox: OutboxSettings,
+    /// Change events.
+    pub events: EventsSettings,
     /// Hotels, in file order.
     pub hotels: Vec<HotelSettings>,
 }
@@ -522,6 +548,11 @@ impl Resolver<'_> {
                     .collect::<Result<_, ConfigError>>()?,
                 pms,
                 rate_limits,
+                inbound_webhook_token: h
+                    .inbound_webhook
+                    .as_ref()
+                    .map(|w| self.secret_ref(&key("inboundWebhook.token"), &w.token))
+                    .transpose()?,
             });
         }
         Ok(Config {
@@ -559,7 +590,50 @@ impl Resolver<'_> {
                 },
             },
             outbox: self.outbox(&raw.outbox)?,
+            events: self.events(&raw.events)?,
             hotels,
+        })
+    }
+
+    fn events(&self, raw: &raw::EventsBlock) -> Result<EventsSettings, ConfigError> {
+        let webhooks = raw
+            .webhooks
+            .iter()
+            .enumerate()
+            .map(|(i, w)| {
+                let key = format!("events.webhooks[{i}]");
+                match url::Url::parse(&w.url) {
+                    Ok(u) if matches!(u.scheme(), "https" | "http") => {}
+                    _ => {
+                        return Err(self.invalid(
+                            format!("{key}.url"),
+                            Some(("url", w.url.as_str())),
+                            format!("`{}` is not an http(s) URL", w.url),
+                        ));
+                    }
+                }
+                if let Some(kinds) = &w.events {
+                    for k in kinds {
+                        if crate::events::diff::EventKind::parse(k).is_none() {
+                            return Err(self.invalid(
+                                format!("{key}.events"),
+                                Some((k.as_str(), "")),
+                                format!("`{k}` is not an event type"),
+                            ));
+                        }
+                    }
+                }
+                Ok(WebhookSettings {
+                    url: w.url.clone(),
+                    secret: self.secret_ref(&format!("{key}.secret"), &w.secret)?,
+                    events: w.events.clone(),
+                })
+            })
+            .collect::<Result<_, _>>()?;
+        Ok(EventsSettings {
+            retention: raw.retention.unwrap_or(100_000).max(1),
+            webhooks,
+            webhook_max_attempts: raw.webhook_max_attempts.unwrap_or(8).max(1),
         })
     }
 

@@ -32,6 +32,9 @@ pub struct RawConfig {
     /// The durable write queue.
     #[serde(default)]
     pub outbox: OutboxBlock,
+    /// Change events: retention and webhooks to Jack.
+    #[serde(default)]
+    pub events: EventsBlock,
     /// One entry per hotel.
     #[serde(default)]
     pub hotels: Vec<HotelBlock>,
@@ -295,6 +298,42 @@ pub struct HotelBlock {
     pub pms: Option<PmsBlock>,
     /// Rate limits replacing the adapter manifest's defaults for this hotel.
     pub rate_limits: Option<Vec<RateLimitBlock>>,
+    /// The vendor's webhooks into `POST /v1/webhooks/{hotel}/{vendor}`.
+    pub inbound_webhook: Option<InboundWebhookBlock>,
+}
+
+/// `hotels[].inboundWebhook`: the shared secret the vendor puts in the webhook URL
+/// (`?token=…`, Mews' scheme).
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct InboundWebhookBlock {
+    /// Where the token comes from (`{ env: VAR }` or `{ vault: name }`).
+    pub token: SecretRefBlock,
+}
+
+/// `events`.
+#[derive(Debug, Default, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct EventsBlock {
+    /// Events kept for `Last-Event-ID` resume (default 100000).
+    pub retention: Option<u64>,
+    /// Receivers of signed webhook deliveries.
+    #[serde(default)]
+    pub webhooks: Vec<WebhookBlock>,
+    /// Attempts per event and receiver (default 8).
+    pub webhook_max_attempts: Option<u32>,
+}
+
+/// One webhook receiver.
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct WebhookBlock {
+    /// Where to POST.
+    pub url: String,
+    /// The HMAC-SHA256 key shared with the receiver (`{ env: VAR }`).
+    pub secret: SecretRefBlock,
+    /// Event types to send; all when absent.
+    pub events: Option<Vec<String>>,
 }
 
 /// One rate limit.

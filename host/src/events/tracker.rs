@@ -134,6 +134,21 @@ impl ChangeTracker {
             .await
     }
 
+    /// Records that the hotel's PMS answered outside a sync run (a write went through): gives
+    /// `pms.recovered` if it was unavailable.
+    pub async fn recovered(
+        &self,
+        hotel: &str,
+        at: DateTime<Utc>,
+    ) -> Result<Vec<Arc<StoredEvent>>, EventLogError> {
+        if !self.set_unavailable(hotel, false) {
+            return Ok(Vec::new());
+        }
+        self.log
+            .append(vec![ChangeEvent::pms_health(hotel, at, true, None)])
+            .await
+    }
+
     /// Sets the hotel's unavailable flag; true when it changed.
     fn set_unavailable(&self, hotel: &str, down: bool) -> bool {
         let mut set = self

@@ -5,13 +5,19 @@
 //! Reads go through the read cache; writes go through the durable outbox and the audit log
 //! ([`writes`]).
 
+mod inbound;
+mod sync;
 mod writes;
+
+pub use inbound::WebhookReceipt;
+pub use sync::ServiceRunner;
 
 pub use crate::state::outbox::{OperationRecord, WriteState};
 pub use writes::Written;
 
 use crate::cache::{Key as CacheKey, ReadCache};
 use crate::config::{Config, HotelSettings};
+use crate::events::tracker::ChangeTracker;
 use crate::metrics::{CacheLabels, CallLabels, OperationLabels, metrics};
 use crate::model::{
     Charge, Guest, GuestIdentifier, GuestQuery, Money, PmsHealth, Preference, Reservation,
@@ -21,6 +27,7 @@ use crate::operation::{Call, Operation, Outcome};
 use crate::runtime::{CallError, HotelBinding, Runtime};
 use crate::state::outbox::WriteRequest;
 use crate::state::{State, StateError};
+use crate::sync::scheduler::{Scheduler, StreamStatus};
 use crate::vault::SecretStore;
 use chrono::{DateTime, Utc};
 use serde::Serialize;
@@ -69,6 +76,12 @@ pub enum ServiceError {
         /// Why.
         reason: String,
     },
+    /// The thing is busy (a sync run of the same stream is in progress).
+    #[error("{0}")]
+    Busy(String),
+    /// The caller could not prove who it is (a vendor webhook's token).
+    #[error("{0}")]
+    Unauthorized(String),
     /// The state file (outbox, audit log) could not be read or written.
     #[error(transparent)]
     State(#[from] StateError),
@@ -185,9 +198,11 @@ pub struct HotelHealth {
     pub rate_limits: Vec<RateLimitUsage>,
     /// Read-cache statistics since start.
     pub cache: CacheStats,
-    /// Last completed sync (the scheduler arrives in a later issue).
+    /// Last completed sync run of any stream.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub last_sync: Option<DateTime<Utc>>,
+    /// Each sync stream: last run, duration, outcome, next run.
+    pub sync: Vec<StreamStatus>,
 }
 
 struct Hotel {
@@ -202,6 +217,9 @@ pub struct Service {
     cache: ReadCache,
     state: Arc<State>,
     writes: writes::Writes,
+    tracker: Arc<ChangeTracker>,
+    scheduler: std::sync::OnceLock<Arc<Scheduler>>,
+    secrets: Arc<dyn SecretStore>,
 }
 
 impl Service {
@@ -212,6 +230,7 @@ impl Service {
         runtime: Arc<Runtime>,
         secrets: Arc<dyn SecretStore>,
         state: Arc<State>,
+        tracker: Arc<ChangeTracker>,
     ) -> Service {
         let mut hotels = BTreeMap::new();
         for h in &config.hotels {
@@ -233,7 +252,26 @@ impl Service {
             cache: ReadCache::default(),
             state,
             writes: writes::Writes::new(config.outbox.clone()),
+            tracker,
+            scheduler: std::sync::OnceLock::new(),
+            secrets,
         }
+    }
+
+    /// The change tracker (and through it the event log).
+    pub fn tracker(&self) -> &Arc<ChangeTracker> {
+        &self.tracker
+    }
+
+    /// Gives the service the running scheduler (once): its per-stream status shows in
+    /// `/v1/hotels/{hotel}/health` and vendor webhooks trigger its streams.
+    pub fn attach_scheduler(&self, scheduler: Arc<Scheduler>) {
+        let _ = self.scheduler.set(scheduler);
+    }
+
+    /// Hotel ids and their resolved settings.
+    pub fn hotel_settings(&self) -> impl Iterator<Item = &HotelSettings> {
+        self.hotels.values().map(|h| &h.settings)
     }
 
     /// The runtime.
@@ -398,6 +436,11 @@ impl Service {
     /// `healthCheck`, timed.
     pub async fn health(&self, hotel: &str) -> Result<HotelHealth, ServiceError> {
         let binding = self.binding(hotel)?;
+        let sync = self
+            .scheduler
+            .get()
+            .map(|s| s.status(hotel))
+            .unwrap_or_default();
         let started = Instant::now();
         let result = self.runtime.call(binding, Call::HealthCheck).await;
         let latency_ms = started.elapsed().as_millis() as u64;
@@ -414,7 +457,8 @@ impl Service {
             latency_ms,
             checked_at: Utc::now(),
             queue_depth: self.queue_depth(hotel).await?,
-            last_sync: None,
+            last_sync: sync.iter().filter_map(|s| s.last_finished).max(),
+            sync,
             token_valid_until: self.runtime.egress().tokens().valid_until(hotel),
             rate_limits: self.rate_limit_usage(hotel),
             cache: {
@@ -764,7 +808,7 @@ fn is_absent(outcome: &Outcome) -> bool {
 }
 
 /// Failures that mean "the PMS cannot answer now", when a stale copy beats an error.
-fn pms_is_down(error: &CallError) -> bool {
+pub(crate) fn pms_is_down(error: &CallError) -> bool {
     use crate::model::PmsError;
     matches!(
         error,

@@ -17,6 +17,7 @@
 
 use super::{Service, ServiceError};
 use crate::config::OutboxSettings;
+use crate::events::diff::ChangeEvent;
 use crate::metrics::{AlertLabels, WriteLabels, metrics};
 use crate::model::{PmsError, WritePresence, WriteReceipt};
 use crate::operation::{Call, Operation, Outcome};
@@ -339,7 +340,7 @@ impl Service {
                 }
                 Err(e) => {
                     if pms_down(&e) {
-                        self.after_pms_failure(a.hotel);
+                        self.after_pms_failure(a.hotel, &e);
                     }
                     return self.requeue(a, number, true, &e, "verified").await;
                 }
@@ -384,7 +385,7 @@ impl Service {
                 }
                 reach => {
                     if pms_down(&e) {
-                        self.after_pms_failure(a.hotel);
+                        self.after_pms_failure(a.hotel, &e);
                     }
                     self.requeue(a, number, reach == Reach::MaybeSent, &e, "attempt")
                         .await
@@ -604,8 +605,19 @@ impl Service {
         }
     }
 
-    /// A staff alert: a log line at error level and a metric (and, with change events, an event).
+    /// A staff alert: a log line at error level, a metric and, for a failed write, a
+    /// `write.failed` change event.
     fn alert(&self, hotel: &str, kind: &'static str, id: &str, operation: Operation, reason: &str) {
+        if kind == "write_failed" {
+            let event =
+                ChangeEvent::write_failed(hotel, Utc::now(), id, operation.camel_name(), reason);
+            let tracker = self.tracker.clone();
+            tokio::spawn(async move {
+                if let Err(e) = tracker.log().append(vec![event]).await {
+                    tracing::error!(error = %e, "cannot record a write.failed event");
+                }
+            });
+        }
         tracing::error!(alert = kind, %hotel, %operation, operation_id = %id, %reason, "staff alert");
         metrics()
             .alerts
@@ -616,8 +628,15 @@ impl Service {
             .inc();
     }
 
-    fn after_pms_failure(&self, hotel: &str) {
+    fn after_pms_failure(&self, hotel: &str, why: &CallError) {
         if self.writes.mark_down(hotel) {
+            let (tracker, hotel_id, detail) =
+                (self.tracker.clone(), hotel.to_owned(), why.to_string());
+            tokio::spawn(async move {
+                if let Err(e) = tracker.failed(&hotel_id, true, &detail, Utc::now()).await {
+                    tracing::error!(error = %e, "cannot record a pms.unavailable event");
+                }
+            });
             tracing::error!(alert = "pms_unavailable", %hotel, "the PMS is unavailable: writes are queued until it answers");
             metrics()
                 .alerts
@@ -631,6 +650,12 @@ impl Service {
 
     fn after_success(&self, hotel: &str) {
         if self.writes.mark_up(hotel) {
+            let (tracker, hotel_id) = (self.tracker.clone(), hotel.to_owned());
+            tokio::spawn(async move {
+                if let Err(e) = tracker.recovered(&hotel_id, Utc::now()).await {
+                    tracing::error!(error = %e, "cannot record a pms.recovered event");
+                }
+            });
             tracing::info!(%hotel, "the PMS answers again: replaying queued writes");
             self.writes.wake.notify_one();
         }

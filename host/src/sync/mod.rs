@@ -7,7 +7,19 @@ pub mod scheduler;
 use serde::{Deserialize, Serialize};
 
 /// One sync stream of a hotel.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[derive(
+    Clone,
+    Copy,
+    Debug,
+    PartialEq,
+    Eq,
+    Hash,
+    PartialOrd,
+    Ord,
+    Serialize,
+    Deserialize,
+    utoipa::ToSchema,
+)]
 #[serde(rename_all = "camelCase")]
 pub enum StreamKind {
     /// Reservations arriving today and the next `lookAheadDays` days.

@@ -137,7 +137,7 @@ impl Default for SchedulerOptions {
 }
 
 /// The result of the last run.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase", tag = "status")]
 pub enum RunOutcome {
     /// Fetched and diffed.
@@ -155,7 +155,7 @@ pub enum RunOutcome {
 }
 
 /// One stream's status, as shown by `/v1/hotels/{hotel}/health`.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct StreamStatus {
     /// Which stream.

@@ -1,0 +1,118 @@
+//! Scheduled sync: what one run of a stream does for a hotel. The scheduler
+//! ([`crate::sync::scheduler`]) decides when; this fetches fresh from the PMS (never from the
+//! cache, since the point is to notice changes), through the same runtime and egress pipeline as
+//! Jack's reads (so runs take their place in the hotel's rate budget), stores the results in the
+//! read cache, and hands them to the change tracker.
+
+use super::{Service, ServiceError, pms_is_down};
+use crate::cache::{Key as CacheKey, ReadCache};
+use crate::events::diff::SyncItems;
+use crate::operation::{Call, Outcome};
+use crate::sync::StreamKind;
+use crate::sync::schedule::BoxFuture;
+use crate::sync::scheduler::{RunOutcome, SchedulerError, SyncFailure, SyncRunner};
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+impl Service {
+    /// One run of `stream` for `hotel`: arrivals and departures for today (UTC) and the next
+    /// `look_ahead_days` days, in-house guests, or every room's status.
+    pub async fn sync_stream(
+        &self,
+        hotel: &str,
+        stream: StreamKind,
+        look_ahead_days: u32,
+    ) -> Result<SyncItems, SyncFailure> {
+        let today = chrono::Utc::now().date_naive();
+        let dates = || {
+            (0..=i64::from(look_ahead_days.min(31))).map(move |d| {
+                (today + chrono::Duration::days(d))
+                    .format("%Y-%m-%d")
+                    .to_string()
+            })
+        };
+        let calls: Vec<Call> = match stream {
+            StreamKind::Arrivals => dates().map(Call::GetArrivals).collect(),
+            StreamKind::Departures => dates().map(Call::GetDepartures).collect(),
+            StreamKind::InHouse => vec![Call::GetInHouseGuests],
+            StreamKind::RoomStatus => vec![Call::GetAllRoomStatuses],
+        };
+        // Several dates can list the same reservation: keep one, by confirmation number.
+        let mut reservations = BTreeMap::new();
+        let mut rooms = Vec::new();
+        for call in calls {
+            match self.fetch_into_cache(hotel, call).await? {
+                Outcome::Reservations(rs) => {
+                    for r in rs {
+                        reservations.insert(r.confirmation_number.clone(), r);
+                    }
+                }
+                Outcome::Rooms(rs) => rooms = rs,
+                _ => {
+                    return Err(SyncFailure::Failed(
+                        "the adapter answered a sync with the wrong kind of result".into(),
+                    ));
+                }
+            }
+        }
+        Ok(match stream {
+            StreamKind::RoomStatus => SyncItems::Rooms(rooms),
+            _ => SyncItems::Reservations(reservations.into_values().collect()),
+        })
+    }
+
+    /// Runs `stream` (`arrivals`, `departures`, `inHouse`, `roomStatus`) of `hotel` now,
+    /// through the scheduler (so never alongside a scheduled run of the same stream).
+    pub async fn sync_now(&self, hotel: &str, stream: &str) -> Result<RunOutcome, ServiceError> {
+        self.binding(hotel)?;
+        let kind = StreamKind::ALL
+            .into_iter()
+            .find(|k| k.as_str() == stream)
+            .ok_or_else(|| {
+                ServiceError::NotFound(format!(
+                    "no sync stream `{stream}`; streams are arrivals, departures, inHouse, roomStatus"
+                ))
+            })?;
+        let scheduler = self
+            .scheduler
+            .get()
+            .ok_or_else(|| ServiceError::HotelUnavailable {
+                hotel: hotel.to_owned(),
+                reason: "the sync scheduler is not running in this process".into(),
+            })?;
+        scheduler.run_now(hotel, kind).await.map_err(|e| match e {
+            SchedulerError::Busy { .. } => ServiceError::Busy(e.to_string()),
+            other => ServiceError::NotFound(other.to_string()),
+        })
+    }
+
+    async fn fetch_into_cache(&self, hotel: &str, call: Call) -> Result<Outcome, SyncFailure> {
+        let binding = self
+            .binding(hotel)
+            .map_err(|e| SyncFailure::Failed(e.to_string()))?;
+        let key = CacheKey::of(&binding.hotel_id, &call);
+        let outcome = self.call(hotel, call).await.map_err(|e| match e {
+            ServiceError::Call(c) if pms_is_down(&c) => SyncFailure::Unavailable(c.to_string()),
+            other => SyncFailure::Failed(other.to_string()),
+        })?;
+        if let Some(key) = key {
+            let ttl = ReadCache::ttl(key.kind, &self.hotels[hotel].settings.pms.cache);
+            self.cache.put(key, ttl, outcome.clone()).await;
+        }
+        Ok(outcome)
+    }
+}
+
+/// The scheduler's runner: [`Service::sync_stream`].
+pub struct ServiceRunner(pub Arc<Service>);
+
+impl SyncRunner for ServiceRunner {
+    fn run<'a>(
+        &'a self,
+        hotel: &'a str,
+        stream: StreamKind,
+        look_ahead_days: u32,
+    ) -> BoxFuture<'a, Result<SyncItems, SyncFailure>> {
+        Box::pin(self.0.sync_stream(hotel, stream, look_ahead_days))
+    }
+}
