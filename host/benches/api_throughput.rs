@@ -10,10 +10,13 @@ use jack_pms_host::egress::{Egress, EgressError, Policy, PreparedRequest, RawRes
 use jack_pms_host::vault::master_key::MasterKey;
 use jack_pms_host::vault::sqlite::SqliteVault;
 use std::future::Future;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::pin::Pin;
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Duration;
+use support::{Figures, root, sha256_hex};
+
+mod support;
 
 const GUEST: &str = r#"{"id":"G1001","givenName":"Sarah","surname":"Chen",
 "emails":[{"address":"sarah.chen@example.com","primary":true}],"phones":[{"number":"+31612345678","primary":true}],
@@ -39,76 +42,17 @@ impl Transport for Canned {
     }
 }
 
-fn root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .parent()
-        .expect("root")
-        .to_path_buf()
-}
-
-fn sha256_hex(text: &str) -> String {
-    use sha2::Digest;
-    hex::encode(sha2::Sha256::digest(text.as_bytes()))
-}
-
-struct Figures {
-    rps: f64,
-    p50: Duration,
-    p99: Duration,
-    errors: usize,
-}
-
 /// `CONNECTIONS` keep-alive clients hammering `url` for `ROUND`.
-async fn load(url: String, auth: bool) -> Figures {
-    let client = reqwest::Client::builder()
-        .pool_max_idle_per_host(CONNECTIONS)
-        .build()
-        .expect("client");
-    let started = Instant::now();
-    let workers: Vec<_> = (0..CONNECTIONS)
-        .map(|_| {
-            let (client, url) = (client.clone(), url.clone());
-            tokio::spawn(async move {
-                let mut latencies = Vec::new();
-                let mut errors = 0;
-                while started.elapsed() < ROUND {
-                    let t = Instant::now();
-                    let mut request = client.get(&url);
-                    if auth {
-                        request = request.bearer_auth(TOKEN);
-                    }
-                    match request.send().await {
-                        Ok(r) if r.status().is_success() => {
-                            let _ = r.bytes().await;
-                            latencies.push(t.elapsed());
-                        }
-                        _ => errors += 1,
-                    }
-                }
-                (latencies, errors)
-            })
-        })
-        .collect();
-    let mut all = Vec::new();
-    let mut errors = 0;
-    for w in workers {
-        let (l, e) = w.await.expect("worker");
-        all.extend(l);
-        errors += e;
-    }
-    let elapsed = started.elapsed();
-    all.sort();
-    let pct = |p: f64| {
-        all.get(((all.len() as f64 * p) as usize).min(all.len().saturating_sub(1)))
-            .copied()
-            .unwrap_or_default()
-    };
-    Figures {
-        rps: all.len() as f64 / elapsed.as_secs_f64(),
-        p50: pct(0.50),
-        p99: pct(0.99),
-        errors,
-    }
+async fn get(url: String, auth: bool) -> Figures {
+    support::load(CONNECTIONS, ROUND, move |client, _, _| {
+        let request = client.get(&url);
+        if auth {
+            request.bearer_auth(TOKEN)
+        } else {
+            request
+        }
+    })
+    .await
 }
 
 fn main() {
@@ -188,8 +132,8 @@ fn main() {
     let mut rows = Vec::new();
     // Alternate the two, twice, so that neither enjoys a warmer machine.
     for round in 0..2 {
-        let bare = client_rt.block_on(load(bare_url.clone(), false));
-        let api = client_rt.block_on(load(api_url.clone(), true));
+        let bare = client_rt.block_on(get(bare_url.clone(), false));
+        let api = client_rt.block_on(get(api_url.clone(), true));
         rows.push((round, bare, api));
     }
     for (round, bare, api) in &rows {

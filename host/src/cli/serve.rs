@@ -22,6 +22,7 @@ pub fn run(config_path: &Path, listen: Option<&str>) -> anyhow::Result<ExitCode>
         };
         start_mock_pms(&config, stopped(stop_rx.clone())).await?;
         let app = App::build(&config).await?;
+        app.service.recover_interrupted().await?;
         app.service.spawn_replay(stopped(stop_rx.clone()));
         let _scheduler = app.start_sync(SchedulerOptions::default())?;
         let _webhooks = app.start_webhooks(&config).await?;

@@ -1,8 +1,11 @@
 //! # Mock PMS
 //!
 //! A development and test HTTP server that imitates a hotel PMS: seeded guests, reservations,
-//! rooms and folios behind `/api/v1/...` (API key in `x-api-key`), with fault injection and
-//! request statistics behind `/admin/...`.
+//! rooms and folios behind `/api/v1/...` (API key in `x-api-key`), with fault injection,
+//! request statistics and a front-desk simulation (book, check in or out, cancel, set a room's
+//! housekeeping: `POST /admin/hotels/{hotel}/reservations`,
+//! `PUT /admin/hotels/{hotel}/reservations/{confirmation}/state`,
+//! `PUT /admin/hotels/{hotel}/rooms/{number}`) behind `/admin/...`.
 //!
 //! Optionally ([`MockPms::with_oauth`]) it also plays an OAuth 2 authorization server in the style
 //! of Oracle OPERA Cloud's OHIP: `POST /oauth/v1/tokens` (HTTP Basic client credentials plus

@@ -1,6 +1,7 @@
 //! The axum app: the `/api/v1` handlers, the gate in front of them (stats, faults, API key or
 //! bearer token, latency, slow answers after writes), the OAuth token endpoint, the `/admin`
-//! handlers, and JSON errors for every bad request.
+//! handlers (stats, faults, OAuth, and the front-desk simulation that changes reservations and
+//! rooms), and JSON errors for every bad request.
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -27,7 +28,10 @@ use super::Shared;
 use super::faults::{Faults, Rejection, Target};
 use super::oauth::{BearerCheck, OAuthConfigBody, TokenError};
 use super::seed::{Guest, Preference, RESERVATION_STATES, format_cents, parse_cents};
-use super::store::{Charge, GuestFilter, ReservationFilter, StoreError, WriteOutcome};
+use super::store::{
+    Charge, GuestFilter, NEW_RESERVATION_STATE, NewReservation, ReservationFilter, StoreError,
+    WriteOutcome,
+};
 
 type St = State<Arc<Shared>>;
 type ApiResult<T> = Result<Json<T>, ApiError>;
@@ -97,6 +101,15 @@ pub(crate) fn router(shared: Arc<Shared>) -> Router {
             get(get_oauth).put(put_oauth).delete(delete_oauth),
         )
         .route("/admin/oauth/revoke-all", post(revoke_all))
+        .route(
+            "/admin/hotels/{hotel}/reservations",
+            post(admin_create_reservation),
+        )
+        .route(
+            "/admin/hotels/{hotel}/reservations/{confirmation}/state",
+            put(admin_set_state),
+        )
+        .route("/admin/hotels/{hotel}/rooms/{number}", put(admin_set_room))
         .method_not_allowed_fallback(method_not_allowed);
     let oauth = Router::new().route(TOKEN_PATH, any(token));
     api.merge(oauth)
@@ -940,4 +953,319 @@ async fn revoke_all(State(s): St) -> Json<Value> {
     let revoked = s.oauth().revoke_all();
     tracing::info!(revoked, "mock PMS revoked every token");
     Json(json!({"status": "ok", "revoked": revoked}))
+}
+
+// ---- admin: front desk -------------------------------------------------------------------
+//
+// What front-desk and housekeeping staff do to the simulated hotel, so that tests can change
+// it between syncs: book, check in or out, cancel, clean a room. No key, like every `/admin`
+// route; the `/api/v1` stats and faults do not apply.
+
+/// Body of `POST /admin/hotels/{hotel}/reservations`.
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+struct NewReservationBody {
+    /// New to the hotel.
+    confirmation_number: String,
+    /// An existing guest of the hotel.
+    guest_id: String,
+    /// `YYYY-MM-DD`.
+    arrival: String,
+    /// `YYYY-MM-DD`, after the arrival.
+    departure: String,
+    /// An existing room of the hotel.
+    #[serde(default)]
+    room: Option<String>,
+    /// Room type code.
+    #[serde(default)]
+    room_type: Option<String>,
+    /// Default 1.
+    #[serde(default)]
+    adults: Option<u32>,
+    /// Default 0.
+    #[serde(default)]
+    children: u32,
+    /// Default `RESERVED` (booked, not yet arrived).
+    #[serde(default)]
+    state: Option<String>,
+}
+
+/// `POST /admin/hotels/{hotel}/reservations`: books a reservation (201 with it). 404 for an
+/// unknown hotel, guest or room, 409 for a confirmation number in use, 400 for bad dates or
+/// state.
+async fn admin_create_reservation(
+    State(s): St,
+    Segments(hotel): Segments<String>,
+    Body(body): Body<NewReservationBody>,
+) -> Result<(StatusCode, Json<super::store::Reservation>), ApiError> {
+    let date = |name: &str, value: &str| {
+        NaiveDate::parse_from_str(value, "%Y-%m-%d").map_err(|_| {
+            ApiError::bad_request(format!("{name} `{value}` is not a YYYY-MM-DD date"))
+        })
+    };
+    let new = NewReservation {
+        arrival: date("arrival", &body.arrival)?,
+        departure: date("departure", &body.departure)?,
+        confirmation: body.confirmation_number,
+        guest_id: body.guest_id,
+        room: body.room,
+        room_type: body.room_type,
+        adults: body.adults.unwrap_or(1),
+        children: body.children,
+        state: body
+            .state
+            .unwrap_or_else(|| NEW_RESERVATION_STATE.to_owned()),
+    };
+    let created = s.store().create_reservation(&hotel, new)?;
+    tracing::info!(%hotel, confirmation = %created.confirmation, state = %created.state, "mock PMS front desk: reservation created");
+    Ok((StatusCode::CREATED, Json(created)))
+}
+
+/// Body of `PUT /admin/hotels/{hotel}/reservations/{confirmation}/state`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct StateBody {
+    /// One of [`RESERVATION_STATES`].
+    state: String,
+}
+
+/// `PUT /admin/hotels/{hotel}/reservations/{confirmation}/state`: checks in (`IN_HOUSE`), out
+/// (`CHECKED_OUT`), cancels (`CANCELLED`), …; answers the updated reservation. 404 for an
+/// unknown hotel or reservation, 400 for an unknown state.
+async fn admin_set_state(
+    State(s): St,
+    Segments((hotel, confirmation)): Segments<(String, String)>,
+    Body(body): Body<StateBody>,
+) -> ApiResult<super::store::Reservation> {
+    let updated = s
+        .store()
+        .set_reservation_state(&hotel, &confirmation, &body.state)?;
+    tracing::info!(%hotel, %confirmation, state = %updated.state, "mock PMS front desk: reservation state set");
+    Ok(Json(updated))
+}
+
+/// Body of `PUT /admin/hotels/{hotel}/rooms/{number}`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RoomBody {
+    /// One of [`super::seed::HOUSEKEEPING_STATES`].
+    housekeeping: String,
+    /// Occupancy; unchanged when absent.
+    #[serde(default)]
+    occupied: Option<bool>,
+}
+
+/// `PUT /admin/hotels/{hotel}/rooms/{number}`: sets the housekeeping state (and occupancy);
+/// answers the room. 404 for an unknown hotel or room, 400 for an unknown state.
+async fn admin_set_room(
+    State(s): St,
+    Segments((hotel, number)): Segments<(String, String)>,
+    Body(body): Body<RoomBody>,
+) -> ApiResult<super::store::Room> {
+    let room = s.store().set_room(
+        &hotel,
+        &number,
+        &body.housekeeping,
+        body.occupied,
+        Utc::now(),
+    )?;
+    tracing::info!(%hotel, room = %number, housekeeping = %room.housekeeping, "mock PMS front desk: room set");
+    Ok(Json(room))
+}
+
+#[cfg(test)]
+mod tests {
+    use std::path::Path;
+
+    use chrono::{NaiveDate, TimeDelta};
+    use reqwest::StatusCode;
+    use secrecy::SecretString;
+    use serde_json::{Value, json};
+
+    use crate::mock_pms::{MockPms, load_seed};
+
+    const KEY: &str = "routes-test-key";
+
+    fn today() -> NaiveDate {
+        NaiveDate::from_ymd_opt(2030, 6, 15).unwrap()
+    }
+
+    /// The example seed's mock PMS, served on an ephemeral loopback port until the test ends.
+    async fn serve() -> String {
+        let seed =
+            load_seed(&Path::new(env!("CARGO_MANIFEST_DIR")).join("../examples/mock-seed.json"))
+                .unwrap();
+        let pms = MockPms::new(seed, SecretString::from(KEY), today()).unwrap();
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let base = format!("http://{}", listener.local_addr().unwrap());
+        tokio::spawn(pms.serve(listener, std::future::pending()));
+        base
+    }
+
+    /// Sends `body` (admin routes need no key); returns status and JSON.
+    async fn send(method: reqwest::Method, url: String, body: Value) -> (StatusCode, Value) {
+        let r = reqwest::Client::new()
+            .request(method, url)
+            .json(&body)
+            .send()
+            .await
+            .unwrap();
+        let status = r.status();
+        (status, r.json().await.unwrap_or(Value::Null))
+    }
+
+    /// A GET on the API, with the key.
+    async fn api(url: String) -> Value {
+        let r = reqwest::Client::new()
+            .get(url)
+            .header("x-api-key", KEY)
+            .send()
+            .await
+            .unwrap();
+        assert!(r.status().is_success());
+        r.json().await.unwrap()
+    }
+
+    #[tokio::test]
+    async fn admin_books_a_reservation_the_api_then_serves() {
+        let base = serve().await;
+        let url = format!("{base}/admin/hotels/DEMO1/reservations");
+        let arrival = today().to_string();
+        let departure = (today() + TimeDelta::days(2)).to_string();
+        let body = json!({"confirmationNumber": "NEW1", "guestId": "G1003",
+            "arrival": arrival, "departure": departure, "room": "204"});
+        let (status, created) = send(reqwest::Method::POST, url.clone(), body.clone()).await;
+        assert_eq!(status, StatusCode::CREATED, "{created}");
+        assert_eq!(created["state"], "RESERVED");
+        assert_eq!(created["guestName"], "Amélie Dubois");
+        let listed = api(format!(
+            "{base}/api/v1/hotels/DEMO1/reservations?arrival={arrival}&state=RESERVED"
+        ))
+        .await;
+        let numbers: Vec<&str> = listed["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter_map(|r| r["confirmation"].as_str())
+            .collect();
+        assert!(numbers.contains(&"NEW1"), "{numbers:?}");
+
+        let (status, e) = send(reqwest::Method::POST, url.clone(), body.clone()).await;
+        assert_eq!(status, StatusCode::CONFLICT, "{e}");
+        assert_eq!(e["error"]["code"], "CONFLICT");
+        let cases = [
+            (
+                json!({"guestId": "G9999", "confirmationNumber": "NEW2"}),
+                StatusCode::NOT_FOUND,
+            ),
+            (
+                json!({"confirmationNumber": "NEW2", "departure": arrival}),
+                StatusCode::BAD_REQUEST,
+            ),
+            (
+                json!({"confirmationNumber": "NEW2", "arrival": "15/06/2030"}),
+                StatusCode::BAD_REQUEST,
+            ),
+            (
+                json!({"confirmationNumber": "NEW2", "state": "CHECKED_IN"}),
+                StatusCode::BAD_REQUEST,
+            ),
+            (
+                json!({"confirmationNumber": "NEW2", "colour": "red"}),
+                StatusCode::BAD_REQUEST,
+            ),
+        ];
+        for (change, want) in cases {
+            let mut bad = body.clone();
+            for (k, v) in change.as_object().unwrap() {
+                bad[k] = v.clone();
+            }
+            let (status, e) = send(reqwest::Method::POST, url.clone(), bad.clone()).await;
+            assert_eq!(status, want, "{bad} -> {e}");
+        }
+        let (status, _) = send(
+            reqwest::Method::POST,
+            format!("{base}/admin/hotels/NOPE/reservations"),
+            body,
+        )
+        .await;
+        assert_eq!(status, StatusCode::NOT_FOUND);
+    }
+
+    #[tokio::test]
+    async fn admin_checks_in_out_and_cancels() {
+        let base = serve().await;
+        let state = |n: &str| format!("{base}/admin/hotels/DEMO1/reservations/{n}/state");
+        for (number, to) in [
+            ("CONF1005", "IN_HOUSE"),
+            ("CONF1002", "CHECKED_OUT"),
+            ("CONF1006", "CANCELLED"),
+        ] {
+            let (status, r) = send(reqwest::Method::PUT, state(number), json!({"state": to})).await;
+            assert_eq!(status, StatusCode::OK, "{r}");
+            assert_eq!(r["state"], to);
+            let seen = api(format!("{base}/api/v1/hotels/DEMO1/reservations/{number}")).await;
+            assert_eq!(seen["state"], to);
+        }
+        let (status, e) = send(
+            reqwest::Method::PUT,
+            state("CONF1001"),
+            json!({"state": "CHECKED_IN"}),
+        )
+        .await;
+        assert_eq!(status, StatusCode::BAD_REQUEST, "{e}");
+        assert!(e["error"]["message"].as_str().unwrap().contains("IN_HOUSE"));
+        let (status, _) = send(
+            reqwest::Method::PUT,
+            state("NOPE"),
+            json!({"state": "IN_HOUSE"}),
+        )
+        .await;
+        assert_eq!(status, StatusCode::NOT_FOUND);
+        let (status, _) = send(reqwest::Method::PUT, state("CONF1001"), json!({})).await;
+        assert_eq!(status, StatusCode::BAD_REQUEST);
+    }
+
+    #[tokio::test]
+    async fn admin_sets_housekeeping() {
+        let base = serve().await;
+        let room = |n: &str| format!("{base}/admin/hotels/DEMO1/rooms/{n}");
+        let (status, r) = send(
+            reqwest::Method::PUT,
+            room("104"),
+            json!({"housekeeping": "CLEAN"}),
+        )
+        .await;
+        assert_eq!(status, StatusCode::OK, "{r}");
+        assert_eq!(
+            (r["housekeeping"].as_str(), r["occupied"].as_bool()),
+            (Some("CLEAN"), Some(false))
+        );
+        let seen = api(format!("{base}/api/v1/hotels/DEMO1/rooms/104")).await;
+        assert_eq!(seen["housekeeping"], "CLEAN");
+        let (status, r) = send(
+            reqwest::Method::PUT,
+            room("104"),
+            json!({"housekeeping": "DIRTY", "occupied": true}),
+        )
+        .await;
+        assert_eq!(status, StatusCode::OK, "{r}");
+        assert_eq!(r["occupied"], true);
+        for (number, body, want) in [
+            (
+                "104",
+                json!({"housekeeping": "SPOTLESS"}),
+                StatusCode::BAD_REQUEST,
+            ),
+            ("104", json!({"state": "CLEAN"}), StatusCode::BAD_REQUEST),
+            (
+                "999",
+                json!({"housekeeping": "CLEAN"}),
+                StatusCode::NOT_FOUND,
+            ),
+        ] {
+            let (status, e) = send(reqwest::Method::PUT, room(number), body).await;
+            assert_eq!(status, want, "{e}");
+        }
+    }
 }

@@ -1,13 +1,17 @@
 //! The mock's in-memory data: hotels built from the seed, the read queries the routes need, and
 //! the writes (notes, preferences, checkout time, charges), each applied at most once per
-//! `operationId`.
+//! `operationId`. Also the front-desk changes the `/admin` routes make (new reservations,
+//! reservation states, housekeeping), so tests can change the simulated hotel between syncs.
 
 use std::collections::{BTreeMap, HashMap};
 
 use chrono::{DateTime, FixedOffset, NaiveDate, TimeDelta, Utc};
 use serde::Serialize;
 
-use super::seed::{Guest, Preference, Seed, SeedError, SeedHotel, format_cents, parse_cents};
+use super::seed::{
+    Guest, HOUSEKEEPING_STATES, Preference, RESERVATION_STATES, Seed, SeedError, SeedHotel,
+    format_cents, parse_cents,
+};
 
 /// Why a read or write could not be served.
 #[derive(Debug, thiserror::Error)]
@@ -141,6 +145,33 @@ pub(crate) struct Charge {
     pub description: String,
     pub code: Option<String>,
 }
+
+/// A reservation made at the front desk (`POST /admin/hotels/{hotel}/reservations`), with its
+/// dates already parsed; [`Store::create_reservation`] validates the rest.
+#[derive(Debug, Clone)]
+pub(crate) struct NewReservation {
+    /// Confirmation number; must be new to the hotel.
+    pub confirmation: String,
+    /// The booking guest; must be a guest of the hotel.
+    pub guest_id: String,
+    /// Arrival date.
+    pub arrival: NaiveDate,
+    /// Departure date; after the arrival.
+    pub departure: NaiveDate,
+    /// Assigned room, if any; must be a room of the hotel.
+    pub room: Option<String>,
+    /// Room type code, e.g. `KING`.
+    pub room_type: Option<String>,
+    /// Number of adults.
+    pub adults: u32,
+    /// Number of children.
+    pub children: u32,
+    /// One of [`RESERVATION_STATES`]; the routes default it to [`NEW_RESERVATION_STATE`].
+    pub state: String,
+}
+
+/// The state of a reservation that is booked but not yet arrived, as in the seed.
+pub(crate) const NEW_RESERVATION_STATE: &str = "RESERVED";
 
 /// Guest search filters; each given filter must match.
 #[derive(Debug, Default)]
@@ -312,6 +343,121 @@ impl Store {
         })
     }
 
+    /// Adds a reservation, as front-desk staff booking a guest would. Unknown hotel or guest,
+    /// or a room the hotel does not have: not found; a confirmation number already in use:
+    /// conflict; an empty confirmation number, an unknown state or a departure not after the
+    /// arrival: invalid. Returns the new reservation.
+    pub fn create_reservation(
+        &mut self,
+        hotel_id: &str,
+        new: NewReservation,
+    ) -> Result<Reservation, StoreError> {
+        let hotel = self.hotel_mut(hotel_id)?;
+        if new.confirmation.trim().is_empty() {
+            return Err(StoreError::Invalid(
+                "confirmationNumber must not be empty".into(),
+            ));
+        }
+        if hotel.reservations.contains_key(&new.confirmation) {
+            return Err(StoreError::Conflict(format!(
+                "reservation `{}` already exists",
+                new.confirmation
+            )));
+        }
+        check_state(&new.state)?;
+        if new.departure <= new.arrival {
+            return Err(StoreError::Invalid(format!(
+                "departure {} is not after arrival {}",
+                new.departure, new.arrival
+            )));
+        }
+        let guest = hotel
+            .guests
+            .get(&new.guest_id)
+            .ok_or_else(|| not_found("guest", &new.guest_id))?;
+        if let Some(room) = new
+            .room
+            .as_deref()
+            .filter(|r| !hotel.rooms.contains_key(*r))
+        {
+            return Err(not_found("room", room));
+        }
+        let reservation = Reservation {
+            // Confirmation numbers are unique per hotel, so this id is too.
+            id: format!("R-{}", new.confirmation),
+            confirmation: new.confirmation.clone(),
+            guest_name: full_name(guest),
+            guest_id: new.guest_id,
+            state: new.state,
+            arrival: new.arrival,
+            departure: new.departure,
+            checkout_time: None,
+            room: new.room,
+            room_type: new.room_type,
+            adults: new.adults,
+            children: new.children,
+            comments: Vec::new(),
+            postings: Vec::new(),
+        };
+        hotel
+            .reservations
+            .insert(new.confirmation, reservation.clone());
+        Ok(reservation)
+    }
+
+    /// Moves a reservation to `state` (one of [`RESERVATION_STATES`]), as the front desk does on
+    /// check-in (`IN_HOUSE`), check-out (`CHECKED_OUT`) or cancellation (`CANCELLED`). Any
+    /// transition is allowed, so tests can also stage odd ones (a reinstated cancellation); the
+    /// room's housekeeping and occupancy are left alone (see [`Store::set_room`]). Returns the
+    /// updated reservation.
+    pub fn set_reservation_state(
+        &mut self,
+        hotel_id: &str,
+        confirmation: &str,
+        state: &str,
+    ) -> Result<Reservation, StoreError> {
+        check_state(state)?;
+        let r = self.hotel_mut(hotel_id)?.reservation_mut(confirmation)?;
+        state.clone_into(&mut r.state);
+        Ok(r.clone())
+    }
+
+    /// Sets a room's housekeeping state (one of [`HOUSEKEEPING_STATES`]) and, when given, its
+    /// occupancy, as housekeeping staff would; `updatedAt` becomes now. Returns the room.
+    pub fn set_room(
+        &mut self,
+        hotel_id: &str,
+        number: &str,
+        housekeeping: &str,
+        occupied: Option<bool>,
+        now: DateTime<Utc>,
+    ) -> Result<Room, StoreError> {
+        if !HOUSEKEEPING_STATES.contains(&housekeeping) {
+            return Err(StoreError::Invalid(format!(
+                "housekeeping `{housekeeping}` is not one of {}",
+                HOUSEKEEPING_STATES.join(", ")
+            )));
+        }
+        let room = self
+            .hotel_mut(hotel_id)?
+            .rooms
+            .get_mut(number)
+            .ok_or_else(|| not_found("room", number))?;
+        housekeeping.clone_into(&mut room.housekeeping);
+        if occupied.is_some() {
+            room.occupied = occupied;
+        }
+        room.updated_at = Some(now);
+        Ok(room.clone())
+    }
+
+    /// The hotel for a change, or `UnknownHotel`.
+    fn hotel_mut(&mut self, id: &str) -> Result<&mut Hotel, StoreError> {
+        self.hotels
+            .get_mut(id)
+            .ok_or_else(|| StoreError::UnknownHotel(id.to_owned()))
+    }
+
     /// Applies `apply` unless `op` was already applied in this hotel, in which case the
     /// original request id is returned and nothing changes.
     fn write(
@@ -456,4 +602,162 @@ impl Hotel {
 
 fn not_found(what: &str, id: &str) -> StoreError {
     StoreError::NotFound(format!("{what} `{id}`"))
+}
+
+/// `state` must be one of [`RESERVATION_STATES`].
+fn check_state(state: &str) -> Result<(), StoreError> {
+    if RESERVATION_STATES.contains(&state) {
+        return Ok(());
+    }
+    Err(StoreError::Invalid(format!(
+        "state `{state}` is not one of {}",
+        RESERVATION_STATES.join(", ")
+    )))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn today() -> NaiveDate {
+        NaiveDate::from_ymd_opt(2030, 6, 15).unwrap()
+    }
+
+    /// One hotel, `H1`, with guest `G1`, rooms `101` (dirty) and `102`, and reservation `C1`.
+    fn store() -> Store {
+        let seed: Seed = serde_json::from_value(serde_json::json!({"hotels": [{
+            "id": "H1", "name": "Test", "currency": "EUR",
+            "guests": [{"id": "G1", "givenName": "Ada", "surname": "Lovelace"}],
+            "rooms": [
+                {"number": "101", "housekeeping": "DIRTY", "occupied": false},
+                {"number": "102", "housekeeping": "CLEAN"}
+            ],
+            "reservations": [{
+                "id": "R1", "confirmation": "C1", "guestId": "G1", "state": "RESERVED",
+                "arrivalOffsetDays": 0, "nights": 2, "room": "101", "adults": 1
+            }]
+        }]}))
+        .unwrap();
+        Store::from_seed(seed, today(), Utc::now()).unwrap()
+    }
+
+    fn new_reservation(confirmation: &str) -> NewReservation {
+        NewReservation {
+            confirmation: confirmation.into(),
+            guest_id: "G1".into(),
+            arrival: today(),
+            departure: today() + TimeDelta::days(3),
+            room: Some("102".into()),
+            room_type: Some("KING".into()),
+            adults: 2,
+            children: 1,
+            state: NEW_RESERVATION_STATE.into(),
+        }
+    }
+
+    #[test]
+    fn front_desk_creates_a_reservation() {
+        let mut store = store();
+        let created = store
+            .create_reservation("H1", new_reservation("C2"))
+            .unwrap();
+        assert_eq!(created.guest_name, "Ada Lovelace");
+        assert_eq!((created.state.as_str(), created.adults), ("RESERVED", 2));
+        let listed = store.hotel("H1").unwrap().reservation("C2").unwrap();
+        assert_eq!(listed.arrival, today());
+        assert_eq!(listed.room.as_deref(), Some("102"));
+        assert_ne!(listed.id, "R1");
+    }
+
+    #[test]
+    fn new_reservations_are_validated() {
+        let mut store = store();
+        let err = |store: &mut Store, hotel: &str, new: NewReservation| {
+            store.create_reservation(hotel, new).unwrap_err()
+        };
+        let e = err(&mut store, "NOPE", new_reservation("C2"));
+        assert!(matches!(e, StoreError::UnknownHotel(_)), "{e}");
+        let e = err(&mut store, "H1", new_reservation("C1"));
+        assert!(matches!(e, StoreError::Conflict(_)), "{e}");
+        let e = err(
+            &mut store,
+            "H1",
+            NewReservation {
+                guest_id: "G9".into(),
+                ..new_reservation("C2")
+            },
+        );
+        assert!(
+            matches!(e, StoreError::NotFound(ref m) if m.contains("G9")),
+            "{e}"
+        );
+        let e = err(
+            &mut store,
+            "H1",
+            NewReservation {
+                room: Some("999".into()),
+                ..new_reservation("C2")
+            },
+        );
+        assert!(
+            matches!(e, StoreError::NotFound(ref m) if m.contains("999")),
+            "{e}"
+        );
+        for bad in [
+            NewReservation {
+                departure: today(),
+                ..new_reservation("C2")
+            },
+            NewReservation {
+                state: "CHECKED_IN".into(),
+                ..new_reservation("C2")
+            },
+            new_reservation(" "),
+        ] {
+            let e = err(&mut store, "H1", bad);
+            assert!(matches!(e, StoreError::Invalid(_)), "{e}");
+        }
+        assert_eq!(store.hotel("H1").unwrap().reservations.len(), 1);
+    }
+
+    #[test]
+    fn front_desk_moves_reservation_states() {
+        let mut store = store();
+        for state in ["IN_HOUSE", "CHECKED_OUT", "CANCELLED", "RESERVED"] {
+            let r = store.set_reservation_state("H1", "C1", state).unwrap();
+            assert_eq!(r.state, state);
+            assert_eq!(
+                store.hotel("H1").unwrap().reservation("C1").unwrap().state,
+                state
+            );
+        }
+        let e = store.set_reservation_state("H1", "C1", "CHECKED_IN");
+        assert!(matches!(e, Err(StoreError::Invalid(_))));
+        let e = store.set_reservation_state("H1", "C9", "IN_HOUSE");
+        assert!(matches!(e, Err(StoreError::NotFound(_))));
+        let e = store.set_reservation_state("H9", "C1", "IN_HOUSE");
+        assert!(matches!(e, Err(StoreError::UnknownHotel(_))));
+    }
+
+    #[test]
+    fn housekeeping_changes_rooms() {
+        let mut store = store();
+        let later = Utc::now() + TimeDelta::minutes(5);
+        let room = store.set_room("H1", "101", "CLEAN", None, later).unwrap();
+        assert_eq!(room.housekeeping, "CLEAN");
+        assert_eq!(room.occupied, Some(false), "occupancy kept when not given");
+        assert_eq!(room.updated_at, Some(later));
+        let room = store
+            .set_room("H1", "101", "DIRTY", Some(true), later)
+            .unwrap();
+        assert_eq!(room.occupied, Some(true));
+        assert_eq!(
+            store.hotel("H1").unwrap().rooms["101"].housekeeping,
+            "DIRTY"
+        );
+        let e = store.set_room("H1", "101", "SPARKLING", None, later);
+        assert!(matches!(e, Err(StoreError::Invalid(_))));
+        let e = store.set_room("H1", "999", "CLEAN", None, later);
+        assert!(matches!(e, Err(StoreError::NotFound(_))));
+    }
 }

@@ -676,23 +676,28 @@ impl Service {
         Ok(self.state.outbox().depth(hotel).await?)
     }
 
-    /// Starts the replay worker: first queues writes a stopped process left mid-attempt (to be
-    /// read back), then replays due writes (oldest first, one at a time per target, hotels in
-    /// parallel) until `shutdown` resolves.
+    /// Queues, to be read back before any resend, every write a stopped process left
+    /// mid-attempt. Call before serving: a write accepted by this process must never be taken
+    /// for one cut off by a crash.
+    pub async fn recover_interrupted(&self) -> Result<u64, ServiceError> {
+        let n = self.state.writer().recover().await?;
+        if n > 0 {
+            tracing::warn!(
+                writes = n,
+                "writes were cut off mid-attempt by a stop: they are read back before any resend"
+            );
+        }
+        Ok(n)
+    }
+
+    /// Starts the replay worker: replays due writes (oldest first, one at a time per target,
+    /// hotels in parallel) until `shutdown` resolves. Run [`Service::recover_interrupted`] first.
     pub fn spawn_replay(
         self: &Arc<Self>,
         shutdown: impl std::future::Future<Output = ()> + Send + 'static,
     ) -> tokio::task::JoinHandle<()> {
         let service = self.clone();
         tokio::spawn(async move {
-            match service.state.writer().recover().await {
-                Ok(0) => {}
-                Ok(n) => tracing::warn!(
-                    writes = n,
-                    "writes were cut off mid-attempt by a stop: they are read back before any resend"
-                ),
-                Err(e) => tracing::error!(error = %e, "cannot recover interrupted writes"),
-            }
             tokio::select! {
                 () = service.replay_loop() => {}
                 () = shutdown => {}

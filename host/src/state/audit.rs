@@ -355,6 +355,12 @@ fn parse_time(at: &str) -> Result<DateTime<Utc>, StateError> {
 /// link), a head that does not match the last row.
 pub async fn verify(pool: &SqlitePool, key: &ChainKey) -> Result<Verification, StateError> {
     use futures_util::TryStreamExt as _;
+    // One read transaction: the rows and the head come from the same snapshot (WAL), so a host
+    // appending meanwhile cannot make the head look ahead of the rows.
+    let mut tx = pool
+        .begin()
+        .await
+        .map_err(|e| StateError::storage("cannot begin a read", e))?;
     let mut problems = Vec::new();
     let mut expected_seq = 1i64;
     let mut prev = GENESIS.to_owned();
@@ -364,7 +370,7 @@ pub async fn verify(pool: &SqlitePool, key: &ChainKey) -> Result<Verification, S
             "SELECT seq, at, actor, hotel, operation, operation_id, target, event, attempt, \
              outcome, detail, pms_request_id, prev_hash, hash FROM audit ORDER BY seq",
         )
-        .fetch(pool);
+        .fetch(&mut *tx);
         while let Some(r) = rows
             .try_next()
             .await
@@ -418,9 +424,12 @@ pub async fn verify(pool: &SqlitePool, key: &ChainKey) -> Result<Verification, S
     }
     let head: Option<(i64, String)> =
         sqlx::query_as("SELECT seq, hash FROM audit_head WHERE one = 1")
-            .fetch_optional(pool)
+            .fetch_optional(&mut *tx)
             .await
             .map_err(|e| StateError::storage("cannot read the audit head", e))?;
+    tx.rollback()
+        .await
+        .map_err(|e| StateError::storage("cannot end a read", e))?;
     let last_seq = expected_seq - 1;
     match head {
         Some((seq, hash)) if seq != last_seq || hash != prev => problems.push(format!(

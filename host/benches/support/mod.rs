@@ -1,0 +1,101 @@
+//! What the HTTP benchmarks share: the workspace root, token hashing, and a closed-loop load
+//! generator that reports requests per second and latency percentiles.
+#![allow(dead_code)]
+
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
+
+/// The workspace root.
+pub fn root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .expect("root")
+        .to_path_buf()
+}
+
+/// Hex SHA-256 of `text`.
+pub fn sha256_hex(text: &str) -> String {
+    use sha2::Digest;
+    hex::encode(sha2::Sha256::digest(text.as_bytes()))
+}
+
+/// What one load round measured.
+pub struct Figures {
+    /// Successful requests per second.
+    pub rps: f64,
+    /// Median latency.
+    pub p50: Duration,
+    /// 99th percentile latency.
+    pub p99: Duration,
+    /// Failed requests.
+    pub errors: usize,
+    /// Responses by status code.
+    pub statuses: std::collections::BTreeMap<u16, usize>,
+}
+
+/// `connections` keep-alive clients sending `request(client, n)` (n counts up per client) for
+/// `round`; 2xx answers count as successes.
+pub async fn load<F>(connections: usize, round: Duration, request: F) -> Figures
+where
+    F: Fn(&reqwest::Client, usize, usize) -> reqwest::RequestBuilder + Send + Sync + 'static,
+{
+    let client = reqwest::Client::builder()
+        .pool_max_idle_per_host(connections)
+        .build()
+        .expect("client");
+    let request = std::sync::Arc::new(request);
+    let started = Instant::now();
+    let workers: Vec<_> = (0..connections)
+        .map(|worker| {
+            let (client, request) = (client.clone(), request.clone());
+            tokio::spawn(async move {
+                let mut latencies = Vec::new();
+                let mut errors = 0;
+                let mut statuses = std::collections::BTreeMap::new();
+                let mut n = 0;
+                while started.elapsed() < round {
+                    let t = Instant::now();
+                    match request(&client, worker, n).send().await {
+                        Ok(r) => {
+                            *statuses.entry(r.status().as_u16()).or_insert(0) += 1;
+                            if r.status().is_success() {
+                                let _ = r.bytes().await;
+                                latencies.push(t.elapsed());
+                            } else {
+                                errors += 1;
+                            }
+                        }
+                        Err(_) => errors += 1,
+                    }
+                    n += 1;
+                }
+                (latencies, errors, statuses)
+            })
+        })
+        .collect();
+    let mut all = Vec::new();
+    let mut errors = 0;
+    let mut statuses = std::collections::BTreeMap::new();
+    for w in workers {
+        let (l, e, s) = w.await.expect("worker");
+        all.extend(l);
+        errors += e;
+        for (k, v) in s {
+            *statuses.entry(k).or_insert(0) += v;
+        }
+    }
+    let elapsed = started.elapsed();
+    all.sort();
+    let pct = |p: f64| {
+        all.get(((all.len() as f64 * p) as usize).min(all.len().saturating_sub(1)))
+            .copied()
+            .unwrap_or_default()
+    };
+    Figures {
+        rps: all.len() as f64 / elapsed.as_secs_f64(),
+        p50: pct(0.50),
+        p99: pct(0.99),
+        errors,
+        statuses,
+    }
+}

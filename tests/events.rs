@@ -1,0 +1,533 @@
+//! Change events end to end: `jack-pms serve` with its mock PMS, the sync streams run through
+//! `POST /v1/hotels/{hotel}/sync/{stream}`, the hotel changed the way front-desk staff would
+//! (the mock's `/admin/hotels/...` routes) and through Jack's API, and the resulting events read
+//! by a real SSE client on `GET /v1/events` and by a webhook receiver that checks every
+//! signature.
+//!
+//! Every wait polls with a generous deadline and nothing asserts on timing: the machines these
+//! run on are slow and noisy.
+
+mod support;
+
+use std::collections::BTreeMap;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use axum::body::Bytes;
+use axum::http::{HeaderMap, StatusCode};
+use axum::routing::post;
+use chrono::{NaiveDate, TimeDelta, Utc};
+use jack_pms_host::events::webhooks::verify_signature;
+use reqwest::Method;
+use secrecy::SecretString;
+use serde_json::{Value, json};
+use support::{Stack, StackOptions, TOKEN};
+
+/// How long any one wait may take before the test gives up.
+const DEADLINE: Duration = Duration::from_secs(60);
+/// How long to keep listening after the expected events arrived, to catch extra ones.
+const GRACE: Duration = Duration::from_secs(3);
+/// The streams, in the order the tests run them.
+const STREAMS: [&str; 4] = ["arrivals", "departures", "inHouse", "roomStatus"];
+/// The webhook secret's environment variable.
+const SECRET_VAR: &str = "T_WEBHOOK_SECRET";
+
+/// One event as a client saw it.
+#[derive(Clone, Debug, PartialEq)]
+struct Seen {
+    /// The log id (SSE `id:` / `x-jack-event-id`).
+    id: String,
+    /// The type (SSE `event:` / `x-jack-event-type`).
+    kind: String,
+    /// The whole event object (SSE `data:` / webhook body).
+    body: Value,
+}
+
+impl Seen {
+    /// (type, hotel, the confirmation or room number the event is about, or "").
+    fn key(&self) -> (String, String, String) {
+        let data = &self.body["data"];
+        let subject = data["reservation"]["confirmationNumber"]
+            .as_str()
+            .or_else(|| data["room"]["roomNumber"].as_str())
+            .unwrap_or_default();
+        (
+            self.kind.clone(),
+            self.body["hotel"].as_str().unwrap_or_default().to_owned(),
+            subject.to_owned(),
+        )
+    }
+}
+
+/// What a collector has gathered so far.
+type Collected = Arc<Mutex<Vec<Seen>>>;
+
+fn snapshot(c: &Collected) -> Vec<Seen> {
+    c.lock().unwrap_or_else(|e| e.into_inner()).clone()
+}
+
+// ---- webhook receiver --------------------------------------------------------------------
+
+/// A webhook receiver on an ephemeral loopback port. Deliveries with a valid signature (and
+/// headers that match the body) are recorded and get 200; others are recorded in `bad` and get
+/// 401.
+struct Receiver {
+    url: String,
+    got: Collected,
+    bad: Arc<Mutex<Vec<String>>>,
+}
+
+async fn start_receiver(secret: &str) -> Receiver {
+    let got: Collected = Arc::default();
+    let bad: Arc<Mutex<Vec<String>>> = Arc::default();
+    let secret = SecretString::from(secret.to_owned());
+    let (got2, bad2) = (got.clone(), bad.clone());
+    let app = axum::Router::new().route(
+        "/hook",
+        post(move |headers: HeaderMap, body: Bytes| {
+            let (got, bad, secret) = (got2.clone(), bad2.clone(), secret.clone());
+            async move {
+                let h = |name: &str| {
+                    headers
+                        .get(name)
+                        .and_then(|v| v.to_str().ok())
+                        .unwrap_or_default()
+                        .to_owned()
+                };
+                let (id, kind) = (h("x-jack-event-id"), h("x-jack-event-type"));
+                let signed = verify_signature(
+                    &secret,
+                    &h("x-jack-timestamp"),
+                    &body,
+                    &h("x-jack-signature"),
+                );
+                let json: Value = serde_json::from_slice(&body).unwrap_or_default();
+                let problem = if !signed {
+                    Some("bad signature".to_owned())
+                } else if json["id"] != id.as_str() || json["type"] != kind.as_str() {
+                    Some(format!(
+                        "headers ({id}, {kind}) do not match the body {json}"
+                    ))
+                } else {
+                    None
+                };
+                if let Some(problem) = problem {
+                    bad.lock()
+                        .unwrap_or_else(|e| e.into_inner())
+                        .push(format!("event {id}: {problem}"));
+                    return StatusCode::UNAUTHORIZED;
+                }
+                got.lock().unwrap_or_else(|e| e.into_inner()).push(Seen {
+                    id,
+                    kind,
+                    body: json,
+                });
+                StatusCode::OK
+            }
+        }),
+    );
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind receiver");
+    let url = format!("http://{}/hook", listener.local_addr().expect("addr"));
+    tokio::spawn(async move {
+        let _ = axum::serve(listener, app).await;
+    });
+    Receiver { url, got, bad }
+}
+
+impl Receiver {
+    fn assert_no_bad_deliveries(&self) {
+        let bad = self.bad.lock().unwrap_or_else(|e| e.into_inner()).clone();
+        assert!(
+            bad.is_empty(),
+            "deliveries refused by the receiver: {bad:?}"
+        );
+    }
+}
+
+// ---- SSE client --------------------------------------------------------------------------
+
+/// Opens `GET /v1/events` (with `Last-Event-ID` when given) and collects its events in the
+/// background until the test ends. Returns once the response headers arrived, i.e. once the
+/// server has subscribed.
+async fn open_sse(stack: &Stack, query: &str, last_event_id: Option<&str>) -> Collected {
+    // No overall timeout: the stream is meant to stay open.
+    let client = reqwest::Client::new();
+    let mut request = client
+        .get(stack.url(&format!("/v1/events{query}")))
+        .bearer_auth(TOKEN)
+        .header("accept", "text/event-stream");
+    if let Some(id) = last_event_id {
+        request = request.header("last-event-id", id);
+    }
+    let mut response = tokio::time::timeout(DEADLINE, request.send())
+        .await
+        .expect("SSE connect timed out")
+        .expect("SSE connect");
+    assert_eq!(response.status(), 200, "GET /v1/events");
+    let content_type = response
+        .headers()
+        .get("content-type")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default()
+        .to_owned();
+    assert!(
+        content_type.starts_with("text/event-stream"),
+        "{content_type}"
+    );
+    let seen: Collected = Arc::default();
+    let out = seen.clone();
+    tokio::spawn(async move {
+        let mut buffer = String::new();
+        while let Ok(Some(chunk)) = response.chunk().await {
+            buffer.push_str(&String::from_utf8_lossy(&chunk));
+            // Events end with a blank line; the server writes `\n` line ends.
+            while let Some(end) = buffer.find("\n\n") {
+                let block: String = buffer.drain(..end + 2).collect();
+                if let Some(event) = parse_sse_block(&block) {
+                    out.lock().unwrap_or_else(|e| e.into_inner()).push(event);
+                }
+            }
+        }
+    });
+    seen
+}
+
+/// One SSE event from its lines (`id:`, `event:`, `data:`); None for keep-alive comments.
+fn parse_sse_block(block: &str) -> Option<Seen> {
+    let (mut id, mut kind, mut data) = (None, None, String::new());
+    for line in block.lines() {
+        let (field, value) = line.split_once(':').unwrap_or((line, ""));
+        let value = value.strip_prefix(' ').unwrap_or(value);
+        match field {
+            "id" => id = Some(value.to_owned()),
+            "event" => kind = Some(value.to_owned()),
+            "data" => {
+                if !data.is_empty() {
+                    data.push('\n');
+                }
+                data.push_str(value);
+            }
+            _ => {}
+        }
+    }
+    if data.is_empty() && id.is_none() {
+        return None;
+    }
+    let body: Value = serde_json::from_str(&data)
+        .unwrap_or_else(|e| panic!("SSE data is not JSON ({e}): {data}"));
+    Some(Seen {
+        id: id.unwrap_or_else(|| panic!("SSE event without an id: {block}")),
+        kind: kind.unwrap_or_else(|| "message".into()),
+        body,
+    })
+}
+
+// ---- helpers -----------------------------------------------------------------------------
+
+/// A stack whose four streams are enabled but (practically) never fire on their own: the
+/// tests run them through the API, so no background run can race them, take their lock (409)
+/// or report the hotels without a real PMS (`HOSTILE`, `FSREADER`) as unavailable. `0 0 1 1 *`
+/// with the per-stream jitter spread over its year-long gap fires once a year at a random time.
+async fn stack(webhook_url: &str, secret: &str) -> Stack {
+    let rare = "{ enabled: true, schedule: \"0 0 1 1 *\" }";
+    let pms = format!(
+        "  sync:\n    arrivals: {rare}\n    departures: {rare}\n    inHouse: {rare}\n    roomStatus: {rare}\n"
+    );
+    let top = format!(
+        "events:\n  webhooks:\n    - url: {webhook_url}\n      secret: {{ env: {SECRET_VAR} }}\n"
+    );
+    Stack::start_with(StackOptions {
+        sync: true,
+        pms,
+        top,
+        env: vec![(SECRET_VAR.to_owned(), secret.to_owned())],
+        ..StackOptions::default()
+    })
+    .await
+}
+
+/// Runs one stream of DEMO1 now (retrying while a run of it is in progress); returns the
+/// outcome JSON.
+async fn sync(stack: &Stack, stream: &str) -> Value {
+    let started = Instant::now();
+    loop {
+        let path = format!("/v1/hotels/DEMO1/sync/{stream}");
+        let (status, body) = stack.send(Method::POST, &path, json!({})).await;
+        if status == 409 && started.elapsed() < DEADLINE {
+            tokio::time::sleep(Duration::from_millis(200)).await;
+            continue;
+        }
+        assert_eq!(status, 200, "POST {path}: {body}");
+        return body;
+    }
+}
+
+/// Runs every stream once, in order; each must succeed. Returns the events they reported.
+async fn sync_all(stack: &Stack) -> u64 {
+    let mut events = 0;
+    for stream in STREAMS {
+        let outcome = sync(stack, stream).await;
+        assert_eq!(outcome["status"], "ok", "{stream}: {outcome}");
+        events += outcome["events"].as_u64().expect("events count");
+    }
+    events
+}
+
+/// Waits until `collected` holds at least `n` events, then `GRACE` more, and returns them all.
+async fn settle(collected: &Collected, n: usize, what: &str) -> Vec<Seen> {
+    let started = Instant::now();
+    while snapshot(collected).len() < n {
+        assert!(
+            started.elapsed() < DEADLINE,
+            "{what}: waited for {n} events, got {:#?}",
+            snapshot(collected)
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    tokio::time::sleep(GRACE).await;
+    snapshot(collected)
+}
+
+/// A sorted multiset of event keys.
+fn keys(events: &[Seen]) -> Vec<(String, String, String)> {
+    let mut keys: Vec<_> = events.iter().map(Seen::key).collect();
+    keys.sort();
+    keys
+}
+
+fn key(kind: &str, subject: &str) -> (String, String, String) {
+    (kind.into(), "DEMO1".into(), subject.into())
+}
+
+/// Checks that an SSE event's fields agree and that ids increase.
+fn assert_well_formed(events: &[Seen], what: &str) {
+    let mut last = 0i64;
+    for e in events {
+        assert_eq!(e.body["id"], e.id.as_str(), "{what}: {e:?}");
+        assert_eq!(e.body["type"], e.kind.as_str(), "{what}: {e:?}");
+        let id: i64 = e.id.parse().unwrap_or_else(|_| panic!("{what}: id {e:?}"));
+        assert!(id > last, "{what}: ids must increase: {events:#?}");
+        last = id;
+    }
+}
+
+fn date(days: i64) -> NaiveDate {
+    Utc::now().date_naive() + TimeDelta::days(days)
+}
+
+/// A front-desk change at the mock PMS; must succeed.
+async fn front_desk(stack: &Stack, method: Method, path: &str, body: Value) -> Value {
+    let r = stack
+        .http
+        .request(method, stack.mock_url(path))
+        .json(&body)
+        .send()
+        .await
+        .expect("mock admin request");
+    let (status, json) = support::read(r).await;
+    assert!((200..300).contains(&status), "{path}: {status} {json}");
+    json
+}
+
+// ---- tests -------------------------------------------------------------------------------
+
+#[tokio::test]
+async fn front_desk_changes_reach_sse_and_webhooks_exactly_once() {
+    let test_started = Instant::now();
+    let secret = support::random_key();
+    let receiver = start_receiver(&secret).await;
+    let stack = stack(&receiver.url, &secret).await;
+    let live = open_sse(&stack, "", None).await;
+
+    // Each stream's first run is a silent baseline.
+    assert_eq!(sync_all(&stack).await, 0, "baseline runs report nothing");
+
+    // The front desk books, checks in, checks out, cancels; housekeeping cleans a room; Jack
+    // moves a checkout time through its own API.
+    front_desk(
+        &stack,
+        Method::POST,
+        "/admin/hotels/DEMO1/reservations",
+        json!({"confirmationNumber": "CONF9001", "guestId": "G1003",
+               "arrival": date(0).to_string(), "departure": date(2).to_string(),
+               "roomType": "KING", "adults": 2}),
+    )
+    .await;
+    for (number, state) in [
+        ("CONF1005", "IN_HOUSE"),
+        ("CONF1002", "CHECKED_OUT"),
+        ("CONF1006", "CANCELLED"),
+    ] {
+        let path = format!("/admin/hotels/DEMO1/reservations/{number}/state");
+        let r = front_desk(&stack, Method::PUT, &path, json!({"state": state})).await;
+        assert_eq!(r["state"], state);
+    }
+    front_desk(
+        &stack,
+        Method::PUT,
+        "/admin/hotels/DEMO1/rooms/104",
+        json!({"housekeeping": "CLEAN"}),
+    )
+    .await;
+    let checkout = format!("{}T10:30:00Z", date(2));
+    let (status, body) = stack
+        .send(
+            Method::PUT,
+            "/v1/hotels/DEMO1/reservations/CONF1001/checkout",
+            json!({"checkoutTime": checkout}),
+        )
+        .await;
+    assert_eq!(status, 200, "checkout write: {body}");
+
+    assert_eq!(
+        sync_all(&stack).await,
+        6,
+        "the second runs report the changes"
+    );
+    // Nothing changed since: a third round is quiet.
+    assert_eq!(sync_all(&stack).await, 0, "unchanged runs report nothing");
+
+    let expected = {
+        let mut e = vec![
+            key("reservation.created", "CONF9001"),
+            key("guest.arrived", "CONF1005"),
+            key("guest.departed", "CONF1002"),
+            key("reservation.cancelled", "CONF1006"),
+            key("room.status_changed", "104"),
+            key("reservation.updated", "CONF1001"),
+        ];
+        e.sort();
+        e
+    };
+    let sse = settle(&live, expected.len(), "SSE").await;
+    assert_eq!(keys(&sse), expected, "SSE events: {sse:#?}");
+    assert_well_formed(&sse, "SSE");
+    let hooks = settle(&receiver.got, expected.len(), "webhooks").await;
+    receiver.assert_no_bad_deliveries();
+    assert_eq!(keys(&hooks), expected, "webhook deliveries: {hooks:#?}");
+    // The same events (ids and bodies) on both channels, webhooks in log order.
+    assert_eq!(hooks, sse, "webhooks and SSE disagree");
+
+    // The events carry what changed.
+    let by_kind: BTreeMap<&str, &Seen> = sse.iter().map(|e| (e.kind.as_str(), e)).collect();
+    let data = |kind: &str| &by_kind[kind].body["data"];
+    assert_eq!(data("guest.arrived")["reservation"]["status"], "checked_in");
+    assert_eq!(data("guest.arrived")["previousStatus"], "reserved");
+    assert_eq!(
+        data("reservation.cancelled")["reservation"]["status"],
+        "cancelled"
+    );
+    assert_eq!(
+        data("guest.departed")["reservation"]["status"],
+        "checked_out"
+    );
+    assert_eq!(data("room.status_changed")["room"]["housekeeping"], "clean");
+    assert_eq!(
+        data("room.status_changed")["previous"]["housekeeping"],
+        "dirty"
+    );
+    let moved = data("reservation.updated")["reservation"]["checkoutTime"]
+        .as_str()
+        .unwrap_or_default();
+    assert!(
+        moved.starts_with(&format!("{}T10:30:00", date(2))),
+        "checkout time in the update: {moved}"
+    );
+    assert_eq!(
+        data("reservation.created")["reservation"]["guestName"],
+        "Amélie Dubois"
+    );
+
+    // A client resuming after the second event gets exactly the later ones, in order.
+    let resumed = open_sse(&stack, "", Some(&sse[1].id)).await;
+    let replayed = settle(&resumed, sse.len() - 2, "resumed SSE").await;
+    assert_eq!(replayed, sse[2..], "replay after event {}", sse[1].id);
+    // And `?hotel=` of another hotel replays none of them.
+    let other = open_sse(&stack, "?hotel=DEMO2", Some("0")).await;
+    tokio::time::sleep(GRACE).await;
+    assert!(snapshot(&other).is_empty(), "{:#?}", snapshot(&other));
+
+    // The health endpoint shows the streams' runs.
+    let (status, health) = stack.get("/v1/hotels/DEMO1/health").await;
+    assert_eq!(status, 200, "{health}");
+    let streams = health["sync"].as_array().expect("sync array");
+    let names: Vec<&str> = streams
+        .iter()
+        .filter_map(|s| s["stream"].as_str())
+        .collect();
+    assert_eq!(names, STREAMS, "{health}");
+    for s in streams {
+        assert!(s["runs"].as_u64().unwrap_or(0) >= 3, "{s}");
+        assert_eq!(s["enabled"], true, "{s}");
+        assert_eq!(s["outcome"]["status"], "ok", "{s}");
+        assert!(s["lastFinished"].is_string(), "{s}");
+    }
+    assert!(health["lastSync"].is_string(), "{health}");
+
+    receiver.assert_no_bad_deliveries();
+    eprintln!(
+        "front_desk_changes_reach_sse_and_webhooks_exactly_once took {:?}",
+        test_started.elapsed()
+    );
+}
+
+#[tokio::test]
+async fn an_outage_gives_one_unavailable_and_one_recovered() {
+    let test_started = Instant::now();
+    let secret = support::random_key();
+    let receiver = start_receiver(&secret).await;
+    let stack = stack(&receiver.url, &secret).await;
+    let live = open_sse(&stack, "?hotel=DEMO1", None).await;
+
+    assert_eq!(sync_all(&stack).await, 0, "baseline runs report nothing");
+    stack.faults(json!({"down": true})).await;
+    // Two failing runs of different streams: one `pms.unavailable` for the outage.
+    for stream in ["roomStatus", "inHouse"] {
+        let outcome = sync(&stack, stream).await;
+        assert_eq!(outcome["status"], "error", "{stream} while down: {outcome}");
+    }
+    let down = settle(&live, 1, "SSE while down").await;
+    assert_eq!(
+        keys(&down),
+        [key("pms.unavailable", "")],
+        "while down: {down:#?}"
+    );
+    assert!(
+        down[0].body["data"]["detail"].is_string(),
+        "unavailable says why: {down:#?}"
+    );
+
+    // Back up: runs succeed again (once any open circuit lets them through), and the first
+    // success reports the recovery, once.
+    stack.faults(json!({})).await;
+    let started = Instant::now();
+    loop {
+        let outcome = sync(&stack, "roomStatus").await;
+        if outcome["status"] == "ok" {
+            break;
+        }
+        assert!(
+            started.elapsed() < DEADLINE,
+            "roomStatus never recovered: {outcome}"
+        );
+        tokio::time::sleep(Duration::from_millis(500)).await;
+    }
+    assert_eq!(sync_all(&stack).await, 0, "nothing changed at the hotel");
+    let expected = [key("pms.unavailable", ""), key("pms.recovered", "")];
+    let sse = settle(&live, 2, "SSE after recovery").await;
+    assert_eq!(
+        sse.iter().map(Seen::key).collect::<Vec<_>>(),
+        expected,
+        "{sse:#?}"
+    );
+    assert_well_formed(&sse, "SSE");
+    let hooks = settle(&receiver.got, 2, "webhooks").await;
+    receiver.assert_no_bad_deliveries();
+    assert_eq!(hooks, sse, "webhooks and SSE disagree");
+    eprintln!(
+        "an_outage_gives_one_unavailable_and_one_recovered took {:?}",
+        test_started.elapsed()
+    );
+}
