@@ -531,3 +531,118 @@ async fn an_outage_gives_one_unavailable_and_one_recovered() {
         test_started.elapsed()
     );
 }
+
+/// Mews' general webhook payload, verbatim from Mews' documentation
+/// (`vendor-api/mews/examples/webhook-general.payload.json`).
+const MEWS_GENERAL_WEBHOOK: &str = r#"{
+  "EnterpriseId": "851df8c8-90f2-4c4a-8e01-a4fc46b25178",
+  "IntegrationId": "c8bee838-7fb1-4f4e-8fac-ac87008b2f90",
+  "Events": [
+    { "Discriminator": "ServiceOrderUpdated", "Value": { "Id": "bfee2c44-1f84-4326-a862-5289598f6e2d" } },
+    { "Discriminator": "ResourceUpdated", "Value": { "Id": "7cccbdc6-73cf-4cd4-8056-6fd00f4d9699" } },
+    { "Discriminator": "MessageAdded", "Value": { "Id": "4bfe4675-98a9-4428-9ea9-ae5300dbaa93" } },
+    { "Discriminator": "CustomerAdded", "Value": { "Id": "c2f1d888-232e-49eb-87ac-5f75363af13b" } },
+    { "Discriminator": "CustomerUpdated", "Value": { "Id": "b3ce0fd7-a715-4bfc-969e-ef7a4822963c" } },
+    { "Discriminator": "PaymentUpdated", "Value": { "Id": "a41e2d45-71bc-49b4-9a05-a3ac5f75735c" } }
+  ]
+}"#;
+
+#[tokio::test]
+async fn a_vendor_webhook_refreshes_the_affected_streams_at_once() {
+    let token = support::random_key();
+    let rare = "{ enabled: true, schedule: \"0 0 1 1 *\" }";
+    let s = Stack::start_with(StackOptions {
+        sync: true,
+        pms: format!(
+            "  sync:\n    arrivals: {rare}\n    departures: {rare}\n    inHouse: {rare}\n    roomStatus: {rare}\n"
+        ),
+        extra_hotels: "  - id: WH1\n    adapter: mock\n    settings: { baseUrl: \"http://127.0.0.1:{mock_port}\", hotelId: DEMO1 }\n    secrets: { apiKey: { env: TEST_HOTEL_KEY } }\n    inboundWebhook: { token: { env: T_INBOUND_TOKEN } }\n".into(),
+        env: vec![("T_INBOUND_TOKEN".into(), token.clone())],
+        ..StackOptions::default()
+    })
+    .await;
+    // Baseline of the room stream, then the SSE client.
+    let (status, body) = s
+        .send(Method::POST, "/v1/hotels/WH1/sync/roomStatus", json!({}))
+        .await;
+    assert_eq!((status, body["events"].as_u64()), (200, Some(0)), "{body}");
+    let sse = open_sse(&s, "?hotel=WH1", None).await;
+
+    // Housekeeping cleans room 104 (DIRTY in the seed) at the PMS.
+    front_desk(
+        &s,
+        Method::PUT,
+        "/admin/hotels/DEMO1/rooms/104",
+        json!({"housekeeping": "CLEAN"}),
+    )
+    .await;
+
+    let post = |path: String, body: &'static str| {
+        let client = s.http.clone();
+        let url = s.url(&path);
+        async move {
+            let r = client
+                .post(url)
+                .header("content-type", "application/json")
+                .body(body)
+                .send()
+                .await
+                .expect("webhook POST");
+            support::read(r).await
+        }
+    };
+    // Refused: wrong or missing token, another vendor, a payload that is not Mews'.
+    let (status, _) = post(
+        "/v1/webhooks/WH1/mock?token=wrong".into(),
+        MEWS_GENERAL_WEBHOOK,
+    )
+    .await;
+    assert_eq!(status, 401);
+    let (status, _) = post("/v1/webhooks/WH1/mock".into(), MEWS_GENERAL_WEBHOOK).await;
+    assert_eq!(status, 401);
+    let (status, _) = post(
+        format!("/v1/webhooks/WH1/mews?token={token}"),
+        MEWS_GENERAL_WEBHOOK,
+    )
+    .await;
+    assert_eq!(status, 404, "WH1 runs the mock adapter, not Mews");
+    let (status, problem) = post(
+        format!("/v1/webhooks/WH1/mock?token={token}"),
+        "{\"Events\": 3}",
+    )
+    .await;
+    assert_eq!(status, 400, "{problem}");
+    assert!(
+        snapshot(&sse).is_empty(),
+        "no refresh from refused webhooks"
+    );
+
+    // Accepted: six events (one kind the host does not act on), four streams refreshed now.
+    let (status, receipt) = post(
+        format!("/v1/webhooks/WH1/mock?token={token}"),
+        MEWS_GENERAL_WEBHOOK,
+    )
+    .await;
+    assert_eq!(status, 202, "{receipt}");
+    assert_eq!(receipt["events"], 6);
+    assert_eq!(receipt["ignored"], 1);
+    assert_eq!(
+        receipt["refreshing"],
+        json!(["arrivals", "departures", "inHouse", "roomStatus"])
+    );
+    // The room change arrives without any scheduled or manual sync.
+    let seen = settle(&sse, 1, "room change after the webhook").await;
+    assert_eq!(
+        keys(&seen),
+        vec![(
+            "room.status_changed".to_owned(),
+            "WH1".to_owned(),
+            "104".to_owned()
+        )],
+        "{seen:#?}"
+    );
+    assert!(
+        !s.logs().contains(&token),
+        "the inbound token must not be logged"
+    );
+}
