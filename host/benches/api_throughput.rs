@@ -14,7 +14,7 @@ use std::path::Path;
 use std::pin::Pin;
 use std::sync::Arc;
 use std::time::Duration;
-use support::{Figures, root, sha256_hex};
+use support::{Figures, sha256_hex};
 
 mod support;
 
@@ -56,16 +56,9 @@ async fn get(url: String, auth: bool) -> Figures {
 }
 
 fn main() {
-    if std::env::args().any(|a| a == "--list") {
+    let Some(adapters) = support::start("JACK_BENCH_KEY", "bench-secret-key-0123456789") else {
         return;
-    }
-    let adapters = root().join("target/adapters");
-    assert!(
-        adapters.join("mock.wasm").exists(),
-        "run ./adapters/build.sh first"
-    );
-    // SAFETY: set before any thread is started; read by the host's environment secret backend.
-    unsafe { std::env::set_var("JACK_BENCH_KEY", "bench-secret-key-0123456789") };
+    };
     let cache = tempfile::tempdir().expect("tempdir");
     let yaml = format!(
         "server:\n  tokens:\n    - name: bench\n      sha256: {}\nadapters:\n  dir: {}\n  cacheDir: {}\n  allowUnpinned: true\n\

@@ -14,9 +14,12 @@ use jack_pms_host::operation::{Call, Outcome};
 use jack_pms_host::vault::master_key::MasterKey;
 use jack_pms_host::vault::sqlite::SqliteVault;
 use std::future::Future;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::pin::Pin;
 use std::sync::Arc;
+use support::root;
+
+mod support;
 
 const GUEST: &str = r#"{"id":"G1001","givenName":"Sarah","surname":"Chen",
 "emails":[{"address":"sarah.chen@example.com","primary":true}],
@@ -39,13 +42,6 @@ impl Transport for Canned {
             })
         })
     }
-}
-
-fn root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .parent()
-        .expect("workspace root")
-        .to_path_buf()
 }
 
 fn config(cache: &Path) -> Config {

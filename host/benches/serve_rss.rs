@@ -3,16 +3,12 @@
 //!
 //! `cargo bench -p jack-pms-host --bench serve_rss`
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
+use support::root;
 
-fn root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .parent()
-        .expect("workspace root")
-        .to_path_buf()
-}
+mod support;
 
 fn free_port() -> u16 {
     std::net::TcpListener::bind("127.0.0.1:0")

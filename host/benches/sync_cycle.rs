@@ -46,16 +46,9 @@ fn cpu_time() -> Duration {
 }
 
 fn main() {
-    if std::env::args().any(|a| a == "--list") {
+    let Some(adapters) = support::start("JACK_BENCH_MOCK_KEY", "bench-mock-key-0123456789") else {
         return;
-    }
-    let adapters = root().join("target/adapters");
-    assert!(
-        adapters.join("mock.wasm").exists(),
-        "run ./adapters/build.sh first"
-    );
-    // SAFETY: set before any thread is started; read by the host's environment secret backend.
-    unsafe { std::env::set_var("JACK_BENCH_MOCK_KEY", "bench-mock-key-0123456789") };
+    };
     let dir = tempfile::tempdir().expect("tempdir");
     let port = std::net::TcpListener::bind("127.0.0.1:0")
         .and_then(|l| l.local_addr())

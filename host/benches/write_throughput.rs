@@ -17,7 +17,7 @@ use std::path::Path;
 use std::pin::Pin;
 use std::sync::Arc;
 use std::time::Duration;
-use support::{root, sha256_hex};
+use support::sha256_hex;
 
 mod support;
 
@@ -53,16 +53,9 @@ impl Transport for Pms {
 }
 
 fn main() {
-    if std::env::args().any(|a| a == "--list") {
+    let Some(adapters) = support::start("JACK_BENCH_KEY", "bench-secret-key-0123456789") else {
         return;
-    }
-    let adapters = root().join("target/adapters");
-    assert!(
-        adapters.join("mock.wasm").exists(),
-        "run ./adapters/build.sh first"
-    );
-    // SAFETY: set before any thread is started; read by the host's environment secret backend.
-    unsafe { std::env::set_var("JACK_BENCH_KEY", "bench-secret-key-0123456789") };
+    };
     let dir = tempfile::tempdir().expect("tempdir");
     let hotel = |id: &str, host: &str| {
         format!(

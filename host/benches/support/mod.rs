@@ -13,6 +13,23 @@ pub fn root() -> PathBuf {
         .to_path_buf()
 }
 
+/// Common start of a bench binary: `None` when cargo only lists benchmarks (`--list`);
+/// otherwise sets environment variable `secret_var` (the hotels' PMS key, read by the host's
+/// environment secret backend) and returns the directory of the built adapters.
+pub fn start(secret_var: &str, secret: &str) -> Option<PathBuf> {
+    if std::env::args().any(|a| a == "--list") {
+        return None;
+    }
+    let adapters = root().join("target/adapters");
+    assert!(
+        adapters.join("mock.wasm").exists(),
+        "run ./adapters/build.sh first"
+    );
+    // SAFETY: called first thing in `main`, before any other thread exists.
+    unsafe { std::env::set_var(secret_var, secret) };
+    Some(adapters)
+}
+
 /// Hex SHA-256 of `text`.
 pub fn sha256_hex(text: &str) -> String {
     use sha2::Digest;
