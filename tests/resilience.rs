@@ -195,7 +195,9 @@ async fn reads_retry_server_errors_but_not_client_errors() {
         "a 400 must not be retried"
     );
 
-    // Writes are not retried on 5xx (the PMS may have applied them).
+    // Writes are not retried on 5xx by the egress pipeline (the PMS may have applied them): the
+    // write is queued, and the outbox reads it back before sending it again.
+    const NOTES: &str = "POST /api/v1/hotels/{hotel}/reservations/{confirmation}/notes";
     s.faults(json!({"failNext": {"count": 1, "status": 502}}))
         .await;
     let (status, body) = s
@@ -205,14 +207,31 @@ async fn reads_retry_server_errors_but_not_client_errors() {
             json!({"note": "once"}),
         )
         .await;
-    assert_eq!(status, 503, "{body}");
+    assert_eq!(status, 202, "{body}");
+    assert_eq!(body["status"], "queued", "{body}");
+    let stats = s.mock_stats().await;
+    assert_eq!(route_count(&stats, NOTES), 1, "{stats}");
+    let id = body["operationId"]
+        .as_str()
+        .expect("operation id")
+        .to_owned();
+    let started = std::time::Instant::now();
+    loop {
+        let (_, op) = s.get(&format!("/v1/operations/{id}")).await;
+        if op["state"] == "applied" {
+            break;
+        }
+        assert!(
+            started.elapsed() < std::time::Duration::from_secs(60),
+            "never applied: {op}"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
     let stats = s.mock_stats().await;
     assert_eq!(
-        route_count(
-            &stats,
-            "POST /api/v1/hotels/{hotel}/reservations/{confirmation}/notes"
-        ),
-        1,
-        "{stats}"
+        route_count(&stats, NOTES),
+        2,
+        "one failed send, one resend: {stats}"
     );
+    assert_eq!(stats["writesApplied"], 1, "{stats}");
 }
