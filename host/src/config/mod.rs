@@ -88,6 +88,8 @@ pub struct OutboxSettings {
     pub max_delay: Duration,
     /// Operations whose queueing alerts staff at once.
     pub critical: Vec<crate::operation::Operation>,
+    /// How long applied and cancelled writes (and their idempotency keys) are kept.
+    pub retain: Duration,
 }
 
 impl Default for OutboxSettings {
@@ -97,6 +99,7 @@ impl Default for OutboxSettings {
             initial_delay: Duration::from_secs(1),
             max_delay: Duration::from_secs(300),
             critical: vec![crate::operation::Operation::PostCharge],
+            retain: Duration::from_secs(30 * 86_400),
         }
     }
 }
@@ -677,11 +680,23 @@ impl Resolver<'_> {
                 })
                 .collect::<Result<_, _>>()?,
         };
+        let retain = match raw.retain_days {
+            Some(0) => {
+                return Err(self.invalid(
+                    "outbox.retainDays",
+                    Some(("retainDays", "")),
+                    "must be at least 1: the outbox is how a reused Idempotency-Key is recognised",
+                ));
+            }
+            Some(days) => Duration::from_secs(u64::from(days) * 86_400),
+            None => defaults.retain,
+        };
         Ok(OutboxSettings {
             max_attempts,
             initial_delay,
             max_delay,
             critical,
+            retain,
         })
     }
 

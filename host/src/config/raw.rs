@@ -274,6 +274,9 @@ pub struct OutboxBlock {
     pub max_delay_ms: Option<u64>,
     /// Operations whose queueing alerts staff at once (default `[postCharge]`).
     pub critical: Option<Vec<String>>,
+    /// Days applied and cancelled writes stay in the outbox (and an `Idempotency-Key` is
+    /// remembered), default 30. Their audit rows are kept for good.
+    pub retain_days: Option<u32>,
 }
 
 /// One hotel.

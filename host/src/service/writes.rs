@@ -34,6 +34,8 @@ use std::time::Duration;
 
 /// How many due writes the worker takes per round.
 const ROUND: u32 = 256;
+/// How often old applied and cancelled writes are pruned from the outbox.
+const PRUNE_EVERY: Duration = Duration::from_secs(3600);
 /// How many hotels the worker replays at once.
 const HOTELS_IN_PARALLEL: usize = 16;
 /// Longest a hotel is treated as unavailable (new writes queued without an attempt) after its
@@ -706,7 +708,12 @@ impl Service {
     }
 
     async fn replay_loop(self: &Arc<Self>) {
+        let mut next_prune = tokio::time::Instant::now();
         loop {
+            if tokio::time::Instant::now() >= next_prune {
+                self.prune_outbox().await;
+                next_prune = tokio::time::Instant::now() + PRUNE_EVERY;
+            }
             let due = match self.state.outbox().due(Utc::now(), ROUND).await {
                 Ok(due) => due,
                 Err(e) => {
@@ -738,6 +745,21 @@ impl Service {
                 });
             }
             while tasks.join_next().await.is_some() {}
+        }
+    }
+
+    /// Forgets applied and cancelled writes older than `outbox.retainDays`.
+    async fn prune_outbox(&self) {
+        let before = Utc::now()
+            - chrono::Duration::from_std(self.writes.policy.retain)
+                .unwrap_or(chrono::Duration::MAX);
+        match self.state.writer().prune(before).await {
+            Ok(0) => {}
+            Ok(n) => tracing::info!(
+                writes = n,
+                "pruned old applied and cancelled writes from the outbox"
+            ),
+            Err(e) => tracing::warn!(error = %e, "cannot prune the outbox; trying again later"),
         }
     }
 
@@ -822,6 +844,7 @@ mod tests {
             initial_delay: Duration::from_secs(1),
             max_delay: Duration::from_secs(8),
             critical: vec![],
+            retain: Duration::from_secs(86_400),
         };
         let d: Vec<u64> = (1..=6)
             .map(|n| backoff(&policy, n, false).as_secs())

@@ -252,3 +252,123 @@ fn derive(data_key: &Zeroizing<[u8; 32]>, purpose: &[u8]) -> Zeroizing<[u8; 32]>
     out.copy_from_slice(&mac.finalize().into_bytes());
     out
 }
+
+#[cfg(test)]
+mod tests {
+    use super::outbox::{NewWrite, WriteRequest};
+    use super::writer::{Accepted, Transition};
+    use super::*;
+    use crate::vault::master_key::MasterKey;
+
+    fn note(id: &str, key: Option<&str>) -> NewWrite {
+        NewWrite {
+            id: id.into(),
+            hotel: "H1".into(),
+            request: WriteRequest::AddReservationNote {
+                confirmation_number: "C1".into(),
+                note: "Sarah Chen asks for a late checkout".into(),
+            },
+            idempotency_key: key.map(str::to_owned),
+            caller: "test".into(),
+            state: WriteState::Pending,
+            queued_because: None,
+        }
+    }
+
+    fn applied(id: &str) -> Transition {
+        Transition {
+            id: id.into(),
+            from: vec![WriteState::Pending],
+            to: WriteState::Applied,
+            verify: false,
+            count_attempt: true,
+            reset_attempts: false,
+            next_attempt_at: chrono::Utc::now(),
+            error: None,
+            pms_reference: Some("ref-1".into()),
+            audit: audit::AuditEntry {
+                actor: "test".into(),
+                hotel: "H1".into(),
+                operation: "addReservationNote".into(),
+                operation_id: id.into(),
+                target: "reservation:C1".into(),
+                event: "attempt",
+                attempt: Some(1),
+                outcome: "applied".into(),
+                detail: None,
+                pms_request_id: Some("ref-1".into()),
+            },
+        }
+    }
+
+    #[tokio::test]
+    async fn outbox_orders_dedupes_recovers_prunes_and_keeps_the_audit_chain() {
+        let dir = tempfile::tempdir().expect("dir");
+        let vault = SqliteVault::open(&dir.path().join("state.db"), MasterKey::generate())
+            .await
+            .expect("vault");
+        let state = State::open(&vault).await.expect("state");
+        let w = state.writer();
+        assert_eq!(
+            w.accept(note("op-1", Some("k"))).await.unwrap(),
+            Accepted::New(WriteState::Pending)
+        );
+        // Same key: the first operation. Same target while op-1 is pending: queued behind it.
+        assert_eq!(
+            w.accept(note("op-x", Some("k"))).await.unwrap(),
+            Accepted::Existing("op-1".into())
+        );
+        assert_eq!(
+            w.accept(note("op-2", None)).await.unwrap(),
+            Accepted::New(WriteState::Queued)
+        );
+        // op-2 is not due while op-1 is pending; a stop now leaves op-1 to be read back.
+        assert!(
+            state
+                .outbox()
+                .due(chrono::Utc::now(), 10)
+                .await
+                .unwrap()
+                .is_empty()
+        );
+        assert_eq!(w.recover().await.unwrap(), 1);
+        let op1 = state.outbox().get("op-1").await.unwrap().unwrap();
+        assert_eq!((op1.state, op1.verify), (WriteState::Queued, true));
+        let due = state.outbox().due(chrono::Utc::now(), 10).await.unwrap();
+        assert_eq!(
+            due.iter().map(|r| r.id.as_str()).collect::<Vec<_>>(),
+            ["op-1"]
+        );
+
+        let mut t = applied("op-1");
+        t.from = vec![WriteState::Queued];
+        assert!(w.transition(t).await.unwrap());
+        // Not pruned while young; pruned once older than the cutoff. Queued op-2 stays.
+        assert_eq!(
+            w.prune(chrono::Utc::now() - chrono::Duration::days(1))
+                .await
+                .unwrap(),
+            0
+        );
+        assert_eq!(
+            w.prune(chrono::Utc::now() + chrono::Duration::seconds(1))
+                .await
+                .unwrap(),
+            1
+        );
+        assert!(state.outbox().get("op-1").await.unwrap().is_none());
+        assert!(state.outbox().get("op-2").await.unwrap().is_some());
+
+        let v = state.verify_audit().await.unwrap();
+        assert!(v.intact(), "{:?}", v.problems);
+        assert_eq!(v.rows, 4, "accepted x2, recovered, applied");
+        let rows = state.audit(&audit::AuditFilter::default()).await.unwrap();
+        assert!(
+            rows[0]
+                .detail
+                .as_deref()
+                .unwrap_or("")
+                .contains("Sarah Chen")
+        );
+    }
+}

@@ -59,6 +59,7 @@ enum Job {
     Accept(NewWrite, oneshot::Sender<Result<Accepted, StateError>>),
     Transition(Transition, oneshot::Sender<Result<bool, StateError>>),
     Recover(oneshot::Sender<Result<u64, StateError>>),
+    Prune(DateTime<Utc>, oneshot::Sender<Result<u64, StateError>>),
 }
 
 impl Job {
@@ -68,6 +69,7 @@ impl Job {
             Job::Accept(_, reply) => drop(reply.send(Err(e))),
             Job::Transition(_, reply) => drop(reply.send(Err(e))),
             Job::Recover(reply) => drop(reply.send(Err(e))),
+            Job::Prune(_, reply) => drop(reply.send(Err(e))),
         }
     }
 }
@@ -75,7 +77,7 @@ impl Job {
 enum Done {
     Accept(Accepted),
     Transition(bool),
-    Recover(u64),
+    Count(u64),
 }
 
 /// Handle to the writer task; cheap to clone.
@@ -141,6 +143,14 @@ impl Writer {
         self.ask(Job::Transition(change, tx), rx).await
     }
 
+    /// Forgets applied and cancelled writes last changed before `before` (their audit rows stay:
+    /// the audit log is never pruned). Queued, pending and failed writes are kept whatever their
+    /// age. Returns how many were removed.
+    pub async fn prune(&self, before: DateTime<Utc>) -> Result<u64, StateError> {
+        let (tx, rx) = oneshot::channel();
+        self.ask(Job::Prune(before, tx), rx).await
+    }
+
     /// Queues (with read-back) every write left `pending` by a process that stopped mid-attempt.
     pub async fn recover(&self) -> Result<u64, StateError> {
         let (tx, rx) = oneshot::channel();
@@ -185,7 +195,9 @@ fn reply_all(jobs: Vec<Job>, done: Vec<Done>) {
         match (job, d) {
             (Job::Accept(_, r), Done::Accept(a)) => drop(r.send(Ok(a))),
             (Job::Transition(_, r), Done::Transition(t)) => drop(r.send(Ok(t))),
-            (Job::Recover(r), Done::Recover(n)) => drop(r.send(Ok(n))),
+            (Job::Recover(r), Done::Count(n)) | (Job::Prune(_, r), Done::Count(n)) => {
+                drop(r.send(Ok(n)))
+            }
             (job, _) => job.fail(StateError::Corrupt("writer reply mismatch".into())),
         }
     }
@@ -206,7 +218,8 @@ async fn commit(ctx: &Context, jobs: &[Job]) -> Result<Vec<Done>, StateError> {
             Job::Transition(t, _) => {
                 Done::Transition(transition(ctx, &mut tx, &mut head, t, now).await?)
             }
-            Job::Recover(_) => Done::Recover(recover(ctx, &mut tx, &mut head, now).await?),
+            Job::Recover(_) => Done::Count(recover(ctx, &mut tx, &mut head, now).await?),
+            Job::Prune(before, _) => Done::Count(prune(&mut tx, *before).await?),
         });
     }
     head.store(&mut tx).await?;
@@ -384,4 +397,15 @@ async fn recover(
         .await?;
     }
     Ok(rows.len() as u64)
+}
+
+async fn prune(tx: &mut SqliteConnection, before: DateTime<Utc>) -> Result<u64, StateError> {
+    Ok(sqlx::query(
+        "DELETE FROM outbox WHERE state IN ('applied', 'cancelled') AND updated_at < ?1",
+    )
+    .bind(millis(before))
+    .execute(&mut *tx)
+    .await
+    .map_err(|e| StateError::storage("cannot prune the outbox", e))?
+    .rows_affected())
 }
