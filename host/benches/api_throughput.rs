@@ -4,11 +4,8 @@
 //!
 //! `cargo bench -p jack-pms-host --bench api_throughput`
 
-use jack_pms_host::app::App;
 use jack_pms_host::config::Config;
-use jack_pms_host::egress::{Egress, EgressError, Policy, PreparedRequest, RawResponse, Transport};
-use jack_pms_host::vault::master_key::MasterKey;
-use jack_pms_host::vault::sqlite::SqliteVault;
+use jack_pms_host::egress::{EgressError, PreparedRequest, RawResponse, Transport};
 use std::future::Future;
 use std::path::Path;
 use std::pin::Pin;
@@ -73,18 +70,8 @@ fn main() {
         .build()
         .expect("tokio");
     let (api_addr, bare_addr, body) = server_rt.block_on(async {
-        let egress = Arc::new(Egress::with_transport(Policy::default(), Arc::new(Canned)));
-        let vault = SqliteVault::open(&cache.path().join("state.db"), MasterKey::generate())
-            .await
-            .expect("vault");
-        let app = App::build_with(&config, egress, Arc::new(vault))
-            .await
-            .expect("app");
-        let api = tokio::net::TcpListener::bind("127.0.0.1:0")
-            .await
-            .expect("bind");
-        let api_addr = api.local_addr().expect("addr");
-        tokio::spawn(app.serve(api, std::future::pending()));
+        let api_addr =
+            support::serve_api(&config, Arc::new(Canned), &cache.path().join("state.db")).await;
         // Warm the cache, and take the exact JSON the API answers for the bare handler.
         let url = format!("http://{api_addr}/v1/hotels/B1/guests/mock:G1001");
         let body = reqwest::Client::new()

@@ -7,11 +7,8 @@
 //!
 //! `cargo bench -p jack-pms-host --bench write_throughput`
 
-use jack_pms_host::app::App;
 use jack_pms_host::config::Config;
-use jack_pms_host::egress::{Egress, EgressError, Policy, PreparedRequest, RawResponse, Transport};
-use jack_pms_host::vault::master_key::MasterKey;
-use jack_pms_host::vault::sqlite::SqliteVault;
+use jack_pms_host::egress::{EgressError, PreparedRequest, RawResponse, Transport};
 use std::future::Future;
 use std::path::Path;
 use std::pin::Pin;
@@ -77,21 +74,7 @@ fn main() {
         .build()
         .expect("tokio");
     let state_path = dir.path().join("state.db");
-    let api_addr = server_rt.block_on(async {
-        let egress = Arc::new(Egress::with_transport(Policy::default(), Arc::new(Pms)));
-        let vault = SqliteVault::open(&state_path, MasterKey::generate())
-            .await
-            .expect("vault");
-        let app = App::build_with(&config, egress, Arc::new(vault))
-            .await
-            .expect("app");
-        let api = tokio::net::TcpListener::bind("127.0.0.1:0")
-            .await
-            .expect("bind");
-        let addr = api.local_addr().expect("addr");
-        tokio::spawn(app.serve(api, std::future::pending()));
-        addr
-    });
+    let api_addr = server_rt.block_on(support::serve_api(&config, Arc::new(Pms), &state_path));
     let client_rt = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()

@@ -2,7 +2,14 @@
 //! generator that reports requests per second and latency percentiles.
 #![allow(dead_code)]
 
+use jack_pms_host::app::App;
+use jack_pms_host::config::Config;
+use jack_pms_host::egress::{Egress, Policy, Transport};
+use jack_pms_host::vault::master_key::MasterKey;
+use jack_pms_host::vault::sqlite::SqliteVault;
+use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 /// The workspace root.
@@ -28,6 +35,24 @@ pub fn start(secret_var: &str, secret: &str) -> Option<PathBuf> {
     // SAFETY: called first thing in `main`, before any other thread exists.
     unsafe { std::env::set_var(secret_var, secret) };
     Some(adapters)
+}
+
+/// Serves the host for `config` on an ephemeral loopback port, its PMS answered by `transport`
+/// in-process and its state in a new vault at `state`. Call inside a tokio runtime.
+pub async fn serve_api(config: &Config, transport: Arc<dyn Transport>, state: &Path) -> SocketAddr {
+    let egress = Arc::new(Egress::with_transport(Policy::default(), transport));
+    let vault = SqliteVault::open(state, MasterKey::generate())
+        .await
+        .expect("vault");
+    let app = App::build_with(config, egress, Arc::new(vault))
+        .await
+        .expect("app");
+    let api = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind");
+    let addr = api.local_addr().expect("addr");
+    tokio::spawn(app.serve(api, std::future::pending()));
+    addr
 }
 
 /// Hex SHA-256 of `text`.

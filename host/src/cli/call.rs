@@ -29,10 +29,9 @@ pub fn run(
         // Writes go through the outbox and the audit log like any other, recorded as the CLI's
         // user; a write the PMS cannot take now stays queued for the serving host to replay.
         if let Some(request) = WriteRequest::from_call(call.clone()) {
-            let user = std::env::var("USER").unwrap_or_else(|_| "unknown".into());
             let written = app
                 .service
-                .submit(hotel, &format!("cli:{user}"), None, request)
+                .submit(hotel, &super::outbox::actor(), None, request)
                 .await?;
             println!("{}", serde_json::to_string_pretty(&written)?);
             return Ok(ExitCode::SUCCESS);

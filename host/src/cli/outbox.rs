@@ -26,8 +26,8 @@ fn with_state<T>(
     })
 }
 
-/// Who staff actions are recorded as: `cli:<login>`.
-fn actor() -> String {
+/// Who the CLI's writes and staff actions are recorded as: `cli:<login>`.
+pub(super) fn actor() -> String {
     let user = std::env::var("USER")
         .or_else(|_| std::env::var("LOGNAME"))
         .unwrap_or_else(|_| "unknown".into());

@@ -173,6 +173,45 @@ fn idempotency_hash(key: &str) -> String {
     hex::encode(Sha256::digest(key.as_bytes()))
 }
 
+/// One step of a write's life, as [`Service::record`] stores it.
+struct Step {
+    /// New state.
+    to: WriteState,
+    /// Attempts made, counting this one if it was an attempt.
+    attempts: u32,
+    /// Read back before the next send.
+    verify: bool,
+    /// Error to show; also the audit detail when `detail` is `None`.
+    error: Option<String>,
+    /// The PMS's reference, once applied.
+    pms_reference: Option<String>,
+    /// Audit event.
+    event: &'static str,
+    /// Audit outcome.
+    outcome: &'static str,
+    /// Audit detail.
+    detail: Option<String>,
+    /// Not before (queued writes).
+    next_attempt_at: DateTime<Utc>,
+}
+
+impl Step {
+    /// A step to `to` with no error, reference or detail, due now.
+    fn new(to: WriteState, attempts: u32, event: &'static str, outcome: &'static str) -> Step {
+        Step {
+            to,
+            attempts,
+            verify: false,
+            error: None,
+            pms_reference: None,
+            event,
+            outcome,
+            detail: None,
+            next_attempt_at: Utc::now(),
+        }
+    }
+}
+
 /// One write about to be attempted.
 struct Attempt<'a> {
     id: &'a str,
@@ -294,31 +333,23 @@ impl Service {
                 Ok(Outcome::Presence(WritePresence::Applied)) => {
                     self.writes_metric(a.hotel, operation, "verified_applied");
                     self.after_success(a.hotel);
-                    self.finish(
+                    self.record(
                         a,
-                        WriteState::Applied,
-                        number,
-                        false,
-                        None,
-                        None,
-                        "verified",
-                        "applied",
-                        Some("found in the PMS when read back: not sent again".into()),
+                        Step {
+                            detail: Some("found in the PMS when read back: not sent again".into()),
+                            ..Step::new(WriteState::Applied, number, "verified", "applied")
+                        },
                     )
                     .await?;
                     return Ok(Attempted::Applied(None));
                 }
                 Ok(Outcome::Presence(WritePresence::Absent)) => {
-                    self.finish(
+                    self.record(
                         a,
-                        WriteState::Pending,
-                        a.attempts,
-                        false,
-                        None,
-                        None,
-                        "verified",
-                        "absent",
-                        Some("not in the PMS when read back: sending".into()),
+                        Step {
+                            detail: Some("not in the PMS when read back: sending".into()),
+                            ..Step::new(WriteState::Pending, a.attempts, "verified", "absent")
+                        },
                     )
                     .await?;
                 }
@@ -357,16 +388,12 @@ impl Service {
                 self.writes_metric(a.hotel, operation, "applied");
                 self.after_success(a.hotel);
                 tracing::info!(hotel = %a.hotel, %operation, operation_id = %a.id, caller = %a.actor, attempt = number, "write applied");
-                self.finish(
+                self.record(
                     a,
-                    WriteState::Applied,
-                    number,
-                    false,
-                    None,
-                    pms_reference.clone(),
-                    "attempt",
-                    "applied",
-                    None,
+                    Step {
+                        pms_reference: pms_reference.clone(),
+                        ..Step::new(WriteState::Applied, number, "attempt", "applied")
+                    },
                 )
                 .await?;
                 Ok(Attempted::Applied(pms_reference))
@@ -426,17 +453,14 @@ impl Service {
         let next = Utc::now() + chrono::Duration::from_std(delay).unwrap_or_default();
         self.writes_metric(a.hotel, a.request.operation(), "queued");
         tracing::warn!(hotel = %a.hotel, operation = %a.request.operation(), operation_id = %a.id, attempt = number, error = %e, retry_in_ms = delay.as_millis() as u64, "write queued for retry");
-        self.finish_at(
+        self.record(
             a,
-            WriteState::Queued,
-            number,
-            verify,
-            Some(e.to_string()),
-            None,
-            event,
-            "queued",
-            None,
-            next,
+            Step {
+                verify,
+                error: Some(e.to_string()),
+                next_attempt_at: next,
+                ..Step::new(WriteState::Queued, number, event, "queued")
+            },
         )
         .await?;
         if a.attempts == 0 {
@@ -446,7 +470,6 @@ impl Service {
     }
 
     /// Fails a write for good and alerts staff.
-    #[allow(clippy::too_many_arguments)]
     async fn give_up(
         &self,
         a: &Attempt<'_>,
@@ -457,16 +480,13 @@ impl Service {
         outcome: &'static str,
     ) -> Result<Attempted, ServiceError> {
         self.writes_metric(a.hotel, a.request.operation(), "failed");
-        self.finish(
+        self.record(
             a,
-            WriteState::Failed,
-            number,
-            a.verify,
-            Some(reason.clone()),
-            None,
-            event,
-            outcome,
-            Some(reason.clone()),
+            Step {
+                verify: a.verify,
+                error: Some(reason.clone()),
+                ..Step::new(WriteState::Failed, number, event, outcome)
+            },
         )
         .await?;
         self.alert(
@@ -479,21 +499,9 @@ impl Service {
         Ok(Attempted::Failed { reason, cause })
     }
 
-    #[allow(clippy::too_many_arguments)]
-    async fn finish(
-        &self,
-        a: &Attempt<'_>,
-        to: WriteState,
-        attempts: u32,
-        verify: bool,
-        error: Option<String>,
-        pms_reference: Option<String>,
-        event: &'static str,
-        outcome: &'static str,
-        detail: Option<String>,
-    ) -> Result<(), ServiceError> {
-        self.finish_at(
-            a,
+    /// Records one step of a write: its new state and its audit row, in one transaction.
+    async fn record(&self, a: &Attempt<'_>, step: Step) -> Result<(), ServiceError> {
+        let Step {
             to,
             attempts,
             verify,
@@ -502,25 +510,8 @@ impl Service {
             event,
             outcome,
             detail,
-            Utc::now(),
-        )
-        .await
-    }
-
-    #[allow(clippy::too_many_arguments)]
-    async fn finish_at(
-        &self,
-        a: &Attempt<'_>,
-        to: WriteState,
-        attempts: u32,
-        verify: bool,
-        error: Option<String>,
-        pms_reference: Option<String>,
-        event: &'static str,
-        outcome: &'static str,
-        detail: Option<String>,
-        next_attempt_at: DateTime<Utc>,
-    ) -> Result<(), ServiceError> {
+            next_attempt_at,
+        } = step;
         let detail = detail.or_else(|| error.clone());
         // An applied write is recorded whatever happened meanwhile (staff may have cancelled it
         // while the attempt ran): the PMS's truth wins.
