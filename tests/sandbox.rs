@@ -230,3 +230,57 @@ async fn a_pinned_sha256_that_does_not_match_refuses_the_hotel() {
     );
     still_serving(&s).await;
 }
+
+#[tokio::test]
+async fn https_to_a_pms_behind_a_trusted_ca_and_a_pinned_name() {
+    // The mock PMS over HTTPS with the test CA's certificate; the stack trusts that CA through
+    // `egress.trustedCaFiles`, and no hotel below may use plain http.
+    let key = support::random_key();
+    let seed = jack_pms_host::mock_pms::load_seed(&support::root().join("examples/mock-seed.json"))
+        .expect("seed");
+    let pms = jack_pms_host::mock_pms::MockPms::new(
+        seed,
+        secrecy::SecretString::from(key.clone()),
+        chrono::Utc::now().date_naive(),
+    )
+    .expect("mock PMS");
+    let addr = support::tls::serve_https(pms.router()).await;
+    let hotel = |id: &str, base: &str| {
+        format!(
+            "  - id: {id}\n    adapter: mock\n    settings: {{ baseUrl: \"{base}\", hotelId: DEMO1 }}\n    secrets: {{ apiKey: {{ env: TEST_HOTEL_KEY }} }}\n"
+        )
+    };
+    let s = Stack::start_with(StackOptions {
+        hotel_key: Some(key),
+        extra_hotels: [
+            hotel("TLS_LOCAL", &format!("https://localhost:{}", addr.port())),
+            // A name DNS does not know, pinned to the simulator (`egress.resolve`).
+            hotel("TLS_PINNED", "https://pms.jack.test"),
+            // Pinned too, but the certificate does not cover this name.
+            hotel("TLS_WRONG_NAME", "https://wrong.jack.test"),
+        ]
+        .concat(),
+        resolve: vec![
+            ("pms.jack.test".into(), addr),
+            ("wrong.jack.test".into(), addr),
+        ],
+        ..StackOptions::default()
+    })
+    .await;
+    for hotel in ["TLS_LOCAL", "TLS_PINNED"] {
+        let (status, body) = s
+            .get(&format!("/v1/hotels/{hotel}/reservations/CONF1001"))
+            .await;
+        assert_eq!(status, 200, "{hotel}: {body}");
+        assert_eq!(body["data"]["confirmationNumber"], json!("CONF1001"));
+    }
+    let (status, body) = s
+        .get("/v1/hotels/TLS_WRONG_NAME/reservations/CONF1001")
+        .await;
+    // A failed handshake is a connection failure: the PMS is unavailable, and the reason is told.
+    assert_eq!(status, 503, "{body}");
+    assert!(
+        detail(&body).to_lowercase().contains("certificate"),
+        "a name the certificate does not cover must fail the TLS handshake: {body}"
+    );
+}

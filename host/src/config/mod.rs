@@ -354,6 +354,23 @@ impl Resolver<'_> {
         }
     }
 
+    /// Reads `egress.trustedCaFiles[i]`: a PEM file holding at least one certificate.
+    fn ca_file(&self, i: usize, file: &str) -> Result<Vec<u8>, ConfigError> {
+        let key = format!("egress.trustedCaFiles[{i}]");
+        let path = self.relative(file);
+        let pem = std::fs::read(&path).map_err(|e| {
+            self.invalid(&key, None, format!("cannot read {}: {e}", path.display()))
+        })?;
+        if reqwest::Certificate::from_pem_bundle(&pem).map_or(true, |certs| certs.is_empty()) {
+            return Err(self.invalid(
+                &key,
+                None,
+                format!("{} holds no PEM certificate", path.display()),
+            ));
+        }
+        Ok(pem)
+    }
+
     fn relative(&self, p: &str) -> PathBuf {
         let base = self.path.parent().unwrap_or(Path::new("."));
         base.join(p)
@@ -433,6 +450,28 @@ impl Resolver<'_> {
                 raw.egress.request_timeout_ms.unwrap_or(10_000).max(1),
             ),
             max_redirects: raw.egress.max_redirects.unwrap_or(5),
+            trusted_ca_pems: raw
+                .egress
+                .trusted_ca_files
+                .iter()
+                .enumerate()
+                .map(|(i, file)| self.ca_file(i, file))
+                .collect::<Result<_, ConfigError>>()?,
+            resolve: raw
+                .egress
+                .resolve
+                .iter()
+                .map(|(host, addr)| {
+                    let parsed = addr.parse().map_err(|_| {
+                        self.invalid(
+                            format!("egress.resolve.{host}"),
+                            None,
+                            format!("`{addr}` is not an address:port (like 127.0.0.1:8443)"),
+                        )
+                    })?;
+                    Ok((host.to_ascii_lowercase(), parsed))
+                })
+                .collect::<Result<_, ConfigError>>()?,
         };
 
         let mock_pms = match &raw.mock_pms {

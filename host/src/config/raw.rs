@@ -210,6 +210,15 @@ pub struct EgressBlock {
     pub request_timeout_ms: Option<u64>,
     /// Redirect hops followed (5).
     pub max_redirects: Option<u32>,
+    /// PEM files of extra certificate authorities to trust for TLS, relative to the config file
+    /// (a private PMS behind an internal CA; test simulators). The public web roots stay trusted.
+    #[serde(default)]
+    pub trusted_ca_files: Vec<String>,
+    /// Fixed addresses for host names, like curl's `--resolve` (`api.cloudbeds.com:
+    /// 127.0.0.1:8443`): for a PMS reached through a private link, or a simulator standing in
+    /// for a vendor whose manifest names a fixed host. The address policy still applies to them.
+    #[serde(default)]
+    pub resolve: BTreeMap<String, String>,
 }
 
 /// `mockPms`.

@@ -147,3 +147,39 @@ fn mock_pms_faults_load_from_config_and_are_checked() {
     let err = load(&yaml).unwrap_err().to_string();
     assert!(err.contains("lag"), "{err}");
 }
+
+#[test]
+fn trusted_cas_and_pinned_addresses_are_checked() {
+    let dir = tempfile::tempdir().unwrap();
+    let not_pem = dir.path().join("not.pem");
+    std::fs::write(&not_pem, "hello").unwrap();
+    let load_in = |egress: &str| {
+        Config::from_yaml(
+            &format!("server:\n{TOKEN}egress:\n{egress}"),
+            &dir.path().join("c.yaml"),
+        )
+    };
+    let err = load_in("  trustedCaFiles: [missing.pem]\n")
+        .unwrap_err()
+        .to_string();
+    assert!(
+        err.contains("egress.trustedCaFiles[0]") && err.contains("missing.pem"),
+        "{err}"
+    );
+    let err = load_in("  trustedCaFiles: [not.pem]\n")
+        .unwrap_err()
+        .to_string();
+    assert!(err.contains("no PEM certificate"), "{err}");
+    let err = load_in("  resolve: { api.example.com: somewhere }\n")
+        .unwrap_err()
+        .to_string();
+    assert!(
+        err.contains("egress.resolve.api.example.com") && err.contains("address:port"),
+        "{err}"
+    );
+    let config = load_in("  resolve: { API.Example.com: \"127.0.0.1:8443\" }\n").unwrap();
+    assert_eq!(
+        config.egress.resolve.get("api.example.com"),
+        Some(&"127.0.0.1:8443".parse().unwrap())
+    );
+}

@@ -116,15 +116,22 @@ pub struct AddressRefused {
 pub struct PolicyResolver {
     /// The policy applied.
     pub policy: AddressPolicy,
+    /// Host names with a fixed address (`egress.resolve`), lowercase; no DNS lookup for them.
+    pub fixed: std::sync::Arc<std::collections::BTreeMap<String, SocketAddr>>,
 }
 
 impl reqwest::dns::Resolve for PolicyResolver {
     fn resolve(&self, name: reqwest::dns::Name) -> reqwest::dns::Resolving {
         let policy = self.policy;
+        let fixed = self.fixed.get(&name.as_str().to_ascii_lowercase()).copied();
         Box::pin(async move {
             let host = name.as_str().to_string();
-            let found: Vec<SocketAddr> =
-                tokio::net::lookup_host((host.as_str(), 0)).await?.collect();
+            let found: Vec<SocketAddr> = match fixed {
+                // The fixed port stands in for the URL's default port (hyper keeps a resolver's
+                // port when the URL names none).
+                Some(addr) => vec![addr],
+                None => tokio::net::lookup_host((host.as_str(), 0)).await?.collect(),
+            };
             let (allowed, refused): (Vec<SocketAddr>, Vec<SocketAddr>) = found
                 .into_iter()
                 .partition(|a| policy.check(a.ip()).is_ok());

@@ -37,8 +37,11 @@ impl SchemeKind {
 /// OAuth 2 parameters (OHIP: `POST /oauth/v1/tokens`, Basic client credentials, `x-app-key`).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct OAuth2 {
-    /// Token endpoint path on the allowed origin.
+    /// Token endpoint path: on the API request's origin, or on `token_origin` when set.
     pub token_path: String,
+    /// The token endpoint's origin when it is not the API's (`https://identity.apaleo.com`);
+    /// always one of the manifest's allowed hosts.
+    pub token_origin: Option<String>,
     /// Secret holding the client id.
     pub client_id: String,
     /// Secret holding the client secret.
@@ -150,6 +153,10 @@ pub fn apply(
     store: &dyn SecretStore,
     body: &mut Option<Vec<u8>>,
 ) -> Result<Applied, EgressError> {
+    // Whatever scheme the request names: a guest body never carries a credential field.
+    if let Auth::JsonBodyCredentials { fields, .. } = auth {
+        refuse_guest_body_credentials(fields, body.as_deref())?;
+    }
     if requested == SchemeKind::None {
         return Ok(Applied::default());
     }
@@ -212,6 +219,41 @@ pub fn apply(
     }
 }
 
+/// Refuses a guest JSON body that already holds one of the scheme's credential fields, at any
+/// depth and in any letter case (Mews, like many JSON stacks, matches names case-insensitively):
+/// the host is the only writer of credentials, as with credential headers. A body that is not
+/// JSON is left to the merge, which refuses it with its own message.
+fn refuse_guest_body_credentials(
+    fields: &BTreeMap<String, String>,
+    body: Option<&[u8]>,
+) -> Result<(), EgressError> {
+    fn find<'a>(
+        value: &serde_json::Value,
+        fields: &'a BTreeMap<String, String>,
+    ) -> Option<&'a str> {
+        match value {
+            serde_json::Value::Object(map) => map.iter().find_map(|(key, inner)| {
+                fields
+                    .keys()
+                    .find(|f| f.eq_ignore_ascii_case(key))
+                    .map(String::as_str)
+                    .or_else(|| find(inner, fields))
+            }),
+            serde_json::Value::Array(items) => items.iter().find_map(|v| find(v, fields)),
+            _ => None,
+        }
+    }
+    let Some(value) = body.and_then(|b| serde_json::from_slice::<serde_json::Value>(b).ok()) else {
+        return Ok(());
+    };
+    match find(&value, fields) {
+        Some(field) => Err(EgressError::ForbiddenHeader(format!(
+            "JSON body field `{field}`: credential fields are written by the host, never by the adapter"
+        ))),
+        None => Ok(()),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -237,7 +279,7 @@ mod tests {
     }
 
     #[test]
-    fn json_body_credentials_are_merged_and_override_the_guest() {
+    fn json_body_credentials_are_merged_by_the_host() {
         let auth = Auth::JsonBodyCredentials {
             fields: [
                 ("ClientToken".into(), "clientToken".into()),
@@ -246,7 +288,7 @@ mod tests {
             .into(),
             constants: [("Client".into(), "Jack 1.0".into())].into(),
         };
-        let mut body = Some(br#"{"ClientToken":"guest-guess","Limitation":{"Count":10}}"#.to_vec());
+        let mut body = Some(br#"{"Limitation":{"Count":10}}"#.to_vec());
         apply(
             &auth,
             SchemeKind::JsonBodyCredentials,
@@ -271,6 +313,57 @@ mod tests {
             )
             .is_err()
         );
+    }
+
+    #[test]
+    fn a_guest_body_carrying_a_credential_field_is_refused() {
+        let auth = Auth::JsonBodyCredentials {
+            fields: [
+                ("ClientToken".into(), "clientToken".into()),
+                ("AccessToken".into(), "accessToken".into()),
+            ]
+            .into(),
+            constants: [("Client".into(), "Jack 1.0".into())].into(),
+        };
+        for (guest, scheme) in [
+            (
+                &br#"{"ClientToken":"guess","Limitation":{"Count":10}}"#[..],
+                SchemeKind::JsonBodyCredentials,
+            ),
+            (
+                br#"{"accesstoken":"guess"}"#,
+                SchemeKind::JsonBodyCredentials,
+            ),
+            (
+                br#"{"Items":[{"Name":"x","AccessToken":"smuggled"}]}"#,
+                SchemeKind::JsonBodyCredentials,
+            ),
+            (br#"{"AccessToken":"guess"}"#, SchemeKind::None),
+        ] {
+            let mut body = Some(guest.to_vec());
+            let e = apply(&auth, scheme, "H", &Fixed, &mut body).unwrap_err();
+            assert!(
+                matches!(&e, EgressError::ForbiddenHeader(m) if m.contains("Token") && m.contains("host")),
+                "{e:?}"
+            );
+            assert_eq!(
+                body.as_deref(),
+                Some(guest),
+                "a refused body is left as it was"
+            );
+        }
+        // The constant is not a credential: the host writes it over whatever the guest sent.
+        let mut body = Some(br#"{"Client":"guest 0.0"}"#.to_vec());
+        apply(
+            &auth,
+            SchemeKind::JsonBodyCredentials,
+            "H",
+            &Fixed,
+            &mut body,
+        )
+        .unwrap();
+        let v: serde_json::Value = serde_json::from_slice(body.as_deref().unwrap()).unwrap();
+        assert_eq!(v["Client"], "Jack 1.0");
     }
 
     #[test]

@@ -33,6 +33,10 @@ pub struct RateLimit {
     pub scope: RateScope,
 }
 
+/// How much slower than the vendor's limit the host spaces requests (10 %), so that transport
+/// jitter can never push the arrivals the vendor counts over its limit.
+pub const HEADROOM: f64 = 1.10;
+
 /// One bucket.
 pub struct Bucket {
     limit: RateLimit,
@@ -46,9 +50,14 @@ impl Bucket {
         // GCRA with burst b and emission interval τ lets at most b + (W/τ) - 1 requests through
         // in any window W. With τ = W / (N - b) that is below N: the vendor's "N per W" holds in
         // every sliding window, not just on average, while still allowing a small burst.
+        //
+        // The interval is then stretched by [`HEADROOM`]: the vendor counts arrivals, and a
+        // request admitted on time can be delayed on the way while the next one is not, which
+        // would squeeze N + 1 arrivals into one window at exact spacing. Cloudbeds suspends a
+        // key for that.
         let n = limit.requests.max(1);
         let burst = (n / 10).max(1);
-        let interval = limit.per / (n - burst + 1).max(1);
+        let interval = (limit.per / (n - burst + 1).max(1)).mul_f64(HEADROOM);
         let quota = Quota::with_period(interval.max(Duration::from_micros(1)))
             .unwrap_or_else(|| Quota::per_second(NonZeroU32::MIN))
             .allow_burst(NonZeroU32::new(burst).unwrap_or(NonZeroU32::MIN));

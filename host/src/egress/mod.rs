@@ -26,7 +26,7 @@ pub mod retry;
 pub mod scrub;
 mod transport;
 
-pub use transport::{PreparedRequest, RawResponse, ReqwestTransport, Transport};
+pub use transport::{PreparedRequest, RawResponse, ReqwestTransport, Transport, send_with};
 
 use crate::vault::{Secret, SecretStore};
 use address::AddressPolicy;
@@ -36,7 +36,8 @@ use limits::{Bucket, RateLimit, RateLimits, RateScope};
 use retry::RetryPolicy;
 use scrub::Scrubber;
 use sha2::{Digest, Sha256};
-use std::net::IpAddr;
+use std::collections::BTreeMap;
+use std::net::{IpAddr, SocketAddr};
 use std::sync::Arc;
 use std::time::Duration;
 use tokio::time::Instant;
@@ -55,6 +56,11 @@ pub struct Policy {
     pub request_timeout: Duration,
     /// Redirect hops followed.
     pub max_redirects: u32,
+    /// Extra certificate authorities trusted for TLS (PEM), beside the public web roots.
+    pub trusted_ca_pems: Vec<Vec<u8>>,
+    /// Fixed addresses for host names (lowercase), checked against the address policy like
+    /// resolved ones.
+    pub resolve: BTreeMap<String, SocketAddr>,
 }
 
 impl Default for Policy {
@@ -65,6 +71,8 @@ impl Default for Policy {
             allow_private: false,
             request_timeout: Duration::from_secs(10),
             max_redirects: 5,
+            trusted_ca_pems: Vec::new(),
+            resolve: BTreeMap::new(),
         }
     }
 }
@@ -180,6 +188,9 @@ pub struct Destination {
     pub rate_limits: Vec<RateLimit>,
     /// Headers for OAuth token requests, from the hotel's settings (OHIP `enterpriseId`).
     pub token_headers: Vec<(String, String)>,
+    /// Headers set on every request from the hotel's settings (the manifest's
+    /// `request_headers_from_config`, OHIP `x-hotelid`); the guest may not set them.
+    pub request_headers: Vec<(String, String)>,
 }
 
 /// Per-request options from the call.
@@ -311,6 +322,15 @@ impl Egress {
             if let Some(reason) = headers::refusal(name, destination.auth.header()) {
                 return Err(EgressError::ForbiddenHeader(format!("{name}: {reason}")));
             }
+            if destination
+                .request_headers
+                .iter()
+                .any(|(h, _)| h.eq_ignore_ascii_case(name))
+            {
+                return Err(EgressError::ForbiddenHeader(format!(
+                    "{name}: the host sets it from the hotel's settings"
+                )));
+            }
             if value.contains(['\r', '\n']) {
                 return Err(EgressError::InvalidRequest(format!(
                     "header `{name}` has a line break in its value"
@@ -373,8 +393,10 @@ impl Egress {
         let mut method = request.method;
         for hop in 0..=self.policy.max_redirects {
             let mut headers = request.headers.clone();
-            // Credentials travel only to the origin they were applied for.
+            // Credentials, and the hotel's headers, travel only to the origin they were
+            // applied for.
             if url.origin() == origin {
+                headers.extend(destination.request_headers.iter().cloned());
                 headers.extend(
                     applied
                         .headers

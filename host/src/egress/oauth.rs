@@ -128,13 +128,28 @@ async fn fetch(
             .get(&destination.hotel, name)
             .map_err(|e| EgressError::Credentials(e.to_string()))
     };
-    let token_url = url
+    let base = match &oauth.token_origin {
+        Some(origin) => Url::parse(origin)
+            .map_err(|e| EgressError::Credentials(format!("token origin `{origin}`: {e}")))?,
+        None => url.clone(),
+    };
+    let token_url = base
         .join(&oauth.token_path)
         .map_err(|e| EgressError::Credentials(format!("token path `{}`: {e}", oauth.token_path)))?;
-    if token_url.origin() != url.origin() {
+    if token_url.origin() != base.origin() {
         return Err(EgressError::Credentials(format!(
-            "token path `{}` leaves the request's origin",
+            "token path `{}` leaves the token endpoint's origin",
             oauth.token_path
+        )));
+    }
+    // Another origin than the API's must still be allowed for this hotel (the manifest lists it).
+    if oauth.token_origin.is_some() && !destination.allowlist.iter().any(|o| o.matches(&token_url))
+    {
+        return Err(EgressError::ForbiddenDestination(format!(
+            "the token endpoint {} is not in the allowlist of adapter `{}` for hotel `{}`",
+            token_url.origin().ascii_serialization(),
+            destination.adapter,
+            destination.hotel
         )));
     }
     let basic = {

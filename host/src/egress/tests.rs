@@ -70,6 +70,7 @@ fn destination(allowed: &[&str]) -> Destination {
         },
         rate_limits: vec![],
         token_headers: vec![],
+        request_headers: vec![],
     }
 }
 
@@ -175,6 +176,40 @@ async fn guest_credential_headers_are_refused() {
         .unwrap_err();
     assert!(
         matches!(&e, EgressError::ForbiddenHeader(m) if m.starts_with("Authorization")),
+        "{e}"
+    );
+}
+
+#[tokio::test]
+async fn hotel_headers_are_set_by_the_host_and_refused_from_the_guest() {
+    let transport = Scripted::new(vec![response(200, &[], "{}")]);
+    let egress = Egress::with_transport(Policy::default(), transport.clone());
+    let mut d = destination(&["api.pms.example"]);
+    d.request_headers = vec![("x-hotelid".into(), "HOTEL1".into())];
+    egress
+        .send(
+            &d,
+            get("https://api.pms.example/x", SchemeKind::None),
+            opts(),
+        )
+        .await
+        .unwrap();
+    {
+        let seen = transport.seen.lock().unwrap();
+        assert!(
+            seen[0]
+                .headers
+                .iter()
+                .any(|(k, v)| k == "x-hotelid" && v == "HOTEL1"),
+            "{:?}",
+            seen[0].headers
+        );
+    }
+    let mut request = get("https://api.pms.example/x", SchemeKind::None);
+    request.headers.push(("X-HotelId".into(), "OTHER".into()));
+    let e = egress.send(&d, request, opts()).await.unwrap_err();
+    assert!(
+        matches!(&e, EgressError::ForbiddenHeader(m) if m.contains("hotel's settings")),
         "{e}"
     );
 }
@@ -443,6 +478,7 @@ fn oauth_destination() -> Destination {
     let mut d = destination(&["api.ohip.example"]);
     d.auth = Auth::OAuth2ClientCredentials(credentials::OAuth2 {
         token_path: "/oauth/v1/tokens".into(),
+        token_origin: None,
         client_id: "clientId".into(),
         client_secret: "clientSecret".into(),
         app_key_header: Some("x-app-key".into()),

@@ -51,7 +51,16 @@ pub struct ReqwestTransport {
 impl ReqwestTransport {
     /// Builds the client for `policy`.
     pub fn new(policy: &Policy) -> Result<ReqwestTransport, EgressError> {
-        let client = reqwest::Client::builder()
+        let mut builder = reqwest::Client::builder();
+        for pem in &policy.trusted_ca_pems {
+            let certs = reqwest::Certificate::from_pem_bundle(pem).map_err(|e| {
+                EgressError::Connection(format!("a trusted CA file is not PEM: {e}"))
+            })?;
+            for cert in certs {
+                builder = builder.add_root_certificate(cert);
+            }
+        }
+        let client = builder
             .use_rustls_tls()
             .min_tls_version(reqwest::tls::Version::TLS_1_2)
             .https_only(false) // http is checked per URL by the pipeline (loopback only).
@@ -60,6 +69,7 @@ impl ReqwestTransport {
             .connect_timeout(policy.request_timeout)
             .dns_resolver(Arc::new(PolicyResolver {
                 policy: policy.addresses(),
+                fixed: Arc::new(policy.resolve.clone()),
             }))
             .no_proxy()
             .user_agent(concat!("jack-pms/", env!("CARGO_PKG_VERSION")))
@@ -74,46 +84,53 @@ impl Transport for ReqwestTransport {
         &self,
         request: PreparedRequest,
     ) -> Pin<Box<dyn Future<Output = Result<RawResponse, EgressError>> + Send + '_>> {
-        Box::pin(async move {
-            let method = reqwest::Method::from_bytes(request.method.as_str().as_bytes())
-                .map_err(|e| EgressError::InvalidRequest(e.to_string()))?;
-            let mut builder = self.client.request(method, request.url);
-            for (k, v) in &request.headers {
-                builder = builder.header(k, v);
-            }
-            if let Some(body) = request.body {
-                builder = builder.body(body);
-            }
-            let mut response = builder.send().await.map_err(map_error)?;
-            let cap = request.max_response_bytes;
-            if response.content_length().is_some_and(|len| len > cap) {
-                return Err(EgressError::ResponseTooLarge(cap));
-            }
-            let status = response.status().as_u16();
-            let headers = response
-                .headers()
-                .iter()
-                .map(|(k, v)| {
-                    (
-                        k.as_str().to_string(),
-                        String::from_utf8_lossy(v.as_bytes()).into_owned(),
-                    )
-                })
-                .collect();
-            let mut body = Vec::new();
-            while let Some(chunk) = response.chunk().await.map_err(map_error)? {
-                if body.len() as u64 + chunk.len() as u64 > cap {
-                    return Err(EgressError::ResponseTooLarge(cap));
-                }
-                body.extend_from_slice(&chunk);
-            }
-            Ok(RawResponse {
-                status,
-                headers,
-                body,
-            })
-        })
+        Box::pin(send_with(&self.client, request))
     }
+}
+
+/// Sends `request` with `client` and reads the answer up to the request's size cap. Also used by
+/// the conformance suite, whose client forwards to the PMS under test.
+pub async fn send_with(
+    client: &reqwest::Client,
+    request: PreparedRequest,
+) -> Result<RawResponse, EgressError> {
+    let method = reqwest::Method::from_bytes(request.method.as_str().as_bytes())
+        .map_err(|e| EgressError::InvalidRequest(e.to_string()))?;
+    let mut builder = client.request(method, request.url);
+    for (k, v) in &request.headers {
+        builder = builder.header(k, v);
+    }
+    if let Some(body) = request.body {
+        builder = builder.body(body);
+    }
+    let mut response = builder.send().await.map_err(map_error)?;
+    let cap = request.max_response_bytes;
+    if response.content_length().is_some_and(|len| len > cap) {
+        return Err(EgressError::ResponseTooLarge(cap));
+    }
+    let status = response.status().as_u16();
+    let headers = response
+        .headers()
+        .iter()
+        .map(|(k, v)| {
+            (
+                k.as_str().to_string(),
+                String::from_utf8_lossy(v.as_bytes()).into_owned(),
+            )
+        })
+        .collect();
+    let mut body = Vec::new();
+    while let Some(chunk) = response.chunk().await.map_err(map_error)? {
+        if body.len() as u64 + chunk.len() as u64 > cap {
+            return Err(EgressError::ResponseTooLarge(cap));
+        }
+        body.extend_from_slice(&chunk);
+    }
+    Ok(RawResponse {
+        status,
+        headers,
+        body,
+    })
 }
 
 fn map_error(error: reqwest::Error) -> EgressError {
