@@ -12,7 +12,7 @@ fi
 # A target directory of its own, so this can run while another cargo holds target/.
 export CARGO_TARGET_DIR="${CARGO_TARGET_DIR_WASM:-target/wasm}"
 cargo build --release --target wasm32-wasip2 --quiet \
-    -p mock-adapter -p hostile-adapter -p fs-reader-adapter
+    -p mock-adapter -p hostile-adapter -p fs-reader-adapter -p broken-adapter -p cloudbeds-adapter -p opera-adapter -p mews-adapter
 
 out=target/adapters
 mkdir -p "$out"
@@ -26,4 +26,8 @@ install_adapter mock adapters/mock/mock.toml
 install_adapter hostile tests/adapters/hostile/hostile.toml
 install_adapter hostile tests/adapters/hostile/hostile_oauth.toml
 install_adapter fs_reader tests/adapters/fs-reader/fs_reader.toml
+install_adapter broken tests/adapters/broken/broken.toml
+install_adapter opera adapters/opera/opera.toml
+install_adapter cloudbeds adapters/cloudbeds/cloudbeds.toml
+install_adapter mews adapters/mews/mews.toml
 echo "adapters in $out: $(cd "$out" && ls *.wasm | tr '\n' ' ')"

@@ -546,6 +546,28 @@ async fn the_cli_calls_one_operation_and_inspects_components() {
     let v: Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(v["confirmationNumber"], "CONF1001");
 
+    // --trace: each outbound request of the adapter on stderr, credentials never.
+    let out = jack_pms(
+        &s,
+        &[
+            "call",
+            "--config",
+            config,
+            "DEMO1",
+            "getReservation",
+            "confirmation=CONF1001",
+            "--trace",
+        ],
+    );
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{stderr}");
+    assert!(
+        stderr.contains("outbound request")
+            && stderr.contains("/api/v1/hotels/DEMO1/reservations/CONF1001"),
+        "{stderr}"
+    );
+    assert!(!stderr.contains(&s.key), "the trace shows a credential");
+
     let out = jack_pms(
         &s,
         &["call", "--config", config, "DEMO1", "getReservations"],
@@ -585,8 +607,143 @@ async fn the_cli_calls_one_operation_and_inspects_components() {
         support::sha256_hex(&std::fs::read(&mock).unwrap())
     );
 
+    // The reviewer's report: the contract's docs for each import and export…
+    let http = report["imports"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|i| i["name"] == "jack:pms/http@0.1.0")
+        .expect("http import");
+    assert!(
+        http["docs"]["docs"]
+            .as_str()
+            .unwrap()
+            .contains("only way out of the sandbox")
+    );
+    assert_eq!(report["exports"][0]["name"], "jack:pms/adapter@0.1.0");
+    assert_eq!(
+        report["exports"][0]["docs"]["functions"]
+            .as_array()
+            .unwrap()
+            .len(),
+        16
+    );
+    // …and, for a hotel of a config, where it may connect, whence its secrets come, its limits.
+    let config = s.config_path();
+    let out = jack_pms(
+        &s,
+        &[
+            "adapter",
+            "inspect",
+            "--json",
+            mock.to_str().unwrap(),
+            "--config",
+            config.to_str().unwrap(),
+            "--hotel",
+            "DEMO1",
+        ],
+    );
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let report: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let hotel = &report["hotel"];
+    assert_eq!(
+        hotel["allowedOrigins"],
+        json!([format!("http://127.0.0.1:{}", s.mock.port())]),
+        "{hotel}"
+    );
+    assert_eq!(
+        hotel["secrets"]["apiKey"],
+        "environment variable TEST_HOTEL_KEY"
+    );
+    assert_eq!(hotel["rateLimits"][0]["from"], "manifest");
+    assert_eq!(hotel["limits"]["memoryMib"], 64);
+    assert!(hotel["pin"].as_str().unwrap().contains("not pinned"));
+
     let fs_reader = adapters.join("fs_reader.wasm");
     let out = jack_pms(&s, &["adapter", "inspect", fs_reader.to_str().unwrap()]);
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stdout).contains("filesystem access is never granted"));
+}
+
+#[tokio::test]
+async fn a_reload_adds_and_removes_hotels_without_a_restart() {
+    let s = Stack::start().await;
+    let config_path = s.config_path();
+    let original = std::fs::read_to_string(&config_path).unwrap();
+    let (status, _) = s.get("/v1/hotels/DEMO3/reservations/CONF2001").await;
+    assert_eq!(status, 404, "DEMO3 is not configured yet");
+
+    // A new hotel in the file, then a reload: it serves at once.
+    let with_demo3 = format!(
+        "{original}  - id: DEMO3\n    adapter: mock\n    settings: {{ baseUrl: \"http://127.0.0.1:{}\", hotelId: DEMO2 }}\n    secrets: {{ apiKey: {{ env: TEST_HOTEL_KEY }} }}\n",
+        s.mock.port()
+    );
+    std::fs::write(&config_path, &with_demo3).unwrap();
+    let (status, report) = s
+        .send(reqwest::Method::POST, "/v1/admin/reload", json!({}))
+        .await;
+    assert_eq!(status, 200, "{report}");
+    assert_eq!(report["added"], json!(["DEMO3"]), "{report}");
+    assert!(
+        report["rebound"]
+            .as_array()
+            .unwrap()
+            .contains(&json!("DEMO1"))
+    );
+    let (status, hotels) = s.get("/v1/hotels").await;
+    assert_eq!(status, 200);
+    assert!(
+        hotels
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|h| h["id"] == "DEMO3" && h["status"] == "ready"),
+        "{hotels}"
+    );
+    let (_, hotel) = s.get("/v1/hotels/DEMO2/in-house").await;
+    let (status, in_house) = s.get("/v1/hotels/DEMO3/in-house").await;
+    assert_eq!(status, 200, "{in_house}");
+    assert_eq!(
+        in_house["data"], hotel["data"],
+        "DEMO3 reads DEMO2's PMS data"
+    );
+
+    // An invalid config changes nothing: DEMO3 keeps serving.
+    std::fs::write(&config_path, format!("{with_demo3}  - id: [oops\n")).unwrap();
+    let (status, problem) = s
+        .send(reqwest::Method::POST, "/v1/admin/reload", json!({}))
+        .await;
+    assert_eq!(status, 400, "{problem}");
+    assert!(
+        problem["detail"].as_str().unwrap().contains("not reloaded"),
+        "{problem}"
+    );
+    let (status, _) = s.get("/v1/hotels/DEMO3/in-house").await;
+    assert_eq!(status, 200);
+
+    // SIGHUP reloads too: back to the original file, DEMO3 is gone.
+    std::fs::write(&config_path, &original).unwrap();
+    let hup = std::process::Command::new("kill")
+        .args(["-HUP", &s.pid().to_string()])
+        .status()
+        .expect("kill -HUP");
+    assert!(hup.success());
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+    loop {
+        let (status, _) = s.get("/v1/hotels/DEMO3/in-house").await;
+        if status == 404 {
+            break;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "DEMO3 still served after SIGHUP:\n{}",
+            s.logs()
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    assert!(s.logs().contains("config reloaded"));
 }

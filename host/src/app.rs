@@ -11,8 +11,8 @@ use crate::events::tracker::ChangeTracker;
 use crate::events::webhooks::{WebhookDispatcher, WebhookOptions, WebhookTarget};
 use crate::mock_pms::{self, MockPms};
 use crate::runtime::{Runtime, StartError};
-use crate::service::Service;
 use crate::service::ServiceRunner;
+use crate::service::{ReloadReport, Service};
 use crate::state::State;
 use crate::sync::schedule::SystemClock;
 use crate::sync::scheduler::{Scheduler, SchedulerOptions, jobs_for_hotel};
@@ -21,6 +21,7 @@ use crate::vault::sqlite::SqliteVault;
 use crate::vault::{self, ConfiguredSecrets, VaultError};
 use secrecy::SecretString;
 use std::future::Future;
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 /// Why the host could not be assembled.
@@ -69,6 +70,56 @@ pub struct App {
     pub service: Arc<Service>,
     /// The API's state.
     pub state: AppState,
+    secrets: Arc<ConfiguredSecrets>,
+}
+
+/// Why a reload changed nothing.
+#[derive(Debug, thiserror::Error)]
+pub enum ReloadError {
+    /// The config file is unreadable or invalid.
+    #[error(transparent)]
+    Config(#[from] crate::config::ConfigError),
+    /// The reload task itself failed.
+    #[error("the reload task failed: {0}")]
+    Task(String),
+}
+
+/// Re-reads the hotels of the config file the host was started with.
+pub struct Reloader {
+    config_path: PathBuf,
+    service: Arc<Service>,
+    secrets: Arc<ConfiguredSecrets>,
+    /// One reload at a time, so that two never interleave their secret and hotel updates.
+    lock: tokio::sync::Mutex<()>,
+}
+
+impl Reloader {
+    /// Loads and checks the config, then swaps in its hotels; an invalid config changes nothing.
+    pub async fn reload(&self) -> Result<ReloadReport, ReloadError> {
+        let _one = self.lock.lock().await;
+        let path = self.config_path.clone();
+        // Reading and validating the file, and binding (which may compile a new component),
+        // block: keep them off the async workers.
+        let service = self.service.clone();
+        let secrets = self.secrets.clone();
+        let outcome = tokio::task::spawn_blocking(move || {
+            let config = Config::load(&path)?;
+            secrets.replace_hotels(&config.hotels);
+            Ok::<_, ReloadError>(service.reload_hotels(&config))
+        })
+        .await;
+        let report = match outcome {
+            Ok(result) => result?,
+            Err(join) => return Err(ReloadError::Task(join.to_string())),
+        };
+        tracing::info!(
+            added = ?report.added,
+            removed = ?report.removed,
+            unavailable = report.unavailable.len(),
+            "config reloaded"
+        );
+        Ok(report)
+    }
 }
 
 impl App {
@@ -107,18 +158,37 @@ impl App {
         for h in &config.hotels {
             secrets.add_hotel(&h.id, &h.secrets);
         }
+        let secrets = Arc::new(secrets);
         let service = Arc::new(Service::new(
             config,
             runtime,
-            Arc::new(secrets),
+            secrets.clone(),
             state,
             tracker,
         ));
         let state = AppState {
             service: service.clone(),
             tokens: Arc::new(config.server.tokens.clone()),
+            reloader: None,
         };
-        Ok(App { service, state })
+        Ok(App {
+            service,
+            state,
+            secrets,
+        })
+    }
+
+    /// Lets `POST /v1/admin/reload` (and SIGHUP, in `serve`) re-read the hotels of the config at
+    /// `config_path`; returns the reloader.
+    pub fn enable_reload(&mut self, config_path: &Path) -> Arc<Reloader> {
+        let reloader = Arc::new(Reloader {
+            config_path: config_path.to_path_buf(),
+            service: self.service.clone(),
+            secrets: self.secrets.clone(),
+            lock: tokio::sync::Mutex::new(()),
+        });
+        self.state.reloader = Some(reloader.clone());
+        reloader
     }
 
     /// Starts the sync scheduler: every enabled stream of every hotel whose adapter is bound,
@@ -135,6 +205,7 @@ impl App {
         let jobs = self
             .service
             .hotel_settings()
+            .into_iter()
             .filter(|h| ready.contains(&h.id))
             .flat_map(|h| jobs_for_hotel(&h.id, &h.pms.sync))
             .collect();

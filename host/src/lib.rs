@@ -25,6 +25,7 @@ pub mod cache;
 pub mod capabilities;
 pub mod cli;
 pub mod config;
+pub mod conformance;
 pub mod egress;
 pub mod events;
 pub mod manifest;

@@ -4,7 +4,7 @@ use clap::Parser;
 
 fn main() -> std::process::ExitCode {
     let cli = jack_pms_host::cli::Cli::parse();
-    jack_pms_host::telemetry::init();
+    jack_pms_host::telemetry::init_with(cli.extra_log_directives());
     match jack_pms_host::cli::run(cli) {
         Ok(code) => code,
         Err(error) => {

@@ -53,11 +53,19 @@ struct RawManifest {
     description: Option<String>,
     #[serde(default)]
     allowed_hosts: Vec<String>,
-    auth: RawAuth,
+    /// One `[auth]` table, or several `[[auth]]` tables when the vendor offers more than one
+    /// scheme (OHIP: both OAuth grants); read by hand so that errors keep naming the key.
+    auth: toml::Value,
+    #[serde(default)]
+    auth_choice: Option<String>,
+    #[serde(default)]
+    request_headers_from_config: BTreeMap<String, String>,
     #[serde(default)]
     secrets: Vec<String>,
     #[serde(default)]
     config_keys: Vec<String>,
+    #[serde(default)]
+    optional_config_keys: Vec<String>,
     #[serde(default)]
     rate_limit: Vec<RateLimit>,
 }
@@ -84,7 +92,11 @@ enum RawAuth {
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 struct RawOAuth2 {
-    token_path: String,
+    /// Token endpoint on the origin of the API request (OHIP).
+    token_path: Option<String>,
+    /// Token endpoint on another origin, absolute (Apaleo's identity server); the origin must be
+    /// one of `allowed_hosts`.
+    token_url: Option<String>,
     client_id_secret: String,
     client_secret_secret: String,
     app_key_header: Option<String>,
@@ -136,17 +148,51 @@ pub struct Manifest {
     pub description: Option<String>,
     /// `allowed_hosts` entries as written (placeholders unresolved).
     pub allowed_hosts: Vec<String>,
-    /// Auth scheme.
+    /// The default auth scheme: the only one, or the first of several.
     pub auth: Auth,
+    /// Further schemes a hotel may pick instead of [`Manifest::auth`] (`[[auth]]` tables).
+    pub other_auth: Vec<Auth>,
+    /// The hotel setting that picks the scheme when there are several (its value is the
+    /// scheme's name); unset for a hotel means the default.
+    pub auth_choice: Option<String>,
+    /// Request headers the host sets on every request of the adapter from the hotel's
+    /// settings (header name → config key), e.g. OHIP's `x-hotelid`; the guest may not set them.
+    pub request_headers: BTreeMap<String, String>,
     /// Secret names the adapter needs.
     pub secrets: Vec<String>,
-    /// Config keys the adapter reads.
+    /// Config keys the adapter reads; a hotel must set each.
     pub config_keys: Vec<String>,
+    /// Config keys the adapter reads when a hotel sets them (listed for the reviewer).
+    pub optional_config_keys: Vec<String>,
     /// Default rate limits.
     pub rate_limits: Vec<RateLimit>,
 }
 
 impl Manifest {
+    /// Every scheme the manifest declares, the default first.
+    pub fn auth_schemes(&self) -> impl Iterator<Item = &Auth> {
+        std::iter::once(&self.auth).chain(&self.other_auth)
+    }
+
+    /// The scheme a hotel with `settings` uses: the one its `auth_choice` setting names, or the
+    /// default when it names none. A name the manifest does not declare is refused.
+    pub fn auth_for(&self, settings: &BTreeMap<String, String>) -> Result<&Auth, String> {
+        let Some(chosen) = self.auth_choice.as_ref().and_then(|key| settings.get(key)) else {
+            return Ok(&self.auth);
+        };
+        self.auth_schemes()
+            .find(|a| a.kind().name() == chosen)
+            .ok_or_else(|| {
+                let declared: Vec<&str> = self.auth_schemes().map(|a| a.kind().name()).collect();
+                format!(
+                    "setting `{}` is `{chosen}`, but adapter `{}` declares only {}",
+                    self.auth_choice.as_deref().unwrap_or_default(),
+                    self.name,
+                    declared.join(", ")
+                )
+            })
+    }
+
     /// Reads and validates `path`.
     pub fn load(path: &Path) -> Result<Manifest, ManifestError> {
         let text = std::fs::read_to_string(path).map_err(|source| ManifestError::Read {
@@ -191,48 +237,101 @@ impl Manifest {
                 }
             }
         }
-        let auth = match raw.auth {
-            RawAuth::None => Auth::None,
-            RawAuth::ApiKeyHeader { header, secret } => {
-                if header.is_empty()
-                    || !header
-                        .bytes()
-                        .all(|b| b.is_ascii_alphanumeric() || b == b'-')
-                {
-                    return Err(invalid(
-                        "auth.header",
-                        format!("`{header}` is not a header name"),
-                    ));
-                }
-                Auth::ApiKeyHeader { header, secret }
-            }
-            RawAuth::JsonBodyCredentials { fields, constants } => {
-                if fields.is_empty() {
-                    return Err(invalid(
-                        "auth.fields",
-                        "json-body-credentials needs at least one field".into(),
-                    ));
-                }
-                Auth::JsonBodyCredentials { fields, constants }
-            }
-            RawAuth::OAuth2ClientCredentials(o) => Auth::OAuth2ClientCredentials(oauth(o)),
-            RawAuth::OAuth2Password(o) => {
-                if o.username_secret.is_none() || o.password_secret.is_none() {
-                    return Err(invalid(
-                        "auth",
-                        "oauth2-password needs username_secret and password_secret".into(),
-                    ));
-                }
-                Auth::OAuth2Password(oauth(o))
-            }
+        let tables: Vec<toml::Value> = match raw.auth {
+            toml::Value::Array(tables) => tables,
+            table => vec![table],
         };
-        for name in auth.secret_names() {
-            if !raw.secrets.iter().any(|s| s == name) {
+        let mut schemes = Vec::new();
+        for (i, table) in tables.into_iter().enumerate() {
+            let key = if i == 0 {
+                "auth".to_string()
+            } else {
+                format!("auth[{i}]")
+            };
+            let parsed: RawAuth =
+                table
+                    .try_into()
+                    .map_err(|e: toml::de::Error| ManifestError::Parse {
+                        path: path.into(),
+                        message: format!("`{key}`: {}", e.message()),
+                    })?;
+            let scheme = auth(parsed).map_err(|(k, m)| invalid(&k, m))?;
+            if let Some((o, _)) = scheme.oauth()
+                && let Some(origin) = &o.token_origin
+                && !raw.allowed_hosts.iter().any(|h| {
+                    allowlist::resolve(h, &BTreeMap::new())
+                        .is_ok_and(|a| a.to_string().trim_end_matches(":443") == origin)
+                })
+            {
                 return Err(invalid(
-                    "auth",
-                    format!("uses secret `{name}`, which `secrets` does not declare"),
+                    &format!("{key}.token_url"),
+                    format!("its origin {origin} is not one of allowed_hosts"),
                 ));
             }
+            for name in scheme.secret_names() {
+                if !raw.secrets.iter().any(|s| s == name) {
+                    return Err(invalid(
+                        &key,
+                        format!("uses secret `{name}`, which `secrets` does not declare"),
+                    ));
+                }
+            }
+            if schemes.iter().any(|s: &Auth| s.kind() == scheme.kind()) {
+                return Err(invalid(
+                    &key,
+                    format!("scheme `{}` is declared twice", scheme.kind().name()),
+                ));
+            }
+            schemes.push(scheme);
+        }
+        if schemes.is_empty() {
+            return Err(invalid("auth", "declares no scheme".into()));
+        }
+        if schemes.len() > 1 && raw.auth_choice.is_none() {
+            return Err(invalid(
+                "auth_choice",
+                "several [[auth]] schemes need `auth_choice`, the hotel setting that picks one"
+                    .into(),
+            ));
+        }
+        for (header, key) in &raw.request_headers_from_config {
+            let field = format!("request_headers_from_config.{header}");
+            if header.is_empty()
+                || !header
+                    .bytes()
+                    .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+            {
+                return Err(invalid(&field, format!("`{header}` is not a header name")));
+            }
+            if let Some(reason) = crate::egress::headers::refusal(header, None).or_else(|| {
+                schemes
+                    .iter()
+                    .filter_map(Auth::header)
+                    .any(|h| h.eq_ignore_ascii_case(header))
+                    .then_some("the auth scheme sets it")
+            }) {
+                return Err(invalid(
+                    &field,
+                    format!("cannot be set from config: {reason}"),
+                ));
+            }
+            if !raw.config_keys.contains(key) {
+                return Err(invalid(
+                    &field,
+                    format!("`{key}` is not one of config_keys"),
+                ));
+            }
+        }
+        let auth = schemes.remove(0);
+        if let Some(both) = raw
+            .optional_config_keys
+            .iter()
+            .find(|k| raw.config_keys.contains(k))
+        {
+            return Err(invalid(
+                "optional_config_keys",
+                format!("`{both}` is also in config_keys; a key is either required or optional"),
+            ));
         }
         for limit in &raw.rate_limit {
             if limit.requests == 0 || limit.per_seconds == 0 {
@@ -250,16 +349,95 @@ impl Manifest {
             description: raw.description,
             allowed_hosts: raw.allowed_hosts,
             auth,
+            other_auth: schemes,
+            auth_choice: raw.auth_choice,
+            request_headers: raw.request_headers_from_config,
             secrets: raw.secrets,
             config_keys: raw.config_keys,
+            optional_config_keys: raw.optional_config_keys,
             rate_limits: raw.rate_limit,
         })
     }
 }
 
-fn oauth(o: RawOAuth2) -> OAuth2 {
-    OAuth2 {
-        token_path: o.token_path,
+/// One `[auth]` table as the scheme it declares; errors name the key.
+fn auth(raw: RawAuth) -> Result<Auth, (String, String)> {
+    let auth = match raw {
+        RawAuth::None => Auth::None,
+        RawAuth::ApiKeyHeader { header, secret } => {
+            if header.is_empty()
+                || !header
+                    .bytes()
+                    .all(|b| b.is_ascii_alphanumeric() || b == b'-')
+            {
+                return Err((
+                    "auth.header".to_string(),
+                    format!("`{header}` is not a header name"),
+                ));
+            }
+            Auth::ApiKeyHeader { header, secret }
+        }
+        RawAuth::JsonBodyCredentials { fields, constants } => {
+            if fields.is_empty() {
+                return Err((
+                    "auth.fields".to_string(),
+                    "json-body-credentials needs at least one field".into(),
+                ));
+            }
+            Auth::JsonBodyCredentials { fields, constants }
+        }
+        RawAuth::OAuth2ClientCredentials(o) => Auth::OAuth2ClientCredentials(oauth(o)?),
+        RawAuth::OAuth2Password(o) => {
+            if o.username_secret.is_none() || o.password_secret.is_none() {
+                return Err((
+                    "auth".to_string(),
+                    "oauth2-password needs username_secret and password_secret".into(),
+                ));
+            }
+            Auth::OAuth2Password(oauth(o)?)
+        }
+    };
+    Ok(auth)
+}
+
+fn oauth(o: RawOAuth2) -> Result<OAuth2, (String, String)> {
+    let invalid = |key: &str, m: String| (format!("auth.{key}"), m);
+    let (token_path, token_origin) = match (o.token_path, o.token_url) {
+        (Some(path), None) => {
+            if !path.starts_with('/') {
+                return Err(invalid(
+                    "token_path",
+                    format!("`{path}` is not a path starting with /"),
+                ));
+            }
+            (path, None)
+        }
+        (None, Some(full)) => {
+            let url = url::Url::parse(&full)
+                .map_err(|e| invalid("token_url", format!("`{full}`: {e}")))?;
+            if url.scheme() != "https" || url.host_str().is_none() {
+                return Err(invalid(
+                    "token_url",
+                    format!("`{full}` is not an https URL"),
+                ));
+            }
+            let path = match url.query() {
+                Some(q) => format!("{}?{q}", url.path()),
+                None => url.path().to_string(),
+            };
+            (path, Some(url.origin().ascii_serialization()))
+        }
+        _ => {
+            return Err(invalid(
+                "token_path",
+                "give exactly one of token_path (on the API's origin) or token_url (absolute)"
+                    .into(),
+            ));
+        }
+    };
+    Ok(OAuth2 {
+        token_path,
+        token_origin,
         client_id: o.client_id_secret,
         client_secret: o.client_secret_secret,
         app_key_header: o.app_key_header,
@@ -267,7 +445,7 @@ fn oauth(o: RawOAuth2) -> OAuth2 {
         user: o.username_secret.zip(o.password_secret),
         scope: o.scope,
         token_headers_from_config: o.token_headers_from_config,
-    }
+    })
 }
 
 #[cfg(test)]
@@ -280,6 +458,131 @@ mod tests {
         let m = Manifest::load(&path).unwrap();
         assert_eq!(m.name, "mock");
         assert!(matches!(m.auth, Auth::ApiKeyHeader { .. }));
+    }
+
+    #[test]
+    fn the_opera_manifest_declares_both_grants_and_the_hotel_header() {
+        let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("../adapters/opera/opera.toml");
+        let m = Manifest::load(&path).unwrap();
+        assert!(matches!(m.auth, Auth::OAuth2ClientCredentials(_)));
+        assert!(matches!(m.other_auth[..], [Auth::OAuth2Password(_)]));
+        assert_eq!(m.request_headers["x-hotelid"], "hotelId");
+        let settings = |choice: Option<&str>| {
+            let mut s = BTreeMap::new();
+            if let Some(c) = choice {
+                s.insert("authScheme".to_string(), c.to_string());
+            }
+            s
+        };
+        assert_eq!(
+            m.auth_for(&settings(None)).unwrap().kind(),
+            crate::egress::credentials::SchemeKind::OAuth2ClientCredentials
+        );
+        let password = m.auth_for(&settings(Some("oauth2-password"))).unwrap();
+        assert!(password.secret_names().contains(&"username"));
+        assert!(!m.auth.secret_names().contains(&"username"));
+        let e = m.auth_for(&settings(Some("api-key-header"))).unwrap_err();
+        assert!(
+            e.contains("authScheme") && e.contains("oauth2-password"),
+            "{e}"
+        );
+    }
+
+    #[test]
+    fn several_schemes_and_hotel_headers_are_checked() {
+        let base = |extra: &str| {
+            format!(
+                "name = \"x\"\nvendor = \"x\"\nversion = \"1.0.0\"\nwit = \"jack:pms@0.1.0\"\nconfig_keys = [\"hotelId\"]\nsecrets = [\"k\"]\n{extra}"
+            )
+        };
+        let two = "[[auth]]\nscheme = \"none\"\n[[auth]]\nscheme = \"api-key-header\"\nheader = \"x-api-key\"\nsecret = \"k\"\n";
+        let e = Manifest::parse(&base(two), "x.toml").unwrap_err();
+        assert!(e.to_string().contains("auth_choice"), "{e}");
+        let m =
+            Manifest::parse(&base(&format!("auth_choice = \"scheme\"\n{two}")), "x.toml").unwrap();
+        assert_eq!(m.auth_schemes().count(), 2);
+        let e = Manifest::parse(
+            &base(
+                "auth_choice = \"s\"\n[[auth]]\nscheme = \"none\"\n[[auth]]\nscheme = \"none\"\n",
+            ),
+            "x.toml",
+        )
+        .unwrap_err();
+        assert!(e.to_string().contains("twice"), "{e}");
+        let e = Manifest::parse(
+            &base("[[auth]]\nscheme = \"api-key-header\"\nheader = \"x-api-key\"\nsecret = \"missing\"\n"),
+            "x.toml",
+        )
+        .unwrap_err();
+        assert!(e.to_string().contains("`missing`"), "{e}");
+        for (headers, needle) in [
+            ("{ \"x-hotelid\" = \"nope\" }", "config_keys"),
+            ("{ \"authorization\" = \"hotelId\" }", "credential"),
+            ("{ \"x y\" = \"hotelId\" }", "header name"),
+        ] {
+            let e = Manifest::parse(
+                &base(&format!(
+                    "request_headers_from_config = {headers}\n[auth]\nscheme = \"none\"\n"
+                )),
+                "x.toml",
+            )
+            .unwrap_err();
+            assert!(e.to_string().contains(needle), "{e}");
+        }
+        let m = Manifest::parse(
+            &base("request_headers_from_config = { \"x-hotelid\" = \"hotelId\" }\n[auth]\nscheme = \"none\"\n"),
+            "x.toml",
+        )
+        .unwrap();
+        assert_eq!(m.request_headers["x-hotelid"], "hotelId");
+    }
+
+    #[test]
+    fn a_token_endpoint_on_another_origin_must_be_an_allowed_host() {
+        let manifest = |hosts: &str, endpoint: &str| {
+            format!(
+                "name = \"x\"\nvendor = \"x\"\nversion = \"1.0.0\"\nwit = \"jack:pms@0.1.0\"\nallowed_hosts = [{hosts}]\nsecrets = [\"id\", \"key\"]\noptional_config_keys = [\"pageSize\"]\n[auth]\nscheme = \"oauth2-client-credentials\"\n{endpoint}\nclient_id_secret = \"id\"\nclient_secret_secret = \"key\"\n"
+            )
+        };
+        let m = Manifest::parse(
+            &manifest(
+                r#""https://api.pms.example", "https://id.pms.example""#,
+                r#"token_url = "https://id.pms.example/connect/token""#,
+            ),
+            "x.toml",
+        )
+        .unwrap();
+        let (o, _) = m.auth.oauth().unwrap();
+        assert_eq!(o.token_origin.as_deref(), Some("https://id.pms.example"));
+        assert_eq!(o.token_path, "/connect/token");
+        assert_eq!(m.optional_config_keys, vec!["pageSize".to_string()]);
+        let e = Manifest::parse(
+            &manifest(
+                r#""https://api.pms.example""#,
+                r#"token_url = "https://id.pms.example/connect/token""#,
+            ),
+            "x.toml",
+        )
+        .unwrap_err();
+        assert!(e.to_string().contains("not one of allowed_hosts"), "{e}");
+        let e = Manifest::parse(
+            &manifest(
+                r#""https://api.pms.example""#,
+                "token_url = \"https://id.pms.example/t\"\ntoken_path = \"/t\"",
+            ),
+            "x.toml",
+        )
+        .unwrap_err();
+        assert!(e.to_string().contains("exactly one"), "{e}");
+        let e = Manifest::parse(
+            &manifest(
+                r#""https://api.pms.example""#,
+                r#"token_url = "http://api.pms.example/t""#,
+            ),
+            "x.toml",
+        )
+        .unwrap_err();
+        assert!(e.to_string().contains("not an https URL"), "{e}");
     }
 
     #[test]

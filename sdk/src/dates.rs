@@ -1,12 +1,36 @@
 //! Calendar dates (`YYYY-MM-DD`) for hotel-local date arithmetic, without a time-zone database.
 //!
 //! Jack passes hotel-local dates; vendors want them as strings in the same form, or as day
-//! ranges. [`Date`] parses, validates, adds days and prints them.
+//! ranges. [`Date`] parses, validates, adds days and prints them. (For instants in the hotel's
+//! time zone, see [`crate::tz`].)
+//!
+//! ```
+//! use jack_pms_sdk::dates::Date;
+//!
+//! // A stay from the arrival date for three nights.
+//! let arrival = Date::parse("2024-02-28")?;
+//! let departure = arrival.add_days(3);
+//! assert_eq!(departure.to_string(), "2024-03-02");
+//! assert_eq!(departure.days_since_epoch() - arrival.days_since_epoch(), 3);
+//! # Ok::<(), jack_pms_sdk::PmsError>(())
+//! ```
 
 use crate::PmsError;
 use core::fmt;
 
 /// A proleptic Gregorian calendar date.
+///
+/// It orders chronologically and prints as `YYYY-MM-DD`.
+///
+/// ```
+/// use jack_pms_sdk::dates::Date;
+///
+/// let arrival = Date::parse("2024-01-15")?;
+/// let departure = Date::parse("2024-01-18")?;
+/// assert!(arrival < departure);
+/// assert_eq!(format!("{arrival}..{departure}"), "2024-01-15..2024-01-18");
+/// # Ok::<(), jack_pms_sdk::PmsError>(())
+/// ```
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct Date {
     year: i32,
@@ -16,6 +40,13 @@ pub struct Date {
 
 impl Date {
     /// Builds a date, checking that it exists.
+    ///
+    /// ```
+    /// use jack_pms_sdk::dates::Date;
+    ///
+    /// assert_eq!(Date::new(2024, 2, 29).map(|d| d.to_string()).as_deref(), Some("2024-02-29"));
+    /// assert_eq!(Date::new(2023, 2, 29), None);
+    /// ```
     pub fn new(year: i32, month: u8, day: u8) -> Option<Date> {
         if !(1..=12).contains(&month) || day == 0 || day > days_in_month(year, month) {
             return None;
@@ -24,6 +55,13 @@ impl Date {
     }
 
     /// Parses `YYYY-MM-DD`, answering `invalid-request` with the offending text otherwise.
+    ///
+    /// ```
+    /// use jack_pms_sdk::{PmsError, dates::Date};
+    ///
+    /// assert_eq!(Date::parse("2024-01-15").map(|d| d.day()), Ok(15));
+    /// assert!(matches!(Date::parse("15/01/2024"), Err(PmsError::InvalidRequest(m)) if m.contains("15/01/2024")));
+    /// ```
     pub fn parse(text: &str) -> Result<Date, PmsError> {
         let bad =
             || PmsError::InvalidRequest(format!("`{text}` is not a date of the form YYYY-MM-DD"));
@@ -45,26 +83,61 @@ impl Date {
     }
 
     /// The year.
+    ///
+    /// ```
+    /// # use jack_pms_sdk::dates::Date;
+    /// assert_eq!(Date::parse("2024-01-15")?.year(), 2024);
+    /// # Ok::<(), jack_pms_sdk::PmsError>(())
+    /// ```
     pub fn year(self) -> i32 {
         self.year
     }
 
     /// The month, 1–12.
+    ///
+    /// ```
+    /// # use jack_pms_sdk::dates::Date;
+    /// assert_eq!(Date::parse("2024-01-15")?.month(), 1);
+    /// # Ok::<(), jack_pms_sdk::PmsError>(())
+    /// ```
     pub fn month(self) -> u8 {
         self.month
     }
 
     /// The day of the month, 1–31.
+    ///
+    /// ```
+    /// # use jack_pms_sdk::dates::Date;
+    /// assert_eq!(Date::parse("2024-01-15")?.day(), 15);
+    /// # Ok::<(), jack_pms_sdk::PmsError>(())
+    /// ```
     pub fn day(self) -> u8 {
         self.day
     }
 
     /// The date `days` days later (or earlier, when negative).
+    ///
+    /// ```
+    /// # use jack_pms_sdk::dates::Date;
+    /// let new_year = Date::parse("2024-01-01")?;
+    /// assert_eq!(new_year.add_days(-1).to_string(), "2023-12-31");
+    /// assert_eq!(new_year.add_days(59).to_string(), "2024-02-29");
+    /// # Ok::<(), jack_pms_sdk::PmsError>(())
+    /// ```
     pub fn add_days(self, days: i64) -> Date {
         Date::from_days_since_epoch(self.days_since_epoch() + days)
     }
 
     /// Days since 1970-01-01 (negative before).
+    ///
+    /// ```
+    /// # use jack_pms_sdk::dates::Date;
+    /// // Nights of a stay.
+    /// let nights = Date::parse("2024-03-02")?.days_since_epoch() - Date::parse("2024-02-28")?.days_since_epoch();
+    /// assert_eq!(nights, 3);
+    /// assert_eq!(Date::parse("1969-12-31")?.days_since_epoch(), -1);
+    /// # Ok::<(), jack_pms_sdk::PmsError>(())
+    /// ```
     pub fn days_since_epoch(self) -> i64 {
         // Howard Hinnant's days_from_civil.
         let y = i64::from(self.year) - i64::from(self.month <= 2);
@@ -77,6 +150,12 @@ impl Date {
     }
 
     /// The date `days` days after 1970-01-01.
+    ///
+    /// ```
+    /// # use jack_pms_sdk::dates::Date;
+    /// // A vendor that counts days since the Unix epoch.
+    /// assert_eq!(Date::from_days_since_epoch(19_737).to_string(), "2024-01-15");
+    /// ```
     pub fn from_days_since_epoch(days: i64) -> Date {
         // Howard Hinnant's civil_from_days.
         let z = days + 719_468;
@@ -109,6 +188,15 @@ fn days_in_month(year: i32, month: u8) -> u8 {
 
 /// Checks that `text` looks like an RFC 3339 instant (`2024-01-15T11:00:00Z` or with an offset),
 /// answering `invalid-request` otherwise. Returns the date part.
+///
+/// ```
+/// use jack_pms_sdk::{PmsError, dates::parse_rfc3339_date};
+///
+/// assert_eq!(parse_rfc3339_date("2024-01-18T11:00:00+01:00")?.to_string(), "2024-01-18");
+/// // A time without a zone is ambiguous: refused before it reaches the PMS.
+/// assert!(matches!(parse_rfc3339_date("2024-01-18T11:00:00"), Err(PmsError::InvalidRequest(_))));
+/// # Ok::<(), PmsError>(())
+/// ```
 pub fn parse_rfc3339_date(text: &str) -> Result<Date, PmsError> {
     let bad = || PmsError::InvalidRequest(format!("`{text}` is not an RFC 3339 date-time"));
     let (date, rest) = text.split_at_checked(10).ok_or_else(bad)?;

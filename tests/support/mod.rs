@@ -3,6 +3,8 @@
 //! process whose logs go to a file the tests can scan. Dropping a [`Stack`] kills the process.
 #![allow(dead_code)]
 
+pub mod tls;
+
 use std::io::Read;
 use std::net::{SocketAddr, TcpListener};
 use std::path::{Path, PathBuf};
@@ -37,6 +39,68 @@ pub fn adapters_dir() -> PathBuf {
             root().join("target/adapters")
         })
         .clone()
+}
+
+/// Runs `jack-pms adapter test` on the built adapter `name` with its manifest and profile from
+/// `adapters/<name>/`, against `url` (a simulator served with [`tls::serve_https`]), with `env`
+/// holding the profile's test secrets, and the manifest's rate limits lifted when `unlimited`;
+/// returns the JSON report (its exit code must agree).
+pub async fn conformance(
+    name: &str,
+    url: &str,
+    env: Vec<(String, String)>,
+    unlimited: bool,
+) -> serde_json::Value {
+    let wasm = adapters_dir().join(format!("{name}.wasm"));
+    let manifest = root().join(format!("adapters/{name}/{name}.toml"));
+    let url = url.to_string();
+    tokio::task::spawn_blocking(move || {
+        let out = Command::new(env!("CARGO_BIN_EXE_jack-pms"))
+            .args(["adapter", "test", "--json", "--against", &url, "--ca-file"])
+            .arg(tls::ca_path())
+            .args(unlimited.then_some("--unlimited"))
+            .arg("--manifest")
+            .arg(&manifest)
+            .arg(&wasm)
+            .envs(env)
+            .env("RUST_LOG", "error")
+            .output()
+            .expect("run jack-pms adapter test");
+        let stdout = String::from_utf8_lossy(&out.stdout);
+        let report: serde_json::Value = serde_json::from_str(&stdout).unwrap_or_else(|e| {
+            panic!(
+                "not a JSON report ({e}):\n{stdout}\n{}",
+                String::from_utf8_lossy(&out.stderr)
+            )
+        });
+        assert_eq!(
+            out.status.success(),
+            report["failed"] == 0,
+            "the exit code disagrees with the report: {report:#}"
+        );
+        report
+    })
+    .await
+    .expect("join")
+}
+
+/// Runs `cargo <args>` in `dir` (a crate outside the workspace: the template, the partner
+/// example) with the target directory they share (the SDK is compiled once for all), panicking
+/// with the output when it fails.
+pub fn cargo_in(dir: &Path, args: &[&str]) {
+    let out = Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".into()))
+        .args(args)
+        .current_dir(dir)
+        .env("CARGO_TARGET_DIR", root().join("target/template"))
+        .output()
+        .expect("run cargo");
+    assert!(
+        out.status.success(),
+        "cargo {args:?} in {} failed:\n{}{}",
+        dir.display(),
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
 }
 
 /// A loopback port nobody listens on right now.
@@ -94,6 +158,9 @@ pub struct StackOptions {
     /// Run the scheduled sync streams. Off by default so that no background read disturbs a
     /// test's request counts; `pms` must then not hold a `sync:` block of its own.
     pub sync: bool,
+    /// Host names pinned to simulator addresses (`egress.resolve`), for manifests whose allowed
+    /// host is a vendor's fixed API host.
+    pub resolve: Vec<(String, SocketAddr)>,
 }
 
 impl Default for StackOptions {
@@ -108,6 +175,7 @@ impl Default for StackOptions {
             env: Vec::new(),
             top: String::new(),
             sync: false,
+            resolve: Vec::new(),
         }
     }
 }
@@ -169,6 +237,8 @@ egress:
   allowLoopbackHttp: true
   allowLoopback: {allow_loopback}
   requestTimeoutMs: 5000
+  trustedCaFiles: [{ca}]
+  resolve: {{{resolve}}}
 mockPms:
   enabled: true
   listen: 127.0.0.1:{mock_port}
@@ -204,6 +274,13 @@ hotels:
                 format!("{}{SYNC_OFF}", options.pms)
             },
             top = options.top,
+            ca = tls::ca_path().display(),
+            resolve = options
+                .resolve
+                .iter()
+                .map(|(host, addr)| format!("\"{host}\": \"{addr}\""))
+                .collect::<Vec<_>>()
+                .join(", "),
         );
         // The state file's master key (the outbox and audit log need the vault).
         let master_key = random_master_key();
@@ -413,6 +490,11 @@ impl Stack {
     pub fn stop(&mut self) {
         let _ = self.child.kill();
         let _ = self.child.wait();
+    }
+
+    /// The host's process id (to send it signals).
+    pub fn pid(&self) -> u32 {
+        self.child.id()
     }
 
     /// The state file at the config's default path (`.jack-pms/state.db` beside the config).

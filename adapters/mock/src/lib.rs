@@ -7,6 +7,7 @@
 
 pub mod wire;
 
+use jack_pms_sdk::http::path_segment as encode;
 use jack_pms_sdk::prelude::*;
 use wire::{Folio, ListPage, WireGuest, WireReservation, WireRoom, WriteAck};
 
@@ -27,19 +28,6 @@ fn hotel_url(path: &str) -> Result<String, PmsError> {
         encode(&hotel),
         path
     ))
-}
-
-/// Percent-encodes one path segment.
-fn encode(segment: &str) -> String {
-    segment
-        .bytes()
-        .map(|b| match b {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
-                (b as char).to_string()
-            }
-            _ => format!("%{b:02X}"),
-        })
-        .collect()
 }
 
 fn get(url: String) -> Request {
@@ -110,23 +98,7 @@ fn reservations(filter: &[(&str, String)]) -> Result<Vec<Reservation>, PmsError>
 impl Adapter for MockPms {
     const VENDOR: &'static str = "mock";
     const VERSION: &'static str = env!("CARGO_PKG_VERSION");
-    const OPERATIONS: &'static [Operation] = &[
-        Operation::HealthCheck,
-        Operation::GetGuest,
-        Operation::SearchGuests,
-        Operation::UpdateGuestPreferences,
-        Operation::GetReservation,
-        Operation::GetArrivals,
-        Operation::GetDepartures,
-        Operation::GetInHouseGuests,
-        Operation::AddReservationNote,
-        Operation::UpdateCheckoutTime,
-        Operation::PostCharge,
-        Operation::GetBalance,
-        Operation::GetRoomStatus,
-        Operation::GetAllRoomStatuses,
-        Operation::FindWrite,
-    ];
+    const OPERATIONS: &'static [Operation] = EVERY_OPERATION;
 
     fn health_check() -> Result<HealthStatus, PmsError> {
         let response = get(hotel_url("/ping")?).send()?.error_for_status()?;

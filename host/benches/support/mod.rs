@@ -4,11 +4,15 @@
 
 use jack_pms_host::app::App;
 use jack_pms_host::config::Config;
-use jack_pms_host::egress::{Egress, Policy, Transport};
+use jack_pms_host::egress::{Egress, EgressError, Policy, PreparedRequest, RawResponse, Transport};
+use jack_pms_host::service::Service;
+use jack_pms_host::vault::Secret;
 use jack_pms_host::vault::master_key::MasterKey;
 use jack_pms_host::vault::sqlite::SqliteVault;
+use std::future::Future;
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
+use std::pin::Pin;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -53,6 +57,96 @@ pub async fn serve_api(config: &Config, transport: Arc<dyn Transport>, state: &P
     let addr = api.local_addr().expect("addr");
     tokio::spawn(app.serve(api, std::future::pending()));
     addr
+}
+
+/// The answer function of [`canned_service`]: every outbound request the adapter (or the host's
+/// OAuth client) makes, answered in-process.
+pub type Answer = dyn Fn(&PreparedRequest) -> RawResponse + Send + Sync + 'static;
+
+struct Canned(Box<Answer>);
+
+impl Transport for Canned {
+    fn send(
+        &self,
+        request: PreparedRequest,
+    ) -> Pin<Box<dyn Future<Output = Result<RawResponse, EgressError>> + Send + '_>> {
+        let response = (self.0)(&request);
+        Box::pin(async move { Ok(response) })
+    }
+}
+
+/// A 200 JSON response with `body`.
+pub fn json_response(body: impl Into<Vec<u8>>) -> RawResponse {
+    RawResponse {
+        status: 200,
+        headers: vec![("content-type".into(), "application/json".into())],
+        body: body.into(),
+    }
+}
+
+/// A service with one hotel `B1` using `adapter` (from `target/adapters`, built when missing)
+/// with `settings` (a YAML flow map), each secret of `secrets` set in the vault to a dummy value,
+/// rate limits lifted (the benchmarks measure the sandbox, not the policy), and every outbound
+/// request answered in-process by `answer`. Returns the runtime it runs on (two workers), the
+/// service and the directory holding its state.
+pub fn canned_service(
+    adapter: &str,
+    settings: &str,
+    secrets: &[&str],
+    answer: impl Fn(&PreparedRequest) -> RawResponse + Send + Sync + 'static,
+) -> (tokio::runtime::Runtime, Arc<Service>, tempfile::TempDir) {
+    let adapters = root().join("target/adapters");
+    if !adapters.join(format!("{adapter}.wasm")).exists() {
+        let ok = std::process::Command::new("bash")
+            .arg(root().join("adapters/build.sh"))
+            .status()
+            .expect("run adapters/build.sh");
+        assert!(ok.success(), "adapters/build.sh failed");
+    }
+    let dir = tempfile::tempdir().expect("tempdir");
+    let secret_refs = secrets
+        .iter()
+        .map(|name| format!("{name}: {{ vault: {name} }}"))
+        .collect::<Vec<_>>()
+        .join(", ");
+    let yaml = format!(
+        "server:\n  tokens:\n    - name: bench\n      sha256: {zeros}\nadapters:\n  dir: {dir}\n  cacheDir: {cache}\n  allowUnpinned: true\n\
+         hotels:\n  - id: B1\n    adapter: {adapter}\n    settings: {settings}\n    secrets: {{ {secret_refs} }}\n    rateLimits: [{{ requests: 1000000000, perSeconds: 1, scope: hotel }}]\n",
+        zeros = "0".repeat(64),
+        dir = adapters.display(),
+        cache = dir.path().join("compiled").display(),
+    );
+    let config = Config::from_yaml(&yaml, Path::new("bench.yaml")).expect("bench config");
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .expect("tokio");
+    let egress = Arc::new(Egress::with_transport(
+        Policy::default(),
+        Arc::new(Canned(Box::new(answer))),
+    ));
+    let service = rt.block_on(async {
+        let vault = SqliteVault::open(&dir.path().join("state.db"), MasterKey::generate())
+            .await
+            .expect("vault");
+        for name in secrets {
+            vault
+                .set(
+                    "B1",
+                    name,
+                    &Secret::new(format!("bench-{name}-0123456789abcdef")),
+                )
+                .await
+                .expect("bench secret");
+        }
+        App::build_with(&config, egress, Arc::new(vault))
+            .await
+            .expect("app")
+            .service
+            .clone()
+    });
+    (rt, service, dir)
 }
 
 /// Hex SHA-256 of `text`.

@@ -20,6 +20,9 @@ pub struct AppState {
     pub service: Arc<Service>,
     /// Accepted tokens.
     pub tokens: Arc<Vec<ApiToken>>,
+    /// Re-reads the config's hotels (`POST /v1/admin/reload`); `None` when the host was not
+    /// started from a config file.
+    pub reloader: Option<Arc<crate::app::Reloader>>,
 }
 
 /// The OpenAPI document.
@@ -29,7 +32,7 @@ pub struct AppState {
     paths(
         routes::hotels, routes::health, routes::get_guest, routes::search_guests, routes::update_preferences,
         routes::get_reservation, routes::arrivals, routes::departures, routes::in_house, routes::add_note,
-        routes::update_checkout, routes::post_charge, routes::balance, routes::rooms, routes::room, routes::operation, routes::events, routes::vendor_webhook, routes::sync_now,
+        routes::update_checkout, routes::post_charge, routes::balance, routes::rooms, routes::room, routes::operation, routes::events, routes::vendor_webhook, routes::sync_now, routes::reload,
     ),
     modifiers(&BearerAuth)
 )]
@@ -106,7 +109,8 @@ pub fn router(state: AppState) -> Router {
         .route(
             "/webhooks/{hotel}/{vendor}",
             axum::routing::post(routes::vendor_webhook),
-        );
+        )
+        .route("/admin/reload", post(routes::reload));
     Router::new()
         .route(
             "/healthz",

@@ -400,3 +400,29 @@ pub async fn sync_now(
 ) -> ApiResult<crate::sync::scheduler::RunOutcome> {
     Ok(Json(s.service.sync_now(&hotel, &stream).await?))
 }
+
+/// Re-reads the config file's hotels and the adapters they use, without a restart: new hotels
+/// serve at once, changed settings, secret references, pins and components take effect, removed
+/// hotels stop. An invalid config changes nothing and answers 400 with the reason.
+#[utoipa::path(post, path = "/v1/admin/reload", tag = "admin", security(("bearer" = [])),
+    responses((status = 200, body = crate::service::ReloadReport), (status = 400, body = Problem),
+        (status = 401, body = Problem), (status = 501, body = Problem)))]
+pub async fn reload(
+    State(s): State<AppState>,
+    caller: Caller,
+) -> ApiResult<crate::service::ReloadReport> {
+    let Some(reloader) = &s.reloader else {
+        return Err(Problem::new(
+            axum::http::StatusCode::NOT_IMPLEMENTED,
+            "reload-unavailable",
+            "Reload is not available",
+            "this host was not started from a config file",
+        ));
+    };
+    tracing::info!(caller = %caller.name, "reload requested");
+    reloader
+        .reload()
+        .await
+        .map(Json)
+        .map_err(|e| Problem::bad_request(format!("the config was not reloaded: {e}")))
+}

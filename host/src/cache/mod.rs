@@ -294,6 +294,16 @@ impl ReadCache {
             .invalidate_entries_if(move |k, _| k.hotel == hotel && k.kind == kind);
     }
 
+    /// Forgets every fresh balance of `hotel` (a vendor webhook said a payment changed), and
+    /// nothing else of its reservations.
+    pub fn invalidate_balances(&self, hotel: &str) {
+        let hotel: Arc<str> = hotel.into();
+        // The cache was built with invalidation closures enabled, so this cannot fail.
+        let _ = self.fresh.invalidate_entries_if(move |k, _| {
+            k.hotel == hotel && k.kind == Kind::Reservation && k.call.starts_with("getBalance\0")
+        });
+    }
+
     /// Forgets what a write changes. A note or a check-out change on reservation `n` → that
     /// reservation and every reservation list of the hotel; a charge → that reservation's balance;
     /// preferences → every guest entry of the hotel. Last-known-good copies stay: when the PMS

@@ -5,12 +5,21 @@ use crate::egress::allowlist;
 use crate::manifest::Manifest;
 use crate::runtime::loader::{sha256_hex, surface};
 use crate::runtime::vet::{ImportVerdict, judge_import, vet};
+use crate::runtime::wit::docs::{self, InterfaceDocs};
 use anyhow::Context;
 use serde_json::json;
 use std::path::Path;
 use std::process::ExitCode;
 
-pub fn inspect(file: &Path, manifest: Option<&Path>, as_json: bool) -> anyhow::Result<ExitCode> {
+/// Prints the reviewer's report of `file` (and its manifest); with `for_hotel` (a config file
+/// and a hotel id) also what the manifest resolves to for that hotel. Exit 2 when the host would
+/// refuse the component.
+pub fn inspect(
+    file: &Path,
+    manifest: Option<&Path>,
+    for_hotel: Option<(&Path, &str)>,
+    as_json: bool,
+) -> anyhow::Result<ExitCode> {
     let bytes = std::fs::read(file).with_context(|| format!("cannot read {}", file.display()))?;
     let manifest_path = manifest
         .map(Path::to_path_buf)
@@ -30,13 +39,33 @@ pub fn inspect(file: &Path, manifest: Option<&Path>, as_json: bool) -> anyhow::R
     let imports: Vec<_> = s
         .imports
         .iter()
-        .map(|name| match judge_import(name) {
-            ImportVerdict::Allowed(why) => {
-                json!({ "name": name, "allowed": true, "provides": why })
+        .map(|name| {
+            let mut entry = match judge_import(name) {
+                ImportVerdict::Allowed(why) => {
+                    json!({ "name": name, "allowed": true, "provides": why })
+                }
+                ImportVerdict::Refused(why) => {
+                    json!({ "name": name, "allowed": false, "reason": why })
+                }
+            };
+            if let Some(d) = docs::for_item(name) {
+                entry["docs"] = interface_json(&d);
             }
-            ImportVerdict::Refused(why) => json!({ "name": name, "allowed": false, "reason": why }),
+            entry
         })
         .collect();
+    let exports_json: Vec<_> = s
+        .exports
+        .iter()
+        .map(|name| match docs::for_item(name) {
+            Some(d) => json!({ "name": name, "docs": interface_json(&d) }),
+            None => json!({ "name": name }),
+        })
+        .collect();
+    let hotel_json = match (for_hotel, &manifest) {
+        (Some((config, hotel)), Ok(m)) => Some(resolve_for_hotel(m, config, hotel, &bytes)?),
+        _ => None,
+    };
     let manifest_json = match &manifest {
         Ok(m) => json!({
             "path": manifest_path.display().to_string(),
@@ -48,8 +77,16 @@ pub fn inspect(file: &Path, manifest: Option<&Path>, as_json: bool) -> anyhow::R
             "allowedHostPlaceholders": m.allowed_hosts.iter().flat_map(|h| allowlist::placeholders(h).unwrap_or_default()).collect::<Vec<_>>(),
             "auth": m.auth.kind().name(),
             "authHeader": m.auth.header(),
+            "authSchemes": m.auth_schemes().map(|a| a.kind().name()).collect::<Vec<_>>(),
+            "authChoice": m.auth_choice,
+            "requestHeadersFromConfig": m.request_headers,
             "secrets": m.secrets,
             "configKeys": m.config_keys,
+            "optionalConfigKeys": m.optional_config_keys,
+            "tokenEndpoints": m.auth_schemes().filter_map(|a| a.oauth()).map(|(o, _)| match &o.token_origin {
+                Some(origin) => format!("{origin}{}", o.token_path),
+                None => format!("{} on the API's origin", o.token_path),
+            }).collect::<Vec<_>>(),
             "rateLimits": m.rate_limits.iter().map(|r| json!({"requests": r.requests, "perSeconds": r.per_seconds, "scope": format!("{:?}", r.scope).to_lowercase()})).collect::<Vec<_>>(),
         }),
         Err(e) => json!({ "path": manifest_path.display().to_string(), "error": e.to_string() }),
@@ -62,8 +99,10 @@ pub fn inspect(file: &Path, manifest: Option<&Path>, as_json: bool) -> anyhow::R
         "loadable": verdict.is_ok() && manifest.is_ok(),
         "refusals": verdict.as_ref().err().map(|e| e.reasons.clone()).unwrap_or_default(),
         "imports": imports,
-        "exports": s.exports,
+        "exports": exports_json,
         "manifest": manifest_json,
+        "defaultLimits": limits_json(&crate::config::Limits::default()),
+        "hotel": hotel_json,
     });
     if as_json {
         println!("{}", serde_json::to_string_pretty(&report)?);
@@ -101,10 +140,12 @@ fn print_report(r: &serde_json::Value) {
         } else {
             println!("  REFUSED  {}", s(&i["reason"]));
         }
+        print_docs(&i["docs"]);
     }
-    println!("\nexports:");
+    println!("\nexports (what the host calls):");
     for e in r["exports"].as_array().into_iter().flatten() {
-        println!("  {}", s(e));
+        println!("  {}", s(&e["name"]));
+        print_docs(&e["docs"]);
     }
     let m = &r["manifest"];
     println!("\nmanifest    {}", s(&m["path"]));
@@ -134,6 +175,28 @@ fn print_report(r: &serde_json::Value) {
             .map(|h| format!(" (header {h}, set by the host)"))
             .unwrap_or_default()
     );
+    if let Some(choice) = m["authChoice"].as_str() {
+        println!(
+            "  auth choice   setting `{choice}` picks one of {}",
+            m["authSchemes"]
+                .as_array()
+                .map(|a| a.iter().map(s).collect::<Vec<_>>().join(", "))
+                .unwrap_or_default()
+        );
+    }
+    if let Some(headers) = m["requestHeadersFromConfig"]
+        .as_object()
+        .filter(|h| !h.is_empty())
+    {
+        println!(
+            "  host headers  {} (set by the host from the hotel's settings)",
+            headers
+                .iter()
+                .map(|(h, k)| format!("{h} = setting {}", s(k)))
+                .collect::<Vec<_>>()
+                .join(", ")
+        );
+    }
     println!(
         "  secrets       {} (values held by the host, never given to the adapter)",
         m["secrets"]
@@ -148,6 +211,18 @@ fn print_report(r: &serde_json::Value) {
             .map(|a| a.iter().map(s).collect::<Vec<_>>().join(", "))
             .unwrap_or_default()
     );
+    if let Some(optional) = m["optionalConfigKeys"].as_array().filter(|a| !a.is_empty()) {
+        println!(
+            "  optional keys {}",
+            optional.iter().map(s).collect::<Vec<_>>().join(", ")
+        );
+    }
+    for endpoint in m["tokenEndpoints"].as_array().into_iter().flatten() {
+        println!(
+            "  token from    {} (asked by the host, never the adapter)",
+            s(endpoint)
+        );
+    }
     for rl in m["rateLimits"].as_array().into_iter().flatten() {
         println!(
             "  rate limit    {} requests / {} s per {}",
@@ -156,7 +231,179 @@ fn print_report(r: &serde_json::Value) {
             s(&rl["scope"])
         );
     }
+    let limits = if r["hotel"].is_object() {
+        &r["hotel"]["limits"]
+    } else {
+        &r["defaultLimits"]
+    };
+    println!(
+        "  sandbox       {} MiB memory, {} ms per call, {} requests per call, {} bytes per response",
+        limits["memoryMib"],
+        limits["deadlineMs"],
+        limits["maxRequestsPerCall"],
+        limits["maxResponseBytes"]
+    );
+    let h = &r["hotel"];
+    if h.is_object() {
+        println!("\nfor hotel {} ({})", s(&h["id"]), s(&h["config"]));
+        if let Some(e) = h.get("error") {
+            println!("  ERROR: {}", s(e));
+        } else {
+            println!(
+                "  may connect   {}",
+                h["allowedOrigins"]
+                    .as_array()
+                    .map(|a| a.iter().map(s).collect::<Vec<_>>().join(", "))
+                    .filter(|t| !t.is_empty())
+                    .unwrap_or_else(|| "nowhere".into())
+            );
+            println!("  auth          {}", s(&h["auth"]));
+            for (name, source) in h["secrets"].as_object().into_iter().flatten() {
+                println!("  secret        {name} from {}", s(source));
+            }
+            for (header, value) in h["requestHeaders"].as_object().into_iter().flatten() {
+                println!("  host header   {header}: {}", s(value));
+            }
+            for rl in h["rateLimits"].as_array().into_iter().flatten() {
+                println!(
+                    "  rate limit    {} requests / {} s per {}",
+                    rl["requests"],
+                    rl["perSeconds"],
+                    s(&rl["scope"])
+                );
+            }
+            println!("  pin           {}", s(&h["pin"]));
+        }
+    }
     for why in r["refusals"].as_array().into_iter().flatten() {
         println!("\nREFUSED: {}", s(why));
     }
+}
+
+fn print_docs(docs: &serde_json::Value) {
+    if let Some(text) = docs["docs"].as_str().filter(|t| !t.is_empty()) {
+        println!("           {text}");
+    }
+    for f in docs["functions"].as_array().into_iter().flatten() {
+        println!(
+            "           - {}: {}",
+            f["name"].as_str().unwrap_or_default(),
+            f["docs"].as_str().unwrap_or_default()
+        );
+    }
+}
+
+fn interface_json(d: &InterfaceDocs) -> serde_json::Value {
+    json!({
+        "docs": d.docs,
+        "functions": d.functions.iter().map(|(name, docs)| json!({ "name": name, "docs": docs })).collect::<Vec<_>>(),
+    })
+}
+
+fn limits_json(l: &crate::config::Limits) -> serde_json::Value {
+    json!({
+        "memoryMib": l.memory_bytes >> 20,
+        "deadlineMs": l.deadline.as_millis() as u64,
+        "maxRequestsPerCall": l.max_requests_per_call,
+        "maxResponseBytes": l.max_response_bytes,
+    })
+}
+
+/// What the manifest becomes for one hotel of a config: the origins it may reach, the scheme and
+/// where each secret comes from (never a value), the headers the host sets, the limits, the pin.
+fn resolve_for_hotel(
+    m: &Manifest,
+    config_path: &Path,
+    hotel: &str,
+    bytes: &[u8],
+) -> anyhow::Result<serde_json::Value> {
+    let config = crate::config::Config::load(config_path)?;
+    let h = config
+        .hotels
+        .iter()
+        .find(|h| h.id == hotel)
+        .with_context(|| format!("{} has no hotel `{hotel}`", config_path.display()))?;
+    let base = json!({ "id": hotel, "config": config_path.display().to_string() });
+    let fail = |e: String| {
+        let mut v = base.clone();
+        v["error"] = json!(e);
+        v
+    };
+    let origins: Result<Vec<String>, String> = m
+        .allowed_hosts
+        .iter()
+        .map(|e| {
+            allowlist::resolve(e, &h.settings)
+                .map(|o| o.to_string())
+                .map_err(|e| e.to_string())
+        })
+        .collect();
+    let origins = match origins {
+        Ok(o) => o,
+        Err(e) => return Ok(fail(e)),
+    };
+    let auth = match m.auth_for(&h.settings) {
+        Ok(a) => a,
+        Err(e) => return Ok(fail(e)),
+    };
+    let secrets: serde_json::Map<String, serde_json::Value> = auth
+        .secret_names()
+        .into_iter()
+        .map(|name| {
+            let source = match h.secrets.get(name) {
+                Some(crate::config::SecretRef::Env(var)) => format!("environment variable {var}"),
+                Some(crate::config::SecretRef::Vault(v)) => format!("the vault (as `{v}`)"),
+                None => format!("the vault (as `{name}`)"),
+            };
+            (name.to_string(), json!(source))
+        })
+        .collect();
+    let headers: serde_json::Map<String, serde_json::Value> = m
+        .request_headers
+        .iter()
+        .map(|(header, key)| {
+            (
+                header.clone(),
+                json!(
+                    h.settings
+                        .get(key)
+                        .cloned()
+                        .unwrap_or_else(|| format!("(setting `{key}` unset)"))
+                ),
+            )
+        })
+        .collect();
+    let rate_limits: Vec<serde_json::Value> = match &h.rate_limits {
+        Some(limits) => limits
+            .iter()
+            .map(|l| json!({"requests": l.requests, "perSeconds": l.per.as_secs(), "scope": format!("{:?}", l.scope).to_lowercase(), "from": "hotel config"}))
+            .collect(),
+        None => m
+            .rate_limits
+            .iter()
+            .map(|r| json!({"requests": r.requests, "perSeconds": r.per_seconds, "scope": format!("{:?}", r.scope).to_lowercase(), "from": "manifest"}))
+            .collect(),
+    };
+    let sha = sha256_hex(bytes);
+    let pin = match h.sha256 {
+        Some(p) if hex::encode(p) == sha => "pinned, and the component matches".to_string(),
+        Some(p) => format!(
+            "pinned to {}, which is NOT this component: the host refuses it",
+            hex::encode(p)
+        ),
+        None if config.adapters.allow_unpinned => {
+            "not pinned (allowUnpinned is on: development only)".into()
+        }
+        None => "not pinned: the host refuses to run it until the hotel pins its sha256".into(),
+    };
+    let mut v = base;
+    v["adapter"] = json!(h.adapter);
+    v["allowedOrigins"] = json!(origins);
+    v["auth"] = json!(auth.kind().name());
+    v["secrets"] = json!(secrets);
+    v["requestHeaders"] = json!(headers);
+    v["rateLimits"] = json!(rate_limits);
+    v["limits"] = limits_json(config.adapters.limits_for(&m.name));
+    v["pin"] = json!(pin);
+    Ok(v)
 }

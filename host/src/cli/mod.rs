@@ -5,6 +5,7 @@
 mod adapter;
 mod call;
 mod mock_pms;
+mod new;
 mod outbox;
 mod serve;
 mod token;
@@ -20,6 +21,20 @@ use std::process::ExitCode;
 pub struct Cli {
     #[command(subcommand)]
     command: Command,
+}
+
+/// The log filter `call --trace` adds: the adapter's outbound requests and its own log lines.
+const TRACE_FILTER: &str =
+    "jack_pms_host::capabilities::http=debug,jack_pms::guest=trace,jack_pms_host::egress=debug";
+
+impl Cli {
+    /// Log directives the command asks for on top of `RUST_LOG`.
+    pub fn extra_log_directives(&self) -> Option<&'static str> {
+        match &self.command {
+            Command::Call { trace: true, .. } => Some(TRACE_FILTER),
+            _ => None,
+        }
+    }
 }
 
 #[derive(Debug, Subcommand)]
@@ -52,6 +67,10 @@ enum Command {
         operation: String,
         /// key=value arguments.
         args: Vec<String>,
+        /// Print to stderr every outbound request the adapter made (method, URL, status; never a
+        /// credential) and every line it logged, whatever `RUST_LOG` says.
+        #[arg(long)]
+        trace: bool,
     },
     /// Work with adapter components.
     Adapter {
@@ -215,6 +234,56 @@ enum AdapterCommand {
         /// Its manifest (default: the same name with `.toml`).
         #[arg(long)]
         manifest: Option<PathBuf>,
+        /// A host config, to resolve allowed hosts, credentials, limits and the pin for a hotel.
+        #[arg(long, requires = "hotel")]
+        config: Option<PathBuf>,
+        /// The hotel of `--config` to resolve for.
+        #[arg(long, requires = "config")]
+        hotel: Option<String>,
+        /// Print JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Write a ready-to-build adapter crate (manifest, conformance profile, native tests)
+    /// that speaks the mock PMS's API, to start a new adapter from.
+    New {
+        /// Adapter name: lowercase letters, digits and `_` (the vendor key and file names).
+        name: String,
+        /// Where to write it (default `./NAME`; must not exist or be empty).
+        #[arg(long)]
+        dir: Option<PathBuf>,
+        /// The jack-pms SDK to depend on (default: the SDK of the checkout this binary was
+        /// built from).
+        #[arg(long)]
+        sdk: Option<PathBuf>,
+    },
+    /// Run the conformance suite against an adapter: manifest and WIT version, every declared
+    /// operation, unsupported ones, bad credentials, HTTP error statuses, malformed bodies and
+    /// pagination. Exits 1 when a check fails.
+    #[command(group(clap::ArgGroup::new("source").required(true).args(["against", "fixtures"])))]
+    Test {
+        /// The component.
+        file: PathBuf,
+        /// Its manifest (default: the same name with `.toml`).
+        #[arg(long)]
+        manifest: Option<PathBuf>,
+        /// A running PMS or simulator to test against (base URL; requests keep their path).
+        #[arg(long)]
+        against: Option<url::Url>,
+        /// A directory of recorded exchanges to answer from instead.
+        #[arg(long)]
+        fixtures: Option<PathBuf>,
+        /// The conformance profile (default: conformance.toml in the fixtures directory or
+        /// beside the manifest).
+        #[arg(long)]
+        profile: Option<PathBuf>,
+        /// A PEM CA to trust for an https `--against` URL.
+        #[arg(long)]
+        ca_file: Option<PathBuf>,
+        /// Lift the manifest's rate limits (only for a local simulator or mock PMS: a vendor's
+        /// sandbox may suspend a key that exceeds them).
+        #[arg(long)]
+        unlimited: bool,
         /// Print JSON.
         #[arg(long)]
         json: bool,
@@ -238,15 +307,63 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             hotel,
             operation,
             args,
+            trace: _,
         } => call::run(&config, &hotel, &operation, &args),
         Command::Adapter {
             command:
                 AdapterCommand::Inspect {
                     file,
                     manifest,
+                    config,
+                    hotel,
                     json,
                 },
-        } => adapter::inspect(&file, manifest.as_deref(), json),
+        } => adapter::inspect(
+            &file,
+            manifest.as_deref(),
+            config.as_deref().zip(hotel.as_deref()),
+            json,
+        ),
+        Command::Adapter {
+            command: AdapterCommand::New { name, dir, sdk },
+        } => new::run(&name, dir.as_deref(), sdk.as_deref()),
+        Command::Adapter {
+            command:
+                AdapterCommand::Test {
+                    file,
+                    manifest,
+                    against,
+                    fixtures,
+                    profile,
+                    ca_file,
+                    unlimited,
+                    json,
+                },
+        } => {
+            let options = crate::conformance::Options {
+                manifest: manifest.unwrap_or_else(|| file.with_extension("toml")),
+                wasm: file,
+                source: match (against, fixtures) {
+                    (Some(url), _) => crate::conformance::Source::Against(url),
+                    (None, Some(dir)) => crate::conformance::Source::Fixtures(dir),
+                    (None, None) => anyhow::bail!("give --against URL or --fixtures DIR"),
+                },
+                profile,
+                ca_file,
+                unlimited,
+            };
+            let report = tokio_runtime()?.block_on(crate::conformance::run(&options))?;
+            if json {
+                println!("{}", serde_json::to_string_pretty(&report)?);
+            } else {
+                print!("{}", report.to_text());
+            }
+            Ok(if report.ok() {
+                ExitCode::SUCCESS
+            } else {
+                ExitCode::FAILURE
+            })
+        }
         Command::MockPms {
             listen,
             seed,

@@ -21,7 +21,9 @@ pub fn run(config_path: &Path, listen: Option<&str>) -> anyhow::Result<ExitCode>
             let _ = rx.wait_for(|s| *s).await;
         };
         start_mock_pms(&config, stopped(stop_rx.clone())).await?;
-        let app = App::build(&config).await?;
+        let mut app = App::build(&config).await?;
+        let reloader = app.enable_reload(config_path);
+        tokio::spawn(reload_on_hangup(reloader));
         app.service.recover_interrupted().await?;
         app.service.spawn_replay(stopped(stop_rx.clone()));
         let _scheduler = app.start_sync(SchedulerOptions::default())?;
@@ -42,6 +44,26 @@ pub fn run(config_path: &Path, listen: Option<&str>) -> anyhow::Result<ExitCode>
         app.serve(listener, stopped(stop_rx)).await?;
         Ok(ExitCode::SUCCESS)
     })
+}
+
+/// SIGHUP re-reads the config's hotels, as `POST /v1/admin/reload` does.
+async fn reload_on_hangup(reloader: std::sync::Arc<crate::app::Reloader>) {
+    #[cfg(unix)]
+    {
+        let Ok(mut hangups) =
+            tokio::signal::unix::signal(tokio::signal::unix::SignalKind::hangup())
+        else {
+            tracing::warn!("cannot listen for SIGHUP; reload with POST /v1/admin/reload");
+            return;
+        };
+        while hangups.recv().await.is_some() {
+            if let Err(e) = reloader.reload().await {
+                tracing::error!(error = %e, "SIGHUP: the config was not reloaded; the running one stays");
+            }
+        }
+    }
+    #[cfg(not(unix))]
+    let _ = reloader;
 }
 
 async fn shutdown_signal() {

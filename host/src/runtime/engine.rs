@@ -62,9 +62,16 @@ pub fn build(max_instances: u32, max_memory_bytes: u64) -> wasmtime::Result<Engi
         .async_stack_size(MAX_WASM_STACK + (1 << 20))
         // Linear memories are reserved at their cap (not 4 GiB each), keeping the pool's virtual
         // footprint proportional to what adapters may really use.
-        .memory_reservation(max_memory_bytes.next_power_of_two())
+        .memory_reservation(if std::env::var_os("JACK_TMP_4G").is_some() {
+            1 << 32
+        } else {
+            max_memory_bytes.next_power_of_two()
+        })
         .memory_guard_size(64 << 10)
         .allocation_strategy(InstanceAllocationStrategy::Pooling(pool));
+    if std::env::var_os("JACK_PMS_PERFMAP_TMP").is_some() {
+        config.profiler(wasmtime::ProfilingStrategy::PerfMap);
+    }
     let engine = Engine::new(&config)?;
 
     let stop = Arc::new(AtomicBool::new(false));

@@ -13,6 +13,7 @@ pub mod wit;
 
 use crate::config::{AdapterSettings, HotelSettings, Limits};
 use crate::egress::allowlist;
+use crate::egress::credentials::Auth;
 use crate::egress::{Destination, Egress};
 use crate::operation::{Call, Outcome};
 use crate::vault::SecretStore;
@@ -151,6 +152,15 @@ impl Runtime {
         result
     }
 
+    /// Forgets every loaded adapter, so that the next [`Runtime::bind`] reads the files again
+    /// (a reload). Compiled code is cached on disk by sha256, so an unchanged file costs little.
+    pub fn forget_loaded(&self) {
+        self.adapters
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .clear();
+    }
+
     /// Loads adapter `name` afresh, bypassing the memo of [`Runtime::load`] (benchmarks, and
     /// reloading a changed component).
     pub fn load_uncached(&self, name: &str) -> Result<LoadedAdapter, LoadError> {
@@ -217,9 +227,23 @@ impl Runtime {
                 adapter.name
             )));
         }
+        let auth = manifest
+            .auth_for(&hotel.settings)
+            .map_err(settings_error)?
+            .clone();
         // Secrets are read at send time, so one set later (`jack-pms vault set`) takes effect
-        // without a restart; until then calls fail with this same message.
-        for name in &manifest.secrets {
+        // without a restart; until then calls fail with this same message. Only the chosen
+        // scheme's secrets matter: a hotel on one OAuth grant needs none of the other's.
+        let unchosen: Vec<&str> = manifest
+            .auth_schemes()
+            .flat_map(Auth::secret_names)
+            .filter(|n| !auth.secret_names().contains(n))
+            .collect();
+        for name in manifest
+            .secrets
+            .iter()
+            .filter(|n| !unchosen.contains(&n.as_str()))
+        {
             if let Err(e) = secrets.get(&hotel.id, name) {
                 tracing::warn!(hotel = %hotel.id, adapter = %adapter.name, "{e}");
             }
@@ -238,15 +262,21 @@ impl Runtime {
                 hotel: hotel.id.clone(),
                 adapter: adapter.name.clone(),
                 allowlist,
-                auth: manifest.auth.clone(),
+                auth: auth.clone(),
                 secrets,
                 retry: hotel.pms.retry.clone(),
                 rate_limits: hotel
                     .rate_limits
                     .clone()
                     .unwrap_or_else(|| manifest.rate_limits.iter().map(|l| l.to_limit()).collect()),
-                token_headers: manifest
-                    .auth
+                request_headers: manifest
+                    .request_headers
+                    .iter()
+                    .filter_map(|(header, key)| {
+                        hotel.settings.get(key).map(|v| (header.clone(), v.clone()))
+                    })
+                    .collect(),
+                token_headers: auth
                     .oauth()
                     .map(|(o, _)| {
                         o.token_headers_from_config

@@ -28,6 +28,67 @@ struct MewsEvent {
     value: serde_json::Value,
 }
 
+/// Which cached reads a vendor event makes stale.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, utoipa::ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub enum Forget {
+    /// Guest profiles and searches.
+    Guests,
+    /// Reservations, their lists and balances.
+    Reservations,
+    /// Balances only.
+    Balances,
+    /// Room statuses.
+    Rooms,
+}
+
+/// What the host does for one kind of Mews general-webhook event (NOTES §2.7: the payload
+/// carries ids only, and they are Mews' internal ids, not the confirmation numbers and room
+/// numbers the cache is keyed by, so a whole kind is forgotten).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct EventAction {
+    /// Cached reads to forget.
+    pub forget: &'static [Forget],
+    /// Sync streams to run now, so that change events reach Jack in seconds.
+    pub refresh: &'static [StreamKind],
+}
+
+/// The action for Mews event `discriminator`, or `None` for kinds the host does not act on
+/// (`MessageAdded`: Jack reads no Mews messages).
+pub fn mews_event_action(discriminator: &str) -> Option<EventAction> {
+    use StreamKind::*;
+    Some(match discriminator {
+        // A reservation (service order) changed: state, dates, room, persons.
+        "ServiceOrderUpdated" => EventAction {
+            forget: &[Forget::Reservations],
+            refresh: &[Arrivals, Departures, InHouse],
+        },
+        // A room's housekeeping state or its blocks (out of order) changed.
+        "ResourceUpdated" | "ResourceBlockUpdated" => EventAction {
+            forget: &[Forget::Rooms],
+            refresh: &[RoomStatus],
+        },
+        // A new customer can match searches and e-mail lookups that found nothing before.
+        "CustomerAdded" => EventAction {
+            forget: &[Forget::Guests],
+            refresh: &[],
+        },
+        // Profiles, and the guest names reservation reads carry; names surface in the
+        // reservation streams at their next poll (customer edits are too frequent to re-run
+        // three streams for each).
+        "CustomerUpdated" => EventAction {
+            forget: &[Forget::Guests, Forget::Reservations],
+            refresh: &[],
+        },
+        // A payment moves balances only.
+        "PaymentUpdated" => EventAction {
+            forget: &[Forget::Balances],
+            refresh: &[],
+        },
+        _ => return None,
+    })
+}
+
 /// What the host did with a vendor webhook.
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase")]
@@ -36,6 +97,8 @@ pub struct WebhookReceipt {
     pub events: usize,
     /// Events of kinds the host does not act on.
     pub ignored: usize,
+    /// Cached reads forgotten.
+    pub invalidated: Vec<Forget>,
     /// Sync streams refreshed now.
     pub refreshing: Vec<StreamKind>,
 }
@@ -64,7 +127,8 @@ impl Service {
                 "hotel `{hotel}` uses vendor `{expected_vendor}`, not `{vendor}`"
             )));
         }
-        let settings = &self.hotels[hotel].settings;
+        let hotel_now = self.hotel(hotel)?;
+        let settings = &hotel_now.settings;
         let Some(reference) = &settings.inbound_webhook_token else {
             return Err(ServiceError::NotFound(format!(
                 "hotel `{hotel}` has no inbound webhook configured (hotels[].inboundWebhook)"
@@ -90,29 +154,25 @@ impl Service {
             ServiceError::BadInput(format!("not a Mews general webhook payload: {e}"))
         })?;
         let mut streams = BTreeSet::new();
+        let mut forget = BTreeSet::new();
         let mut ignored = 0;
         for event in &payload.events {
-            let (kind, refresh): (Kind, &[StreamKind]) = match event.discriminator.as_str() {
-                "ServiceOrderUpdated" => (
-                    Kind::Reservation,
-                    &[
-                        StreamKind::Arrivals,
-                        StreamKind::Departures,
-                        StreamKind::InHouse,
-                    ],
-                ),
-                "PaymentUpdated" => (Kind::Reservation, &[]),
-                "ResourceUpdated" | "ResourceBlockUpdated" => {
-                    (Kind::Room, &[StreamKind::RoomStatus])
+            match mews_event_action(&event.discriminator) {
+                Some(action) => {
+                    forget.extend(action.forget.iter().copied());
+                    streams.extend(action.refresh.iter().copied());
                 }
-                "CustomerAdded" | "CustomerUpdated" => (Kind::Guest, &[]),
-                _ => {
-                    ignored += 1;
-                    continue;
-                }
-            };
-            self.cache.invalidate_kind(hotel, kind);
-            streams.extend(refresh.iter().copied());
+                None => ignored += 1,
+            }
+        }
+        // Once per kind, however many events the message carries (Mews sends hundreds).
+        for what in &forget {
+            match what {
+                Forget::Guests => self.cache.invalidate_kind(hotel, Kind::Guest),
+                Forget::Reservations => self.cache.invalidate_kind(hotel, Kind::Reservation),
+                Forget::Balances => self.cache.invalidate_balances(hotel),
+                Forget::Rooms => self.cache.invalidate_kind(hotel, Kind::Room),
+            }
         }
         let refreshing: Vec<StreamKind> = streams.into_iter().collect();
         if let Some(scheduler) = self.scheduler.get() {
@@ -130,7 +190,52 @@ impl Service {
         Ok(WebhookReceipt {
             events: payload.events.len(),
             ignored,
+            invalidated: forget.into_iter().collect(),
             refreshing,
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn mews_events_map_to_invalidation_and_refresh() {
+        let so = mews_event_action("ServiceOrderUpdated").unwrap();
+        assert_eq!(so.forget, &[Forget::Reservations]);
+        assert_eq!(
+            so.refresh,
+            &[
+                StreamKind::Arrivals,
+                StreamKind::Departures,
+                StreamKind::InHouse
+            ]
+        );
+        for room in ["ResourceUpdated", "ResourceBlockUpdated"] {
+            let a = mews_event_action(room).unwrap();
+            assert_eq!(
+                (a.forget, a.refresh),
+                (&[Forget::Rooms][..], &[StreamKind::RoomStatus][..])
+            );
+        }
+        assert_eq!(
+            mews_event_action("PaymentUpdated").unwrap().forget,
+            &[Forget::Balances]
+        );
+        assert!(
+            mews_event_action("CustomerUpdated")
+                .unwrap()
+                .forget
+                .contains(&Forget::Reservations)
+        );
+        assert!(
+            mews_event_action("CustomerAdded")
+                .unwrap()
+                .refresh
+                .is_empty()
+        );
+        assert_eq!(mews_event_action("MessageAdded"), None);
+        assert_eq!(mews_event_action("SomethingNew"), None);
     }
 }

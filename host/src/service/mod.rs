@@ -9,7 +9,7 @@ mod inbound;
 mod sync;
 mod writes;
 
-pub use inbound::WebhookReceipt;
+pub use inbound::{EventAction, Forget, WebhookReceipt, mews_event_action};
 pub use sync::ServiceRunner;
 
 pub use crate::state::outbox::{OperationRecord, WriteState};
@@ -210,10 +210,64 @@ struct Hotel {
     binding: Result<Arc<HotelBinding>, String>,
 }
 
+/// The hotels as bound at one moment; a reload swaps in a new map while calls in flight keep the
+/// one they started with.
+type Hotels = Arc<BTreeMap<String, Arc<Hotel>>>;
+
+/// What a reload of the hotels did.
+#[derive(Debug, Clone, Default, Serialize, utoipa::ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct ReloadReport {
+    /// Hotels that were not there before.
+    pub added: Vec<String>,
+    /// Hotels no longer in the config (their queued writes wait until they come back).
+    pub removed: Vec<String>,
+    /// Hotels bound again (settings, secrets references, pins and adapter files re-read).
+    pub rebound: Vec<String>,
+    /// Hotels that could not be bound, with the reason; the others serve regardless.
+    pub unavailable: Vec<HotelProblem>,
+    /// What a reload does not change: it needs a restart.
+    pub not_reloaded: Vec<String>,
+}
+
+/// A hotel that cannot serve, and why.
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct HotelProblem {
+    /// Hotel id.
+    pub id: String,
+    /// Why it is unavailable.
+    pub problem: String,
+}
+
+/// Binds every hotel of `config`; one that cannot be bound keeps its reason.
+fn bind_all(
+    config: &Config,
+    runtime: &Runtime,
+    secrets: &Arc<dyn SecretStore>,
+) -> BTreeMap<String, Arc<Hotel>> {
+    config
+        .hotels
+        .iter()
+        .map(|h| {
+            let binding = runtime.bind(h, secrets.clone()).map(Arc::new).map_err(|e| {
+                tracing::error!(hotel = %h.id, error = %e, "hotel unavailable");
+                e.to_string()
+            });
+            (
+                h.id.clone(),
+                Arc::new(Hotel {
+                    settings: h.clone(),
+                    binding,
+                }),
+            )
+        })
+        .collect()
+}
+
 /// The engine: hotels bound to their adapters.
 pub struct Service {
     runtime: Arc<Runtime>,
-    hotels: BTreeMap<String, Hotel>,
+    hotels: std::sync::RwLock<Hotels>,
     cache: ReadCache,
     state: Arc<State>,
     writes: writes::Writes,
@@ -232,23 +286,10 @@ impl Service {
         state: Arc<State>,
         tracker: Arc<ChangeTracker>,
     ) -> Service {
-        let mut hotels = BTreeMap::new();
-        for h in &config.hotels {
-            let binding = runtime.bind(h, secrets.clone()).map(Arc::new).map_err(|e| {
-                tracing::error!(hotel = %h.id, error = %e, "hotel unavailable");
-                e.to_string()
-            });
-            hotels.insert(
-                h.id.clone(),
-                Hotel {
-                    settings: h.clone(),
-                    binding,
-                },
-            );
-        }
+        let hotels = bind_all(config, &runtime, &secrets);
         Service {
             runtime,
-            hotels,
+            hotels: std::sync::RwLock::new(Arc::new(hotels)),
             cache: ReadCache::default(),
             state,
             writes: writes::Writes::new(config.outbox.clone()),
@@ -270,8 +311,64 @@ impl Service {
     }
 
     /// Hotel ids and their resolved settings.
-    pub fn hotel_settings(&self) -> impl Iterator<Item = &HotelSettings> {
-        self.hotels.values().map(|h| &h.settings)
+    pub fn hotel_settings(&self) -> Vec<HotelSettings> {
+        self.hotels_now()
+            .values()
+            .map(|h| h.settings.clone())
+            .collect()
+    }
+
+    /// The hotels as bound now.
+    fn hotels_now(&self) -> Hotels {
+        self.hotels
+            .read()
+            .unwrap_or_else(|p| p.into_inner())
+            .clone()
+    }
+
+    /// One hotel as bound now.
+    fn hotel(&self, hotel: &str) -> Result<Arc<Hotel>, ServiceError> {
+        self.hotels_now()
+            .get(hotel)
+            .cloned()
+            .ok_or_else(|| ServiceError::UnknownHotel(hotel.to_string()))
+    }
+
+    /// Binds the hotels of `config` again (after its secret references were updated) and swaps
+    /// them in: adapter files are re-read, so a new or changed component is picked up without a
+    /// restart. Calls in flight finish with the binding they started with.
+    pub fn reload_hotels(&self, config: &Config) -> ReloadReport {
+        self.runtime.forget_loaded();
+        let fresh = bind_all(config, &self.runtime, &self.secrets);
+        let mut report = ReloadReport {
+            not_reloaded: vec![
+                "server (listen address, tokens)".into(),
+                "adapters (directory, limits), egress, vault, state, outbox and events".into(),
+                "sync schedules (a hotel added by a reload is synced from the next start; its reads and writes work at once)".into(),
+            ],
+            ..ReloadReport::default()
+        };
+        let mut hotels = self.hotels.write().unwrap_or_else(|p| p.into_inner());
+        for (id, hotel) in &fresh {
+            if hotels.contains_key(id) {
+                report.rebound.push(id.clone());
+            } else {
+                report.added.push(id.clone());
+            }
+            if let Err(problem) = &hotel.binding {
+                report.unavailable.push(HotelProblem {
+                    id: id.clone(),
+                    problem: problem.clone(),
+                });
+            }
+        }
+        report.removed = hotels
+            .keys()
+            .filter(|id| !fresh.contains_key(*id))
+            .cloned()
+            .collect();
+        *hotels = Arc::new(fresh);
+        report
     }
 
     /// The runtime.
@@ -279,13 +376,11 @@ impl Service {
         &self.runtime
     }
 
-    fn binding(&self, hotel: &str) -> Result<&Arc<HotelBinding>, ServiceError> {
-        let h = self
-            .hotels
-            .get(hotel)
-            .ok_or_else(|| ServiceError::UnknownHotel(hotel.to_string()))?;
+    fn binding(&self, hotel: &str) -> Result<Arc<HotelBinding>, ServiceError> {
+        let h = self.hotel(hotel)?;
         h.binding
             .as_ref()
+            .cloned()
             .map_err(|reason| ServiceError::HotelUnavailable {
                 hotel: hotel.to_string(),
                 reason: reason.clone(),
@@ -297,7 +392,7 @@ impl Service {
         let binding = self.binding(hotel)?;
         let operation = call.operation();
         let started = Instant::now();
-        let result = self.runtime.call(binding, call).await;
+        let result = self.runtime.call(&binding, call).await;
         let elapsed = started.elapsed();
         let ms = elapsed.as_millis() as u64;
         let outcome = match &result {
@@ -351,7 +446,7 @@ impl Service {
                 },
             });
         };
-        let ttl = ReadCache::ttl(key.kind, &self.hotels[hotel].settings.pms.cache);
+        let ttl = ReadCache::ttl(key.kind, &self.hotel(hotel)?.settings.pms.cache);
         let fetch = async {
             match self.call(hotel, call).await {
                 // "Not found" is not cached: the guest or booking may appear any moment.
@@ -408,7 +503,7 @@ impl Service {
 
     /// The hotels and the state of their adapters.
     pub fn hotels(&self) -> Vec<HotelSummary> {
-        self.hotels
+        self.hotels_now()
             .values()
             .map(|h| {
                 let (status, problem, version, sha) = match &h.binding {
@@ -442,7 +537,7 @@ impl Service {
             .map(|s| s.status(hotel))
             .unwrap_or_default();
         let started = Instant::now();
-        let result = self.runtime.call(binding, Call::HealthCheck).await;
+        let result = self.runtime.call(&binding, Call::HealthCheck).await;
         let latency_ms = started.elapsed().as_millis() as u64;
         let (healthy, detail) = match result {
             Ok(Outcome::Health(PmsHealth { healthy, detail })) => (healthy, detail),
@@ -507,7 +602,7 @@ impl Service {
                 .get_or_create(&labels)
                 .set(i64::from(limit.requests));
         }
-        for hotel in self.hotels.keys() {
+        for hotel in self.hotels_now().keys() {
             if let Some(until) = egress.tokens().valid_until(hotel) {
                 let left = (until - Utc::now()).num_seconds().max(0);
                 m.token_valid_seconds

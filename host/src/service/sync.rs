@@ -96,7 +96,10 @@ impl Service {
             other => SyncFailure::Failed(other.to_string()),
         })?;
         if let Some(key) = key {
-            let ttl = ReadCache::ttl(key.kind, &self.hotels[hotel].settings.pms.cache);
+            let hotel_now = self
+                .hotel(hotel)
+                .map_err(|e| SyncFailure::Failed(e.to_string()))?;
+            let ttl = ReadCache::ttl(key.kind, &hotel_now.settings.pms.cache);
             self.cache.put(key, ttl, outcome.clone()).await;
         }
         Ok(outcome)

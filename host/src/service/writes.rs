@@ -571,8 +571,7 @@ impl Service {
     }
 
     fn adapter_name(&self, hotel: &str) -> String {
-        self.hotels
-            .get(hotel)
+        self.hotel(hotel)
             .map(|h| h.settings.adapter.clone())
             .unwrap_or_default()
     }

@@ -118,7 +118,8 @@ pub trait SecretStore: Send + Sync {
 /// name, so `jack-pms vault set HOTEL NAME` is all an operator needs.
 #[derive(Debug, Default, Clone)]
 pub struct ConfiguredSecrets {
-    refs: BTreeMap<(String, String), SecretRef>,
+    /// Shared by clones, and replaced whole by a reload of the config.
+    refs: std::sync::Arc<std::sync::RwLock<BTreeMap<(String, String), SecretRef>>>,
     vault: Option<std::sync::Arc<sqlite::SqliteVault>>,
 }
 
@@ -126,17 +127,31 @@ impl ConfiguredSecrets {
     /// Secrets with `vault` (if any) as the store for vault references.
     pub fn new(vault: Option<std::sync::Arc<sqlite::SqliteVault>>) -> ConfiguredSecrets {
         ConfiguredSecrets {
-            refs: BTreeMap::new(),
+            refs: Default::default(),
             vault,
         }
     }
 
     /// Adds `hotel`'s secret references.
     pub fn add_hotel(&mut self, hotel: &str, secrets: &BTreeMap<String, SecretRef>) {
+        let mut refs = self.refs.write().unwrap_or_else(|p| p.into_inner());
         for (name, r) in secrets {
-            self.refs
-                .insert((hotel.to_string(), name.clone()), r.clone());
+            refs.insert((hotel.to_string(), name.clone()), r.clone());
         }
+    }
+
+    /// Replaces every hotel's references with those of `hotels` (a reload of the config); every
+    /// clone sees the new ones.
+    pub fn replace_hotels(&self, hotels: &[crate::config::HotelSettings]) {
+        let fresh = hotels
+            .iter()
+            .flat_map(|h| {
+                h.secrets
+                    .iter()
+                    .map(|(name, r)| ((h.id.clone(), name.clone()), r.clone()))
+            })
+            .collect();
+        *self.refs.write().unwrap_or_else(|p| p.into_inner()) = fresh;
     }
 }
 
@@ -161,9 +176,15 @@ impl SecretStore for ConfiguredSecrets {
                 name: name.into(),
             }),
         };
-        match self.refs.get(&(hotel.to_string(), name.to_string())) {
-            Some(SecretRef::Env(var)) => read_env(hotel, name, var),
-            Some(SecretRef::Vault(vault_name)) => vault(vault_name),
+        let found = self
+            .refs
+            .read()
+            .unwrap_or_else(|p| p.into_inner())
+            .get(&(hotel.to_string(), name.to_string()))
+            .cloned();
+        match found {
+            Some(SecretRef::Env(var)) => read_env(hotel, name, &var),
+            Some(SecretRef::Vault(vault_name)) => vault(&vault_name),
             None => vault(name),
         }
     }

@@ -2,6 +2,7 @@
 //! module, frozen with it; [`VersionedAdapter`] picks the one an adapter exports and offers one
 //! `invoke` that returns the host's own model types (Zed's extension host is the model).
 
+pub mod docs;
 pub mod since_v0_1;
 
 use super::state::CallState;
