@@ -681,7 +681,7 @@ async fn simulator_answers_follow_oracles_schemas() {
     let addr = support::tls::serve_https(sim.router()).await;
     let base = format!("https://localhost:{}", addr.port());
     let http = support::tls::client();
-    let specs = support::root().join("../shared/vendor-api/opera");
+    let specs = support::root().join("tests/vendor-api/opera");
 
     let token: Value = http
         .post(format!("{base}/oauth/v1/tokens"))

@@ -6,7 +6,6 @@
 //!
 //! `cargo bench -p jack-pms-host --bench cloudbeds_mapping`
 
-use cloudbeds::jack_pms_sdk;
 use criterion::{Criterion, criterion_group, criterion_main};
 use jack_pms_host::model;
 use jack_pms_host::operation::{Call, Outcome};
@@ -74,36 +73,11 @@ fn page() -> Vec<u8> {
         .expect("page json")
 }
 
-/// The host's half of the mapping, as the runtime does it (status enum, vendor-prefixed ids).
-fn host_half(r: jack_pms_sdk::Reservation) -> model::Reservation {
-    use jack_pms_sdk::ReservationStatus as W;
-    use model::ReservationStatus as S;
-    model::Reservation {
-        id: r.id,
-        confirmation_number: r.confirmation_number,
-        guest_id: format!("cloudbeds:{}", r.guest_pms_id),
-        guest_name: r.guest_name,
-        status: match r.status {
-            W::Reserved => S::Reserved,
-            W::CheckedIn => S::CheckedIn,
-            W::CheckedOut => S::CheckedOut,
-            W::Cancelled => S::Cancelled,
-            W::NoShow => S::NoShow,
-        },
-        arrival_date: r.arrival_date,
-        departure_date: r.departure_date,
-        checkout_time: r.checkout_time,
-        room_number: r.room_number,
-        room_type: r.room_type,
-        adults: r.adults,
-        children: r.children,
-        notes: r.notes,
-    }
-}
-
 fn native(body: &[u8]) -> Vec<model::Reservation> {
     let (list, _total) = cloudbeds::mapping::reservations_page(body).expect("native mapping");
-    list.into_iter().map(host_half).collect()
+    list.into_iter()
+        .map(|r| support::host_half("cloudbeds", r))
+        .collect()
 }
 
 fn benches(c: &mut Criterion) {

@@ -22,7 +22,7 @@ const CHILD: &str = "ab58c939-be30-4a60-8f75-ae1600c60c9f";
 
 fn example(file: &str, field: &str) -> Value {
     let path = support::root()
-        .join("../shared/vendor-api/mews/examples")
+        .join("tests/vendor-api/mews/examples")
         .join(file);
     let text =
         std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("read {}: {e}", path.display()));
@@ -95,32 +95,6 @@ fn bodies() -> Bodies {
     }
 }
 
-/// The host's half of the mapping, as the runtime does it for a reservation list.
-fn host_half(r: jack_pms_sdk::Reservation) -> model::Reservation {
-    use jack_pms_sdk::ReservationStatus as S;
-    model::Reservation {
-        id: r.id,
-        confirmation_number: r.confirmation_number,
-        guest_id: format!("mews:{}", r.guest_pms_id),
-        guest_name: r.guest_name,
-        status: match r.status {
-            S::Reserved => model::ReservationStatus::Reserved,
-            S::CheckedIn => model::ReservationStatus::CheckedIn,
-            S::CheckedOut => model::ReservationStatus::CheckedOut,
-            S::Cancelled => model::ReservationStatus::Cancelled,
-            S::NoShow => model::ReservationStatus::NoShow,
-        },
-        arrival_date: r.arrival_date,
-        departure_date: r.departure_date,
-        checkout_time: r.checkout_time,
-        room_number: r.room_number,
-        room_type: r.room_type,
-        adults: r.adults,
-        children: r.children,
-        notes: r.notes,
-    }
-}
-
 fn native(b: &Bodies, children: &[String]) -> Vec<model::Reservation> {
     // The settings lookup the component does on every call, time zone included.
     let tz = TimeZone::get("Europe/Prague").expect("tz");
@@ -138,7 +112,7 @@ fn native(b: &Bodies, children: &[String]) -> Vec<model::Reservation> {
     )
     .expect("native mapping")
     .into_iter()
-    .map(host_half)
+    .map(|r| support::host_half("mews", r))
     .collect()
 }
 

@@ -80,31 +80,10 @@ fn page() -> Vec<u8> {
 /// Native: the adapter crate's parse and mapping, then the host's half (vendor-prefixed guest
 /// ids, the model's types), as the runtime does it.
 fn native(body: &[u8], zone: HotelZone) -> Vec<jack_pms_host::model::Reservation> {
-    use jack_pms_host::model::ReservationStatus as S;
     let page = opera::mapping::reservations_page(body, zone).expect("page");
     page.reservations
         .into_iter()
-        .map(|r| jack_pms_host::model::Reservation {
-            id: r.id,
-            confirmation_number: r.confirmation_number,
-            guest_id: format!("opera:{}", r.guest_pms_id),
-            guest_name: r.guest_name,
-            status: match r.status {
-                opera::jack_pms_sdk::ReservationStatus::Reserved => S::Reserved,
-                opera::jack_pms_sdk::ReservationStatus::CheckedIn => S::CheckedIn,
-                opera::jack_pms_sdk::ReservationStatus::CheckedOut => S::CheckedOut,
-                opera::jack_pms_sdk::ReservationStatus::Cancelled => S::Cancelled,
-                opera::jack_pms_sdk::ReservationStatus::NoShow => S::NoShow,
-            },
-            arrival_date: r.arrival_date,
-            departure_date: r.departure_date,
-            checkout_time: r.checkout_time,
-            room_number: r.room_number,
-            room_type: r.room_type,
-            adults: r.adults,
-            children: r.children,
-            notes: r.notes,
-        })
+        .map(|r| support::host_half("opera", r))
         .collect()
 }
 

@@ -315,23 +315,7 @@ fn name_filter(name: &str, f: &mut Map<String, Value>) {
 impl Adapter for Mews {
     const VENDOR: &'static str = "mews";
     const VERSION: &'static str = env!("CARGO_PKG_VERSION");
-    const OPERATIONS: &'static [Operation] = &[
-        Operation::HealthCheck,
-        Operation::GetGuest,
-        Operation::SearchGuests,
-        Operation::UpdateGuestPreferences,
-        Operation::GetReservation,
-        Operation::GetArrivals,
-        Operation::GetDepartures,
-        Operation::GetInHouseGuests,
-        Operation::AddReservationNote,
-        Operation::UpdateCheckoutTime,
-        Operation::PostCharge,
-        Operation::GetBalance,
-        Operation::GetRoomStatus,
-        Operation::GetAllRoomStatuses,
-        Operation::FindWrite,
-    ];
+    const OPERATIONS: &'static [Operation] = EVERY_OPERATION;
 
     fn health_check() -> Result<HealthStatus, PmsError> {
         let s = settings()?;

@@ -574,14 +574,14 @@ mod tests {
     use super::*;
 
     const RESERVATIONS: &str = include_str!(
-        "../../../../shared/vendor-api/mews/examples/reservations-getAll-2023-06-06.response.json"
+        "../../../tests/vendor-api/mews/examples/reservations-getAll-2023-06-06.response.json"
     );
     const CUSTOMERS: &str =
-        include_str!("../../../../shared/vendor-api/mews/examples/customers-getAll.response.json");
+        include_str!("../../../tests/vendor-api/mews/examples/customers-getAll.response.json");
     const RESOURCES: &str =
-        include_str!("../../../../shared/vendor-api/mews/examples/resources-getAll.response.json");
+        include_str!("../../../tests/vendor-api/mews/examples/resources-getAll.response.json");
     const NOTES: &str = include_str!(
-        "../../../../shared/vendor-api/mews/examples/serviceOrderNotes-getAll.response.json"
+        "../../../tests/vendor-api/mews/examples/serviceOrderNotes-getAll.response.json"
     );
 
     #[test]

@@ -15,6 +15,7 @@ pub mod wire;
 /// can name its types.
 pub use jack_pms_sdk;
 
+use jack_pms_sdk::http::path_segment as encode;
 use jack_pms_sdk::prelude::*;
 use mapping::{RESULT_CEILING, ohip_error, parse};
 use time::HotelZone;
@@ -82,20 +83,6 @@ impl Ctx {
     fn get(&self, url: String) -> Request {
         self.request(Method::Get, url)
     }
-}
-
-/// Percent-encodes one path segment.
-fn encode(segment: &str) -> String {
-    let mut out = String::with_capacity(segment.len());
-    for b in segment.bytes() {
-        match b {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
-                out.push(b as char)
-            }
-            _ => out.push_str(&format!("%{b:02X}")),
-        }
-    }
-    out
 }
 
 /// Sends and answers the body of a 2xx other than 204; `None` for 204 (OHIP's "not found");
@@ -386,23 +373,7 @@ fn put_reservation(
 impl Adapter for Opera {
     const VENDOR: &'static str = "opera";
     const VERSION: &'static str = env!("CARGO_PKG_VERSION");
-    const OPERATIONS: &'static [Operation] = &[
-        Operation::HealthCheck,
-        Operation::GetGuest,
-        Operation::SearchGuests,
-        Operation::UpdateGuestPreferences,
-        Operation::GetReservation,
-        Operation::GetArrivals,
-        Operation::GetDepartures,
-        Operation::GetInHouseGuests,
-        Operation::AddReservationNote,
-        Operation::UpdateCheckoutTime,
-        Operation::PostCharge,
-        Operation::GetBalance,
-        Operation::GetRoomStatus,
-        Operation::GetAllRoomStatuses,
-        Operation::FindWrite,
-    ];
+    const OPERATIONS: &'static [Operation] = EVERY_OPERATION;
 
     fn health_check() -> Result<HealthStatus, PmsError> {
         let ctx = Ctx::load()?;

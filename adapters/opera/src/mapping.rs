@@ -517,7 +517,7 @@ mod tests {
     #[test]
     fn oracle_list_example_maps_despite_string_counts() {
         let body = include_bytes!(
-            "../../../../shared/vendor-api/opera/examples/rsv-getReservations.response.json"
+            "../../../tests/vendor-api/opera/examples/rsv-getReservations.response.json"
         );
         let page = reservations_page(body, zone());
         // Oracle's example names the room `roomNumber` (the schema says `roomId`) and sends
@@ -537,7 +537,7 @@ mod tests {
     #[test]
     fn several_comments_oldest_first() {
         let body = include_bytes!(
-            "../../../../shared/vendor-api/opera/examples/rsv-getReservation.response.json"
+            "../../../tests/vendor-api/opera/examples/rsv-getReservation.response.json"
         );
         let r = reservation_body(body, zone()).unwrap().unwrap();
         assert_eq!(r.notes.len(), 2);

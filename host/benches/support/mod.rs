@@ -149,6 +149,35 @@ pub fn canned_service(
     (rt, service, dir)
 }
 
+/// The host's half of mapping one reservation, as the runtime does it for a component's
+/// answer: the model's status enum and the vendor-prefixed guest id. The mapping benchmarks add
+/// it to their native side so that both sides do the same work.
+pub fn host_half(vendor: &str, r: jack_pms_sdk::Reservation) -> jack_pms_host::model::Reservation {
+    use jack_pms_host::model::ReservationStatus as S;
+    use jack_pms_sdk::ReservationStatus as W;
+    jack_pms_host::model::Reservation {
+        id: r.id,
+        confirmation_number: r.confirmation_number,
+        guest_id: format!("{vendor}:{}", r.guest_pms_id),
+        guest_name: r.guest_name,
+        status: match r.status {
+            W::Reserved => S::Reserved,
+            W::CheckedIn => S::CheckedIn,
+            W::CheckedOut => S::CheckedOut,
+            W::Cancelled => S::Cancelled,
+            W::NoShow => S::NoShow,
+        },
+        arrival_date: r.arrival_date,
+        departure_date: r.departure_date,
+        checkout_time: r.checkout_time,
+        room_number: r.room_number,
+        room_type: r.room_type,
+        adults: r.adults,
+        children: r.children,
+        notes: r.notes,
+    }
+}
+
 /// Hex SHA-256 of `text`.
 pub fn sha256_hex(text: &str) -> String {
     use sha2::Digest;

@@ -1229,7 +1229,7 @@ pub fn validator(name: &str) -> jsonschema::Validator {
     static SPEC: OnceLock<Value> = OnceLock::new();
     let spec = SPEC.get_or_init(|| {
         let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
-            .join("../../shared/vendor-api/cloudbeds/pms-v1.3-openapi.yaml");
+            .join("../tests/vendor-api/cloudbeds/pms-v1.3-openapi.yaml");
         let text = std::fs::read_to_string(&path)
             .unwrap_or_else(|e| panic!("read {}: {e}", path.display()));
         let mut spec: Value = serde_yaml_ng::from_str(&text).expect("the Cloudbeds spec parses");

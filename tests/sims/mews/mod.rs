@@ -31,7 +31,7 @@ pub const ACCESS_TOKEN: &str = "C66EF7B239D24632943D115EDE9CB810-EA00F8FD8294692
 /// The accommodation service of the simulated enterprise (from the documented examples).
 pub const SERVICE_ID: &str = "bd26d8db-86da-4f96-9efc-e5a4654a4a94";
 
-const EXAMPLES: &str = "../shared/vendor-api/mews/examples";
+const EXAMPLES: &str = "tests/vendor-api/mews/examples";
 
 /// The first item of list `field` in documented example `file` (a response), as a template.
 fn template(file: &str, field: &str) -> Value {
