@@ -11,12 +11,12 @@ fi
 
 # A target directory of its own, so this can run while another cargo holds target/.
 export CARGO_TARGET_DIR="${CARGO_TARGET_DIR_WASM:-target/wasm}"
-cargo build --release --target wasm32-wasip2 --quiet \
+cargo build --profile adapter --target wasm32-wasip2 --quiet \
     -p mock-adapter -p hostile-adapter -p fs-reader-adapter -p broken-adapter -p cloudbeds-adapter -p opera-adapter -p mews-adapter
 
 out=target/adapters
 mkdir -p "$out"
-built="$CARGO_TARGET_DIR/wasm32-wasip2/release"
+built="$CARGO_TARGET_DIR/wasm32-wasip2/adapter"
 install_adapter() { # <wasm name> <manifest path>
     local name; name=$(basename "$2" .toml)
     cp "$built/$1.wasm" "$out/$name.wasm.tmp" && mv "$out/$name.wasm.tmp" "$out/$name.wasm"

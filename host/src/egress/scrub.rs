@@ -2,16 +2,26 @@
 //! from error messages, in the forms a server might echo them: raw, percent-encoded and
 //! JSON-escaped.
 
+use aho_corasick::{AhoCorasick, AhoCorasickKind, MatchKind};
+
 /// What replaces a secret.
 pub const REDACTED: &str = "[REDACTED]";
 
-/// The byte patterns to remove for a set of secret values, longest first.
+/// The byte patterns to remove for a set of secret values, found with one Aho-Corasick pass
+/// (its SIMD prefilter skips most of a large body without looking at each byte).
 #[derive(Clone, Debug, Default)]
 pub struct Scrubber {
-    patterns: Vec<Vec<u8>>,
-    /// Whether a pattern starts with this byte (256 entries when there are patterns): most bytes
-    /// of a large body are skipped with one lookup instead of a comparison per pattern.
-    first: Vec<bool>,
+    /// `None` when there is nothing to scrub.
+    matcher: Option<Matcher>,
+}
+
+#[derive(Clone, Debug)]
+enum Matcher {
+    /// Leftmost-longest, so that a secret and its longer encoded form both go entirely.
+    Patterns(AhoCorasick),
+    /// The automaton could not be built (it cannot for a few secrets of sane size, but if it
+    /// ever did): everything is redacted rather than risk a leak.
+    Everything,
 }
 
 impl Scrubber {
@@ -29,43 +39,49 @@ impl Scrubber {
                 patterns.push(inner.replace('/', "\\/").into_bytes());
             }
         }
-        patterns.sort_by_key(|p| std::cmp::Reverse(p.len()));
-        patterns.dedup();
-        let mut first = vec![false; 256];
-        for p in &patterns {
-            if let Some(&b) = p.first() {
-                first[usize::from(b)] = true;
-            }
+        if patterns.is_empty() {
+            return Scrubber { matcher: None };
         }
-        Scrubber { patterns, first }
+        patterns.sort();
+        patterns.dedup();
+        // A scrubber is built per request (secrets and tokens rotate), so the automaton is the
+        // one that builds fastest; the prefilter does most of the searching anyway.
+        let matcher = match AhoCorasick::builder()
+            .match_kind(MatchKind::LeftmostLongest)
+            .kind(Some(AhoCorasickKind::ContiguousNFA))
+            .build(&patterns)
+        {
+            Ok(automaton) => Matcher::Patterns(automaton),
+            Err(e) => {
+                tracing::error!(error = %e, "cannot build the secret scrubber; redacting everything");
+                Matcher::Everything
+            }
+        };
+        Scrubber {
+            matcher: Some(matcher),
+        }
     }
 
     /// True when there is nothing to scrub.
     pub fn is_empty(&self) -> bool {
-        self.patterns.is_empty()
+        self.matcher.is_none()
     }
 
     /// `bytes` with every pattern replaced by [`REDACTED`].
     pub fn bytes(&self, bytes: Vec<u8>) -> Vec<u8> {
-        if self.patterns.is_empty() {
-            return bytes;
-        }
+        let automaton = match &self.matcher {
+            None => return bytes,
+            Some(Matcher::Everything) => return REDACTED.as_bytes().to_vec(),
+            Some(Matcher::Patterns(automaton)) => automaton,
+        };
         // Copied only from the first match on: a body without secrets is handed back as is.
         let mut out: Option<Vec<u8>> = None;
         let mut copied = 0;
-        let mut i = 0;
-        while i < bytes.len() {
-            if self.first[usize::from(bytes[i])]
-                && let Some(p) = self.patterns.iter().find(|p| bytes[i..].starts_with(p))
-            {
-                let out = out.get_or_insert_with(|| Vec::with_capacity(bytes.len()));
-                out.extend_from_slice(&bytes[copied..i]);
-                out.extend_from_slice(REDACTED.as_bytes());
-                i += p.len();
-                copied = i;
-                continue;
-            }
-            i += 1;
+        for found in automaton.find_iter(&bytes) {
+            let out = out.get_or_insert_with(|| Vec::with_capacity(bytes.len()));
+            out.extend_from_slice(&bytes[copied..found.start()]);
+            out.extend_from_slice(REDACTED.as_bytes());
+            copied = found.end();
         }
         match out {
             None => bytes,
@@ -78,7 +94,7 @@ impl Scrubber {
 
     /// `text` with every pattern replaced.
     pub fn text(&self, text: &str) -> String {
-        if self.patterns.is_empty() {
+        if self.is_empty() {
             return text.to_string();
         }
         String::from_utf8_lossy(&self.bytes(text.as_bytes().to_vec())).into_owned()
@@ -99,5 +115,12 @@ mod tests {
         assert_eq!(out.matches(REDACTED).count(), 3, "{out}");
         assert_eq!(s.text("no secret here"), "no secret here");
         assert!(Scrubber::new([""]).is_empty());
+    }
+
+    #[test]
+    fn a_secret_inside_a_longer_one_leaves_no_tail() {
+        let s = Scrubber::new(["tok", "tok-long-9"]);
+        let out = s.bytes(b"[tok-long-9][tok][to]".to_vec());
+        assert_eq!(out, b"[[REDACTED]][[REDACTED]][to]");
     }
 }

@@ -88,10 +88,30 @@ fn reservation(vendor: &str, mut r: Reservation) -> Result<Reservation, String> 
     Ok(r)
 }
 
+/// Exactly `YYYY-MM-DD`, a day that exists. (Checked by hand: a list of reservations has two
+/// dates each, and chrono's format-string parser re-reads its pattern for every one.)
 fn date(field: &str, value: &str) -> Result<(), String> {
-    chrono::NaiveDate::parse_from_str(value, "%Y-%m-%d")
-        .map(|_| ())
-        .map_err(|_| format!("{field} `{value}` is not a YYYY-MM-DD date"))
+    let b = value.as_bytes();
+    let shaped = b.len() == 10
+        && b[4] == b'-'
+        && b[7] == b'-'
+        && b.iter()
+            .enumerate()
+            .all(|(i, c)| i == 4 || i == 7 || c.is_ascii_digit());
+    let number = |range: std::ops::Range<usize>| value[range].parse::<u32>().ok();
+    let exists = shaped
+        && match (number(0..4), number(5..7), number(8..10)) {
+            (Some(y), Some(m), Some(d)) => i32::try_from(y)
+                .ok()
+                .and_then(|y| chrono::NaiveDate::from_ymd_opt(y, m, d))
+                .is_some(),
+            _ => false,
+        };
+    if exists {
+        Ok(())
+    } else {
+        Err(format!("{field} `{value}` is not a YYYY-MM-DD date"))
+    }
 }
 
 fn instant(field: &str, value: &str) -> Result<(), String> {
@@ -102,4 +122,31 @@ fn instant(field: &str, value: &str) -> Result<(), String> {
 
 fn money(m: Money) -> Result<Money, String> {
     m.validate().map(|_| m)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::date;
+
+    #[test]
+    fn dates_are_exactly_year_month_day_and_exist() {
+        for good in ["2030-06-10", "2028-02-29", "0001-01-01"] {
+            assert!(date("d", good).is_ok(), "{good}");
+        }
+        for bad in [
+            "2030-6-10",
+            "2030-06-1",
+            "2030-02-30",
+            "2029-02-29",
+            "2030-13-01",
+            "2030/06/10",
+            "+030-06-10",
+            "2030-06-10T00:00:00Z",
+            "",
+            "２０３０-06-10",
+        ] {
+            let e = date("arrivalDate", bad).expect_err(bad);
+            assert!(e.contains("arrivalDate") && e.contains("YYYY-MM-DD"), "{e}");
+        }
+    }
 }
