@@ -29,31 +29,6 @@ async fn mock_pms() -> (SocketAddr, String) {
     (addr, key)
 }
 
-/// Runs `jack-pms adapter test <args> --json` (off the async runtime, which keeps serving the
-/// PMS); returns the exit code and the parsed report.
-async fn adapter_test(args: Vec<String>, env: Vec<(String, String)>) -> (i32, Value) {
-    tokio::task::spawn_blocking(move || {
-        let out = Command::new(env!("CARGO_BIN_EXE_jack-pms"))
-            .args(["adapter", "test"])
-            .args(&args)
-            .arg("--json")
-            .envs(env)
-            .env("RUST_LOG", "error")
-            .output()
-            .expect("run jack-pms adapter test");
-        let stdout = String::from_utf8_lossy(&out.stdout);
-        let report: Value = serde_json::from_str(&stdout).unwrap_or_else(|e| {
-            panic!(
-                "not a JSON report ({e}):\n{stdout}\n{}",
-                String::from_utf8_lossy(&out.stderr)
-            )
-        });
-        (out.status.code().unwrap_or(-1), report)
-    })
-    .await
-    .expect("join")
-}
-
 fn check<'a>(report: &'a Value, id: &str) -> &'a Value {
     report["checks"]
         .as_array()
@@ -72,7 +47,7 @@ fn verdict(report: &Value, id: &str) -> String {
 async fn the_reference_adapter_conforms_against_the_mock_pms() {
     let adapters = adapters_dir();
     let (addr, key) = mock_pms().await;
-    let (code, report) = adapter_test(
+    let (code, report) = support::adapter_test(
         vec![
             adapters.join("mock.wasm").display().to_string(),
             "--manifest".into(),
@@ -141,7 +116,7 @@ fn assert_mistakes_named(report: &Value) {
 async fn a_broken_adapter_fails_with_each_mistake_named() {
     let adapters = adapters_dir();
     let (addr, key) = mock_pms().await;
-    let (code, report) = adapter_test(
+    let (code, report) = support::adapter_test(
         vec![
             adapters.join("broken.wasm").display().to_string(),
             "--manifest".into(),
@@ -168,7 +143,7 @@ async fn a_broken_adapter_fails_with_each_mistake_named() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn recorded_exchanges_stand_in_for_the_pms() {
     let adapters = adapters_dir();
-    let (code, report) = adapter_test(
+    let (code, report) = support::adapter_test(
         vec![
             adapters.join("broken.wasm").display().to_string(),
             "--manifest".into(),
@@ -205,7 +180,7 @@ async fn a_manifest_the_host_cannot_load_is_the_first_failure() {
         "name = \"bad\"\nvendor = \"x\"\nversion = \"1.0.0\"\nwit = \"jack:pms@9.0.0\"\n[auth]\nscheme = \"none\"\n",
     )
     .expect("write manifest");
-    let (code, report) = adapter_test(
+    let (code, report) = support::adapter_test(
         vec![
             adapters_dir().join("mock.wasm").display().to_string(),
             "--manifest".into(),
@@ -258,7 +233,7 @@ async fn the_template_builds_passes_its_tests_and_conforms() {
     .expect("join");
     let wasm = root().join("target/template/wasm32-wasip2/release/acme.wasm");
     let (addr, key) = mock_pms().await;
-    let (code, report) = adapter_test(
+    let (code, report) = support::adapter_test(
         vec![
             wasm.display().to_string(),
             "--manifest".into(),

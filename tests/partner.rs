@@ -16,7 +16,6 @@ mod support;
 use serde_json::{Value, json};
 use sim::Sim;
 use std::path::{Path, PathBuf};
-use std::process::Command;
 use std::sync::OnceLock;
 use support::{Stack, StackOptions, TOKEN, root};
 
@@ -56,32 +55,6 @@ fn client_secret() -> String {
     support::random_key()
 }
 
-/// Runs `jack-pms adapter test … --json` off the async runtime (which keeps serving the
-/// simulator); returns the exit code and the report.
-async fn adapter_test(args: Vec<String>, secret: &str) -> (i32, Value) {
-    let secret = secret.to_string();
-    tokio::task::spawn_blocking(move || {
-        let out = Command::new(env!("CARGO_BIN_EXE_jack-pms"))
-            .args(["adapter", "test"])
-            .args(&args)
-            .arg("--json")
-            .env("APALEO_SIM_CLIENT_SECRET", &secret)
-            .env("RUST_LOG", "error")
-            .output()
-            .expect("run jack-pms adapter test");
-        let stdout = String::from_utf8_lossy(&out.stdout);
-        let report: Value = serde_json::from_str(&stdout).unwrap_or_else(|e| {
-            panic!(
-                "not a JSON report ({e}):\n{stdout}\n{}",
-                String::from_utf8_lossy(&out.stderr)
-            )
-        });
-        (out.status.code().unwrap_or(-1), report)
-    })
-    .await
-    .expect("join")
-}
-
 fn verdict(report: &Value, id: &str) -> String {
     report["checks"]
         .as_array()
@@ -97,7 +70,7 @@ async fn the_partner_adapter_builds_and_conforms_against_the_simulator() {
     let secret = client_secret();
     let sim = Sim::new(CLIENT_ID, &secret);
     let addr = support::tls::serve_https(sim.router()).await;
-    let (code, report) = adapter_test(
+    let (code, report) = support::adapter_test(
         vec![
             wasm.display().to_string(),
             "--manifest".into(),
@@ -107,7 +80,7 @@ async fn the_partner_adapter_builds_and_conforms_against_the_simulator() {
             "--ca-file".into(),
             support::tls::ca_path().display().to_string(),
         ],
-        &secret,
+        vec![("APALEO_SIM_CLIENT_SECRET".into(), secret.clone())],
     )
     .await;
     assert_eq!(code, 0, "{report:#}");

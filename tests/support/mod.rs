@@ -41,6 +41,34 @@ pub fn adapters_dir() -> PathBuf {
         .clone()
 }
 
+/// Runs `jack-pms adapter test <args> --json` with `env` added (off the async runtime, which
+/// keeps serving the PMS); returns the exit code and the parsed report.
+pub async fn adapter_test(
+    args: Vec<String>,
+    env: Vec<(String, String)>,
+) -> (i32, serde_json::Value) {
+    tokio::task::spawn_blocking(move || {
+        let out = Command::new(env!("CARGO_BIN_EXE_jack-pms"))
+            .args(["adapter", "test"])
+            .args(&args)
+            .arg("--json")
+            .envs(env)
+            .env("RUST_LOG", "error")
+            .output()
+            .expect("run jack-pms adapter test");
+        let stdout = String::from_utf8_lossy(&out.stdout);
+        let report: serde_json::Value = serde_json::from_str(&stdout).unwrap_or_else(|e| {
+            panic!(
+                "not a JSON report ({e}):\n{stdout}\n{}",
+                String::from_utf8_lossy(&out.stderr)
+            )
+        });
+        (out.status.code().unwrap_or(-1), report)
+    })
+    .await
+    .expect("join")
+}
+
 /// Runs `jack-pms adapter test` on the built adapter `name` with its manifest and profile from
 /// `adapters/<name>/`, against `url` (a simulator served with [`tls::serve_https`]), with `env`
 /// holding the profile's test secrets, and the manifest's rate limits lifted when `unlimited`;
@@ -53,35 +81,25 @@ pub async fn conformance(
 ) -> serde_json::Value {
     let wasm = adapters_dir().join(format!("{name}.wasm"));
     let manifest = root().join(format!("adapters/{name}/{name}.toml"));
-    let url = url.to_string();
-    tokio::task::spawn_blocking(move || {
-        let out = Command::new(env!("CARGO_BIN_EXE_jack-pms"))
-            .args(["adapter", "test", "--json", "--against", &url, "--ca-file"])
-            .arg(tls::ca_path())
-            .args(unlimited.then_some("--unlimited"))
-            .arg("--manifest")
-            .arg(&manifest)
-            .arg(&wasm)
-            .envs(env)
-            .env("RUST_LOG", "error")
-            .output()
-            .expect("run jack-pms adapter test");
-        let stdout = String::from_utf8_lossy(&out.stdout);
-        let report: serde_json::Value = serde_json::from_str(&stdout).unwrap_or_else(|e| {
-            panic!(
-                "not a JSON report ({e}):\n{stdout}\n{}",
-                String::from_utf8_lossy(&out.stderr)
-            )
-        });
-        assert_eq!(
-            out.status.success(),
-            report["failed"] == 0,
-            "the exit code disagrees with the report: {report:#}"
-        );
-        report
-    })
-    .await
-    .expect("join")
+    let mut args = vec![
+        "--against".to_string(),
+        url.to_string(),
+        "--ca-file".to_string(),
+        tls::ca_path().display().to_string(),
+        "--manifest".to_string(),
+        manifest.display().to_string(),
+        wasm.display().to_string(),
+    ];
+    if unlimited {
+        args.push("--unlimited".into());
+    }
+    let (code, report) = adapter_test(args, env).await;
+    assert_eq!(
+        code == 0,
+        report["failed"] == 0,
+        "the exit code disagrees with the report: {report:#}"
+    );
+    report
 }
 
 /// Runs `cargo <args>` in `dir` (a crate outside the workspace: the template, the partner

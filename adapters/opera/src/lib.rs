@@ -29,6 +29,8 @@ pub const PAGE_SIZE: u32 = 200;
 const MAX_PAGES: u32 = 60;
 /// Profiles fetched one by one for a search; a broader search must be narrowed.
 const MAX_SEARCH_PROFILES: usize = 20;
+/// Profiles asked for per page of a guest search.
+const PROFILE_PAGE_SIZE: u32 = 50;
 /// Prefix of the comment title that carries the host's operation id.
 const OPERATION_TITLE: &str = "jack:";
 
@@ -105,42 +107,78 @@ fn write(request: Request) -> Result<Vec<u8>, PmsError> {
     Ok(fetch(request)?.unwrap_or_default())
 }
 
-/// Follows `hasMore`/`offset` to the end of a reservation search, refusing a list OHIP cut at
-/// its 1,000-record ceiling rather than returning part of it as if it were all.
-fn reservation_search(ctx: &Ctx, filter: &[(&str, String)]) -> Result<Vec<Reservation>, PmsError> {
-    let url = ctx.hotel_url("rsv", "/reservations");
+/// One page of an offset-paged OHIP list: what it maps to, how many records it held (the next
+/// offset moves by that many) and whether OHIP says more follow.
+struct Batch<T> {
+    items: Vec<T>,
+    records: usize,
+    more: bool,
+}
+
+/// Follows OHIP's `offset`/`limit`/`hasMore` to the end of a list (`what` names it in errors),
+/// `read` mapping each page given the number of records read before it. Never returns a part as
+/// if it were all: an empty page announcing more, or more than `MAX_PAGES` pages, is an error.
+fn follow_offsets<T>(
+    ctx: &Ctx,
+    url: &str,
+    filter: &[(&str, String)],
+    limit: u32,
+    what: &str,
+    mut read: impl FnMut(&[u8], usize) -> Result<Batch<T>, PmsError>,
+) -> Result<Vec<T>, PmsError> {
     let mut all = Vec::new();
-    let mut offset: u64 = 0;
+    let mut offset = 0;
     for _ in 0..MAX_PAGES {
         let request = filter
             .iter()
-            .fold(ctx.get(url.clone()), |r, (k, v)| r.query(k, v))
-            .query("limit", PAGE_SIZE.to_string())
+            .fold(ctx.get(url.to_string()), |r, (k, v)| r.query(k, v))
+            .query("limit", limit.to_string())
             .query("offset", offset.to_string());
         let Some(body) = fetch(request)? else {
             return Ok(all);
         };
-        let page = mapping::reservations_page(&body, ctx.zone)?;
-        if page.total_results.is_some_and(|t| t >= RESULT_CEILING)
-            || all.len() as u64 + page.reservations.len() as u64 > RESULT_CEILING
-        {
-            return Err(ceiling(filter));
-        }
-        let received = page.reservations.len() as u64;
-        all.extend(page.reservations);
-        if !page.has_more {
+        let batch = read(&body, offset)?;
+        all.extend(batch.items);
+        if !batch.more {
             return Ok(all);
         }
-        if received == 0 {
-            return Err(internal(
-                "OHIP announced more reservations but sent an empty page",
-            ));
+        if batch.records == 0 {
+            return Err(internal(format!(
+                "OHIP announced more {what} but sent an empty page"
+            )));
         }
-        offset += received;
+        offset += batch.records;
     }
     Err(internal(format!(
-        "OHIP announced more than {MAX_PAGES} pages of reservations; refusing to return a partial list"
+        "OHIP announced more than {MAX_PAGES} pages of {what}; refusing to return a partial list"
     )))
+}
+
+/// Every reservation of a search, refusing a list OHIP cut at its 1,000-record ceiling rather
+/// than returning part of it as if it were all.
+fn reservation_search(ctx: &Ctx, filter: &[(&str, String)]) -> Result<Vec<Reservation>, PmsError> {
+    let url = ctx.hotel_url("rsv", "/reservations");
+    follow_offsets(
+        ctx,
+        &url,
+        filter,
+        PAGE_SIZE,
+        "reservations",
+        |body, before| {
+            let page = mapping::reservations_page(body, ctx.zone)?;
+            let records = page.reservations.len();
+            if page.total_results.is_some_and(|t| t >= RESULT_CEILING)
+                || (before + records) as u64 > RESULT_CEILING
+            {
+                return Err(ceiling(filter));
+            }
+            Ok(Batch {
+                items: page.reservations,
+                records,
+                more: page.has_more,
+            })
+        },
+    )
 }
 
 fn ceiling(filter: &[(&str, String)]) -> PmsError {
@@ -225,38 +263,38 @@ fn profile(ctx: &Ctx, profile_id: &str) -> Result<Option<Guest>, PmsError> {
 /// Profile ids matching a search, all pages.
 fn profile_ids(ctx: &Ctx, filter: &[(&str, String)]) -> Result<Vec<String>, PmsError> {
     let url = format!("{}/crm/v1/profiles", ctx.base);
-    let mut ids = Vec::new();
-    let mut offset: u64 = 0;
-    for _ in 0..MAX_PAGES {
-        let request = filter
-            .iter()
-            .fold(ctx.get(url.clone()), |r, (k, v)| r.query(k, v))
-            .query("profileType", "Guest")
-            .query("hotelId", &ctx.hotel)
-            .query("limit", "50")
-            .query("offset", offset.to_string());
-        let Some(body) = fetch(request)? else {
-            return Ok(ids);
-        };
-        let summaries: wire::ProfileSummaries = parse(&body, "profile search")?;
-        let page = summaries.profile_summaries.unwrap_or_default();
-        let received = page.profile_info.len() as u64;
-        ids.extend(page.profile_info.iter().filter_map(|p| {
-            wire::id_of(&p.profile_id_list, "Profile")
-                .or_else(|| p.profile_id_list.first().and_then(|i| i.id.as_deref()))
-                .map(str::to_string)
-        }));
-        if ids.len() > MAX_SEARCH_PROFILES {
-            return Err(invalid_request(format!(
-                "the guest search matches more than {MAX_SEARCH_PROFILES} OPERA profiles; narrow it"
-            )));
-        }
-        if !page.paging.has_more.unwrap_or(false) || received == 0 {
-            return Ok(ids);
-        }
-        offset += received;
-    }
-    Err(internal("OHIP announced too many pages of profiles"))
+    let mut filter = filter.to_vec();
+    filter.push(("profileType", "Guest".into()));
+    filter.push(("hotelId", ctx.hotel.clone()));
+    follow_offsets(
+        ctx,
+        &url,
+        &filter,
+        PROFILE_PAGE_SIZE,
+        "profiles",
+        |body, before| {
+            let summaries: wire::ProfileSummaries = parse(body, "profile search")?;
+            let page = summaries.profile_summaries.unwrap_or_default();
+            if before + page.profile_info.len() > MAX_SEARCH_PROFILES {
+                return Err(invalid_request(format!(
+                    "the guest search matches more than {MAX_SEARCH_PROFILES} OPERA profiles; narrow it"
+                )));
+            }
+            Ok(Batch {
+                records: page.profile_info.len(),
+                items: page
+                    .profile_info
+                    .iter()
+                    .filter_map(|p| {
+                        wire::id_of(&p.profile_id_list, "Profile")
+                            .or_else(|| p.profile_id_list.first().and_then(|i| i.id.as_deref()))
+                            .map(str::to_string)
+                    })
+                    .collect(),
+                more: page.paging.has_more.unwrap_or(false),
+            })
+        },
+    )
 }
 
 fn query_filter(query: &GuestQuery) -> Vec<(&'static str, String)> {
@@ -296,35 +334,19 @@ fn search(ctx: &Ctx, query: &GuestQuery) -> Result<Vec<Guest>, PmsError> {
 
 fn rooms(ctx: &Ctx, filter: &[(&str, String)]) -> Result<Vec<RoomStatus>, PmsError> {
     let url = ctx.hotel_url("hsk", "/housekeepingOverview");
-    let mut all = Vec::new();
-    let mut offset: u64 = 0;
-    for _ in 0..MAX_PAGES {
-        let request = filter
-            .iter()
-            .fold(ctx.get(url.clone()), |r, (k, v)| r.query(k, v))
-            .query("limit", PAGE_SIZE.to_string())
-            .query("offset", offset.to_string());
-        let Some(body) = fetch(request)? else {
-            return Ok(all);
-        };
-        let board: wire::HousekeepingBoard = parse(&body, "housekeeping board")?;
+    follow_offsets(ctx, &url, filter, PAGE_SIZE, "rooms", |body, _| {
+        let board: wire::HousekeepingBoard = parse(body, "housekeeping board")?;
         let info = board.housekeeping_room_info.unwrap_or_default();
         let room_list = info.housekeeping_rooms.unwrap_or_default().room;
-        let received = room_list.len() as u64;
-        for room in room_list {
-            all.push(mapping::room_status(room)?);
-        }
-        if !info.paging.has_more.unwrap_or(false) {
-            return Ok(all);
-        }
-        if received == 0 {
-            return Err(internal("OHIP announced more rooms but sent an empty page"));
-        }
-        offset += received;
-    }
-    Err(internal(format!(
-        "OHIP announced more than {MAX_PAGES} pages of rooms; refusing to return a partial list"
-    )))
+        Ok(Batch {
+            records: room_list.len(),
+            items: room_list
+                .into_iter()
+                .map(mapping::room_status)
+                .collect::<Result<_, _>>()?,
+            more: info.paging.has_more.unwrap_or(false),
+        })
+    })
 }
 
 fn receipt_from(body: &[u8]) -> WriteReceipt {
