@@ -90,6 +90,31 @@ fn status_of(
     })
 }
 
+/// What both OHIP reservation shapes say about the stay.
+struct StayFacts {
+    status: ReservationStatus,
+    arrival_date: String,
+    departure_date: String,
+    checkout_time: Option<String>,
+}
+
+/// The stay of reservation `confirmation` from its `[reservationStatus,
+/// computedReservationStatus]`, its `[arrivalDate, departureDate]` and its expected times.
+fn stay_facts(
+    confirmation: &str,
+    [status, computed]: [Option<&str>; 2],
+    [arrival, departure]: [Option<&str>; 2],
+    times: Option<&wire::ExpectedTimes>,
+    zone: HotelZone,
+) -> Result<StayFacts, PmsError> {
+    Ok(StayFacts {
+        status: status_of(confirmation, status, computed)?,
+        arrival_date: date(confirmation, "an arrivalDate", arrival)?,
+        departure_date: date(confirmation, "a departureDate", departure)?,
+        checkout_time: checkout_time(times, zone),
+    })
+}
+
 fn date(confirmation: &str, field: &str, value: Option<&str>) -> Result<String, PmsError> {
     let value = value.ok_or_else(|| {
         internal(format!(
@@ -148,23 +173,21 @@ pub fn reservation_info(
     let (id, confirmation) = ids(&raw.reservation_id_list)?;
     let stay = raw.room_stay.unwrap_or_default();
     let guest = raw.reservation_guest.unwrap_or_default();
-    Ok(Reservation {
-        status: status_of(
-            &confirmation,
+    let facts = stay_facts(
+        &confirmation,
+        [
             raw.reservation_status.as_deref(),
             raw.computed_reservation_status.as_deref(),
-        )?,
-        arrival_date: date(
-            &confirmation,
-            "an arrivalDate",
-            stay.arrival_date.as_deref(),
-        )?,
-        departure_date: date(
-            &confirmation,
-            "a departureDate",
-            stay.departure_date.as_deref(),
-        )?,
-        checkout_time: checkout_time(stay.expected_times.as_ref(), zone),
+        ],
+        [stay.arrival_date.as_deref(), stay.departure_date.as_deref()],
+        stay.expected_times.as_ref(),
+        zone,
+    )?;
+    Ok(Reservation {
+        status: facts.status,
+        arrival_date: facts.arrival_date,
+        departure_date: facts.departure_date,
+        checkout_time: facts.checkout_time,
         guest_pms_id: guest.id.unwrap_or_default(),
         guest_name: guest
             .full_name
@@ -248,23 +271,21 @@ pub fn reservation(raw: wire::HotelReservation, zone: HotelZone) -> Result<Reser
     });
     let room = stay.current_room_info.unwrap_or_default();
     let counts = stay.guest_counts.unwrap_or_default();
-    Ok(Reservation {
-        status: status_of(
-            &confirmation,
+    let facts = stay_facts(
+        &confirmation,
+        [
             raw.reservation_status.as_deref(),
             raw.computed_reservation_status.as_deref(),
-        )?,
-        arrival_date: date(
-            &confirmation,
-            "an arrivalDate",
-            stay.arrival_date.as_deref(),
-        )?,
-        departure_date: date(
-            &confirmation,
-            "a departureDate",
-            stay.departure_date.as_deref(),
-        )?,
-        checkout_time: checkout_time(stay.expected_times.as_ref(), zone),
+        ],
+        [stay.arrival_date.as_deref(), stay.departure_date.as_deref()],
+        stay.expected_times.as_ref(),
+        zone,
+    )?;
+    Ok(Reservation {
+        status: facts.status,
+        arrival_date: facts.arrival_date,
+        departure_date: facts.departure_date,
+        checkout_time: facts.checkout_time,
         guest_pms_id,
         guest_name,
         room_number: room.room_id.filter(|r| !r.is_empty()),
