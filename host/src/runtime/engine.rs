@@ -38,10 +38,10 @@ struct MemoryLayout {
 impl MemoryLayout {
     /// A 32-bit wasm address plus a static offset can never leave a 4 GiB reservation followed
     /// by a guard region, so the compiled code needs no bounds check on each load and store
-    /// (adapters parse JSON: that is about a fifth of their time). It costs only address space,
-    /// never memory: the cap on what an instance may use is the pool's `max_memory_size`. When
-    /// `memories` such slots would not fit the budget, each is reserved at its cap instead, and
-    /// cranelift emits explicit bounds checks.
+    /// (for an adapter mapping a page of JSON, a fifth of the call's time). It costs only
+    /// address space, never memory: the cap on what an instance may use is the pool's
+    /// `max_memory_size`. When `memories` such slots would not fit the budget, each is reserved
+    /// at its cap instead, and cranelift emits explicit bounds checks.
     fn for_pool(memories: u32, max_memory_bytes: u64) -> MemoryLayout {
         const FOUR_GIB: u64 = 1 << 32;
         const GUARD: u64 = 32 << 20;
