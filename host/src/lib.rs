@@ -38,4 +38,5 @@ pub mod service;
 pub mod state;
 pub mod sync;
 pub mod telemetry;
+pub mod untrusted;
 pub mod vault;

@@ -102,6 +102,8 @@ pub struct Metrics {
     pub pms_timeouts: Family<HotelLabels, Counter>,
     /// Traps, deadline and memory overruns.
     pub adapter_failures: Family<AdapterLabels, Counter>,
+    /// Guest log lines dropped because a call went over its output budget.
+    pub guest_log_dropped: Family<AdapterLabels, Counter>,
     /// Requests in each rate-limit bucket's current window.
     pub rate_used: Family<BucketLabels, Gauge>,
     /// Each bucket's limit.
@@ -133,6 +135,7 @@ impl Metrics {
         let outbound = Family::<OutboundLabels, Counter>::default();
         let pms_timeouts = Family::<HotelLabels, Counter>::default();
         let adapter_failures = Family::<AdapterLabels, Counter>::default();
+        let guest_log_dropped = Family::<AdapterLabels, Counter>::default();
         let rate_used = Family::<BucketLabels, Gauge>::default();
         let rate_limit = Family::<BucketLabels, Gauge>::default();
         let token_valid_seconds = Family::<HotelLabels, Gauge>::default();
@@ -185,6 +188,11 @@ impl Metrics {
             adapter_failures.clone(),
         );
         registry.register(
+            "guest_log_lines_dropped",
+            "Adapter log lines (log import, stdout, stderr) dropped over the per-call budget",
+            guest_log_dropped.clone(),
+        );
+        registry.register(
             "rate_limit_used",
             "Requests in each rate-limit bucket's current window",
             rate_used.clone(),
@@ -207,6 +215,7 @@ impl Metrics {
             outbound,
             pms_timeouts,
             adapter_failures,
+            guest_log_dropped,
             rate_used,
             rate_limit,
             token_valid_seconds,

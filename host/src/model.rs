@@ -324,6 +324,28 @@ pub enum PmsError {
     Internal(String),
 }
 
+impl PmsError {
+    /// The error as the host may pass it on: its text escaped and cut to
+    /// [`crate::untrusted::MAX_ERROR_BYTES`] (an adapter controls it), and a `rate-limited`
+    /// delay cut to `max_delay` (an adapter, or the vendor behind it, controls that too).
+    pub fn contained(self, max_delay: std::time::Duration) -> PmsError {
+        use crate::untrusted::error_text as t;
+        match self {
+            PmsError::NotFound => PmsError::NotFound,
+            PmsError::Unauthorized(m) => PmsError::Unauthorized(t(&m)),
+            PmsError::RateLimited(ms) => {
+                let cap = u64::try_from(max_delay.as_millis()).unwrap_or(u64::MAX);
+                PmsError::RateLimited(ms.map(|ms| ms.min(cap)))
+            }
+            PmsError::Unavailable(m) => PmsError::Unavailable(t(&m)),
+            PmsError::InvalidRequest(m) => PmsError::InvalidRequest(t(&m)),
+            PmsError::Unsupported(m) => PmsError::Unsupported(t(&m)),
+            PmsError::Conflict(m) => PmsError::Conflict(t(&m)),
+            PmsError::Internal(m) => PmsError::Internal(t(&m)),
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -133,6 +133,16 @@ pub struct Limits {
     pub max_requests_per_call: u32,
     /// Largest response body handed to the guest.
     pub max_response_bytes: u64,
+    /// Largest result a call may return: the bytes of its strings plus a fixed cost per list
+    /// item, checked before the host copies the result out of the sandbox.
+    pub max_result_bytes: u64,
+    /// Log lines one call may write (`log`, stdout and stderr together); the rest are dropped
+    /// and counted.
+    pub max_log_lines_per_call: u32,
+    /// Log bytes one call may write, likewise.
+    pub max_log_bytes_per_call: u64,
+    /// Calls of the adapter that may run at once over all its hotels; `None`: half the pool.
+    pub max_concurrent_calls: Option<u32>,
 }
 
 impl Default for Limits {
@@ -142,6 +152,10 @@ impl Default for Limits {
             deadline: Duration::from_secs(30),
             max_requests_per_call: 100,
             max_response_bytes: 10 << 20,
+            max_result_bytes: 16 << 20,
+            max_log_lines_per_call: 1000,
+            max_log_bytes_per_call: 256 << 10,
+            max_concurrent_calls: None,
         }
     }
 }
@@ -161,6 +175,8 @@ pub struct AdapterSettings {
     pub overrides: BTreeMap<String, Limits>,
     /// Instances that may run at once.
     pub max_concurrent_instances: u32,
+    /// Calls of one hotel that may run at once.
+    pub max_concurrent_calls_per_hotel: u32,
 }
 
 impl AdapterSettings {
@@ -413,6 +429,11 @@ impl Resolver<'_> {
 
         let default_limits =
             self.limits("adapters.limits", &raw.adapters.limits, &Limits::default())?;
+        let max_concurrent_instances = raw
+            .adapters
+            .max_concurrent_instances
+            .unwrap_or(64)
+            .clamp(1, 10_000);
         let mut overrides = BTreeMap::new();
         for (name, block) in &raw.adapters.overrides {
             overrides.insert(
@@ -435,11 +456,12 @@ impl Resolver<'_> {
             allow_unpinned: raw.adapters.allow_unpinned,
             default_limits,
             overrides,
-            max_concurrent_instances: raw
+            max_concurrent_instances,
+            max_concurrent_calls_per_hotel: raw
                 .adapters
-                .max_concurrent_instances
-                .unwrap_or(64)
-                .clamp(1, 10_000),
+                .max_concurrent_calls_per_hotel
+                .unwrap_or((max_concurrent_instances / 4).max(1))
+                .clamp(1, max_concurrent_instances),
         };
 
         let egress = EgressPolicy {
@@ -450,6 +472,9 @@ impl Resolver<'_> {
                 raw.egress.request_timeout_ms.unwrap_or(10_000).max(1),
             ),
             max_redirects: raw.egress.max_redirects.unwrap_or(5),
+            max_retry_after: Duration::from_millis(
+                raw.egress.max_retry_after_ms.unwrap_or(300_000),
+            ),
             trusted_ca_pems: raw
                 .egress
                 .trusted_ca_files
@@ -770,7 +795,44 @@ impl Resolver<'_> {
         block: &raw::LimitsBlock,
         base: &Limits,
     ) -> Result<Limits, ConfigError> {
-        let limits = Limits {
+        // Ranges are checked on the numbers as written, before any arithmetic on them.
+        let range = |name: &str, value: Option<u64>, min: u64, max: u64| match value {
+            Some(v) if !(min..=max).contains(&v) => Err(self.invalid(
+                format!("{key}.{name}"),
+                None,
+                format!("must be between {min} and {max}"),
+            )),
+            _ => Ok(()),
+        };
+        range("memoryMib", block.memory_mib, 1, 4096)?;
+        range("deadlineMs", block.deadline_ms, 10, 3_600_000)?;
+        range(
+            "maxRequestsPerCall",
+            block.max_requests_per_call.map(u64::from),
+            0,
+            100_000,
+        )?;
+        range("maxResponseBytes", block.max_response_bytes, 1, 1 << 30)?;
+        range("maxResultBytes", block.max_result_bytes, 1024, 1 << 30)?;
+        range(
+            "maxLogLinesPerCall",
+            block.max_log_lines_per_call.map(u64::from),
+            0,
+            1_000_000,
+        )?;
+        range(
+            "maxLogBytesPerCall",
+            block.max_log_bytes_per_call,
+            0,
+            1 << 30,
+        )?;
+        range(
+            "maxConcurrentCalls",
+            block.max_concurrent_calls.map(u64::from),
+            1,
+            10_000,
+        )?;
+        Ok(Limits {
             memory_bytes: block
                 .memory_mib
                 .map(|m| m << 20)
@@ -783,18 +845,15 @@ impl Resolver<'_> {
                 .max_requests_per_call
                 .unwrap_or(base.max_requests_per_call),
             max_response_bytes: block.max_response_bytes.unwrap_or(base.max_response_bytes),
-        };
-        if !(1..=4096).contains(&(limits.memory_bytes >> 20)) {
-            return Err(self.invalid(
-                format!("{key}.memoryMib"),
-                None,
-                "must be between 1 and 4096",
-            ));
-        }
-        if limits.deadline < Duration::from_millis(10) {
-            return Err(self.invalid(format!("{key}.deadlineMs"), None, "must be at least 10"));
-        }
-        Ok(limits)
+            max_result_bytes: block.max_result_bytes.unwrap_or(base.max_result_bytes),
+            max_log_lines_per_call: block
+                .max_log_lines_per_call
+                .unwrap_or(base.max_log_lines_per_call),
+            max_log_bytes_per_call: block
+                .max_log_bytes_per_call
+                .unwrap_or(base.max_log_bytes_per_call),
+            max_concurrent_calls: block.max_concurrent_calls.or(base.max_concurrent_calls),
+        })
     }
 
     fn pms(&self, key: &str, block: &PmsBlock) -> Result<PmsSettings, ConfigError> {

@@ -177,6 +177,9 @@ pub struct AdaptersBlock {
     pub overrides: BTreeMap<String, LimitsBlock>,
     /// Instances that may run at once (pooling allocator slots).
     pub max_concurrent_instances: Option<u32>,
+    /// Calls of one hotel that may run at once (a quarter of the pool, at least 1), so that one
+    /// hotel's slow PMS cannot take every sandbox slot.
+    pub max_concurrent_calls_per_hotel: Option<u32>,
 }
 
 /// Sandbox limits (DESIGN §4).
@@ -191,6 +194,14 @@ pub struct LimitsBlock {
     pub max_requests_per_call: Option<u32>,
     /// Response body cap, bytes (10 MiB).
     pub max_response_bytes: Option<u64>,
+    /// Largest result one call may hand the host, bytes of strings and list items (16 MiB).
+    pub max_result_bytes: Option<u64>,
+    /// Log lines one call may write through `log`, stdout and stderr together (1000).
+    pub max_log_lines_per_call: Option<u32>,
+    /// Log bytes one call may write through `log`, stdout and stderr together (256 KiB).
+    pub max_log_bytes_per_call: Option<u64>,
+    /// Calls of this adapter that may run at once, over all its hotels (half the pool).
+    pub max_concurrent_calls: Option<u32>,
 }
 
 /// `egress`.
@@ -219,6 +230,10 @@ pub struct EgressBlock {
     /// for a vendor whose manifest names a fixed host. The address policy still applies to them.
     #[serde(default)]
     pub resolve: BTreeMap<String, String>,
+    /// Longest pause a vendor's `Retry-After` (or an adapter's `rate-limited`) may impose, ms
+    /// (300000): a longer one is cut to this, so that no vendor answer can park a hotel's
+    /// requests for years.
+    pub max_retry_after_ms: Option<u64>,
 }
 
 /// `mockPms`.

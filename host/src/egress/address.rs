@@ -18,15 +18,61 @@ pub enum AddressClass {
     Reserved,
 }
 
-/// Classifies `ip`; IPv4-mapped IPv6 addresses are classified as their IPv4 address.
+/// Classifies `ip`. An IPv6 address that carries an IPv4 address (IPv4-mapped `::ffff:a.b.c.d`,
+/// IPv4-compatible `::a.b.c.d`, IPv4-translated `::ffff:0:a.b.c.d`, NAT64 `64:ff9b::/96` and
+/// `64:ff9b:1::/48`, 6to4 `2002::/16`) is classified by the IPv4 address it reaches, since that is
+/// where a translator or relay would deliver the request; the local-use NAT64 prefix is at least
+/// private whatever it embeds.
 pub fn classify(ip: IpAddr) -> AddressClass {
     match ip {
         IpAddr::V4(v4) => classify_v4(v4),
-        IpAddr::V6(v6) => match v6.to_ipv4_mapped() {
-            Some(v4) => classify_v4(v4),
+        IpAddr::V6(v6) => match embedded_v4(v6) {
+            Some((v4, floor)) => strictest(classify_v4(v4), floor),
             None => classify_v6(v6),
         },
     }
+}
+
+/// The IPv4 address an IPv6 address embeds, with the least restrictive class the prefix itself
+/// allows.
+fn embedded_v4(ip: Ipv6Addr) -> Option<(Ipv4Addr, AddressClass)> {
+    let s = ip.segments();
+    let low = Ipv4Addr::new((s[6] >> 8) as u8, s[6] as u8, (s[7] >> 8) as u8, s[7] as u8);
+    if let Some(v4) = ip.to_ipv4_mapped() {
+        return Some((v4, AddressClass::Public));
+    }
+    match s {
+        // `::` and `::1` are IPv6's own unspecified and loopback addresses.
+        [0, 0, 0, 0, 0, 0, 0, 0] | [0, 0, 0, 0, 0, 0, 0, 1] => None,
+        // IPv4-compatible (deprecated, RFC 4291 §2.5.5.1).
+        [0, 0, 0, 0, 0, 0, _, _] => Some((low, AddressClass::Public)),
+        // IPv4-translated (RFC 2765).
+        [0, 0, 0, 0, 0xffff, 0, _, _] => Some((low, AddressClass::Public)),
+        // NAT64 well-known prefix (RFC 6052).
+        [0x64, 0xff9b, 0, 0, 0, 0, _, _] => Some((low, AddressClass::Public)),
+        // NAT64 local-use prefix (RFC 8215): an operator's own translator.
+        [0x64, 0xff9b, 1, ..] => Some((low, AddressClass::Private)),
+        // 6to4 (RFC 3056): the IPv4 address follows the prefix.
+        [0x2002, hi, lo, ..] => Some((
+            Ipv4Addr::new((hi >> 8) as u8, hi as u8, (lo >> 8) as u8, lo as u8),
+            AddressClass::Public,
+        )),
+        _ => None,
+    }
+}
+
+/// The more restrictive of two classes.
+fn strictest(a: AddressClass, b: AddressClass) -> AddressClass {
+    fn rank(c: AddressClass) -> u8 {
+        match c {
+            AddressClass::Public => 0,
+            AddressClass::Private => 1,
+            AddressClass::Loopback => 2,
+            AddressClass::LinkLocal => 3,
+            AddressClass::Reserved => 4,
+        }
+    }
+    if rank(a) >= rank(b) { a } else { b }
 }
 
 fn classify_v4(ip: Ipv4Addr) -> AddressClass {
@@ -45,6 +91,8 @@ fn classify_v4(ip: Ipv4Addr) -> AddressClass {
         || a >= 240
         || (a == 192 && b == 0)
         || (a == 198 && (18..20).contains(&b))
+        // The 6to4 relay anycast range (RFC 7526).
+        || (a == 192 && b == 88 && ip.octets()[2] == 99)
     {
         AddressClass::Reserved
     } else {
@@ -53,16 +101,26 @@ fn classify_v4(ip: Ipv4Addr) -> AddressClass {
 }
 
 fn classify_v6(ip: Ipv6Addr) -> AddressClass {
-    let first = ip.segments()[0];
+    let s = ip.segments();
+    let first = s[0];
     if ip.is_loopback() {
         AddressClass::Loopback
-    } else if first & 0xfe00 == 0xfc00 {
+    } else if first & 0xfe00 == 0xfc00 || first & 0xffc0 == 0xfec0 {
+        // Unique local, and the deprecated site-local fec0::/10 that some stacks still route.
         AddressClass::Private
     } else if first & 0xffc0 == 0xfe80 {
         AddressClass::LinkLocal
     } else if ip.is_unspecified()
         || ip.is_multicast()
-        || first == 0x2001 && ip.segments()[1] == 0x0db8
+        // Documentation.
+        || (first == 0x2001 && s[1] == 0x0db8)
+        || first == 0x3fff && s[1] & 0xf000 == 0
+        // Discard-only (RFC 6666).
+        || (first == 0x0100 && s[1] == 0 && s[2] == 0 && s[3] == 0)
+        // Teredo (its IPv4 addresses are obfuscated), benchmarking, ORCHID.
+        || (first == 0x2001 && (s[1] == 0 || s[1] == 2 || (s[1] & 0xfff0) == 0x0010 || (s[1] & 0xfff0) == 0x0020))
+        // The rest of ::/8 that no rule above gave a meaning.
+        || first == 0
     {
         AddressClass::Reserved
     } else {
@@ -182,6 +240,44 @@ mod tests {
         assert_eq!(classify(ip("224.0.0.1")), AddressClass::Reserved);
         assert_eq!(classify(ip("8.8.8.8")), AddressClass::Public);
         assert_eq!(classify(ip("2606:4700::1111")), AddressClass::Public);
+    }
+
+    #[test]
+    fn ipv6_forms_that_embed_ipv4_are_classified_by_the_ipv4_address() {
+        for (addr, class) in [
+            ("::127.0.0.1", AddressClass::Loopback),
+            ("::ffff:0:7f00:1", AddressClass::Loopback),
+            ("::ffff:0:a9fe:a9fe", AddressClass::LinkLocal),
+            ("64:ff9b::127.0.0.1", AddressClass::Loopback),
+            ("64:ff9b::169.254.169.254", AddressClass::LinkLocal),
+            ("64:ff9b::10.0.0.1", AddressClass::Private),
+            ("64:ff9b::8.8.8.8", AddressClass::Public),
+            ("64:ff9b:1::7f00:1", AddressClass::Loopback),
+            ("64:ff9b:1::808:808", AddressClass::Private),
+            ("2002:7f00:1::", AddressClass::Loopback),
+            ("2002:a9fe:a9fe::1", AddressClass::LinkLocal),
+            ("2002:c0a8:101::1", AddressClass::Private),
+            ("2002:808:808::1", AddressClass::Public),
+            ("fec0::1", AddressClass::Private),
+            ("100::1", AddressClass::Reserved),
+            ("2001::1", AddressClass::Reserved),
+            ("::2", AddressClass::Reserved),
+        ] {
+            assert_eq!(classify(ip(addr)), class, "{addr}");
+        }
+        let open = AddressPolicy {
+            allow_loopback: true,
+            allow_private: true,
+        };
+        for addr in [
+            "::ffff:0:a9fe:a9fe",
+            "64:ff9b::169.254.169.254",
+            "100::1",
+            "2001::1",
+        ] {
+            assert!(open.check(ip(addr)).is_err(), "{addr}");
+        }
+        assert!(AddressPolicy::default().check(ip("::127.0.0.1")).is_err());
     }
 
     #[test]

@@ -43,6 +43,7 @@ pub struct Bucket {
     limiter: DefaultDirectRateLimiter,
     paused_until: Mutex<Option<Instant>>,
     recent: Mutex<VecDeque<Instant>>,
+    last_pause_clamped: std::sync::atomic::AtomicBool,
 }
 
 impl Bucket {
@@ -66,6 +67,7 @@ impl Bucket {
             limiter: RateLimiter::direct(quota),
             paused_until: Mutex::new(None),
             recent: Mutex::new(VecDeque::new()),
+            last_pause_clamped: std::sync::atomic::AtomicBool::new(false),
         }
     }
 
@@ -104,13 +106,27 @@ impl Bucket {
         true
     }
 
-    /// Stops all requests through this bucket for `pause` (a 429 from the PMS).
-    pub fn pause(&self, pause: Duration) {
-        let until = Instant::now() + pause;
+    /// Stops all requests through this bucket for `pause` (a 429 from the PMS, already clamped
+    /// to `egress.maxRetryAfterMs`); `clamped` records that the vendor asked for longer, which
+    /// health reports.
+    pub fn pause(&self, pause: Duration, clamped: bool) {
+        // A pause past what the clock can represent is as good as the furthest it can.
+        let now = Instant::now();
+        let until = now
+            .checked_add(pause)
+            .unwrap_or_else(|| now + Duration::from_secs(86_400 * 365));
         let mut p = self.paused_until.lock().unwrap_or_else(|p| p.into_inner());
         if p.is_none_or(|current| current < until) {
             *p = Some(until);
         }
+        self.last_pause_clamped
+            .store(clamped, std::sync::atomic::Ordering::Relaxed);
+    }
+
+    /// True when the last 429's `Retry-After` asked for more than `egress.maxRetryAfterMs`.
+    pub fn last_pause_clamped(&self) -> bool {
+        self.last_pause_clamped
+            .load(std::sync::atomic::Ordering::Relaxed)
     }
 
     /// Requests in the current window, and the limit.
@@ -153,20 +169,41 @@ impl RateLimits {
         }
     }
 
-    /// Usage of every bucket whose key starts with `prefix`.
-    pub fn usage(&self, prefix: &str) -> Vec<(String, u32, RateLimit, Option<Instant>)> {
+    /// Usage of every bucket whose key starts with `prefix`, sorted by key.
+    pub fn usage(&self, prefix: &str) -> Vec<BucketUsage> {
         let buckets = self.buckets.lock().unwrap_or_else(|p| p.into_inner());
         let mut out: Vec<_> = buckets
             .iter()
             .filter(|(k, _)| k.starts_with(prefix))
             .map(|(k, b)| {
-                let (n, limit) = b.usage();
-                (k.clone(), n, limit, b.paused_until())
+                let (used, limit) = b.usage();
+                BucketUsage {
+                    key: k.clone(),
+                    used,
+                    limit,
+                    paused_until: b.paused_until(),
+                    pause_clamped: b.last_pause_clamped(),
+                }
             })
             .collect();
-        out.sort_by(|a, b| a.0.cmp(&b.0));
+        out.sort_by(|a, b| a.key.cmp(&b.key));
         out
     }
+}
+
+/// What health and metrics show of one bucket.
+#[derive(Debug, Clone)]
+pub struct BucketUsage {
+    /// `hotel:<id>`, `credential:<adapter>:<hash>` or `environment:<adapter>:<origin>`.
+    pub key: String,
+    /// Requests admitted in the current window.
+    pub used: u32,
+    /// The limit.
+    pub limit: RateLimit,
+    /// Until when a 429 paused it.
+    pub paused_until: Option<Instant>,
+    /// The last 429 asked for a longer pause than `egress.maxRetryAfterMs` allows.
+    pub pause_clamped: bool,
 }
 
 #[cfg(test)]
@@ -227,7 +264,7 @@ mod tests {
             per: Duration::from_secs(1),
             scope: RateScope::Hotel,
         });
-        b2.pause(Duration::from_millis(300));
+        b2.pause(Duration::from_millis(300), false);
         let t = Instant::now();
         assert!(
             !b2.acquire(t + Duration::from_millis(100)).await,

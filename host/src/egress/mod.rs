@@ -56,6 +56,9 @@ pub struct Policy {
     pub request_timeout: Duration,
     /// Redirect hops followed.
     pub max_redirects: u32,
+    /// Longest pause a vendor's `Retry-After` (or an adapter's `rate-limited`) may impose;
+    /// longer ones are cut to this and logged.
+    pub max_retry_after: Duration,
     /// Extra certificate authorities trusted for TLS (PEM), beside the public web roots.
     pub trusted_ca_pems: Vec<Vec<u8>>,
     /// Fixed addresses for host names (lowercase), checked against the address policy like
@@ -71,6 +74,7 @@ impl Default for Policy {
             allow_private: false,
             request_timeout: Duration::from_secs(10),
             max_redirects: 5,
+            max_retry_after: Duration::from_secs(300),
             trusted_ca_pems: Vec::new(),
             resolve: BTreeMap::new(),
         }
@@ -221,6 +225,15 @@ pub struct Egress {
     transport: Arc<dyn Transport>,
     limits: RateLimits,
     tokens: oauth::TokenCache,
+    scrubbers: moka::sync::Cache<[u8; 32], Arc<Scrubber>>,
+}
+
+/// The scrubber cache: a few sets of secrets per hotel, forgotten after ten idle minutes.
+fn scrubber_cache() -> moka::sync::Cache<[u8; 32], Arc<Scrubber>> {
+    moka::sync::Cache::builder()
+        .max_capacity(16_384)
+        .time_to_idle(Duration::from_secs(600))
+        .build()
 }
 
 impl Egress {
@@ -232,6 +245,7 @@ impl Egress {
             transport: Arc::new(transport),
             limits: RateLimits::default(),
             tokens: oauth::TokenCache::default(),
+            scrubbers: scrubber_cache(),
         })
     }
 
@@ -242,6 +256,7 @@ impl Egress {
             transport,
             limits: RateLimits::default(),
             tokens: oauth::TokenCache::default(),
+            scrubbers: scrubber_cache(),
         }
     }
 
@@ -289,22 +304,36 @@ impl Egress {
 
     /// Every secret the destination's auth scheme names, in all forms a server might echo.
     /// Missing secrets are skipped: they cannot have been sent.
-    fn scrubber(&self, destination: &Destination, applied: &[Secret]) -> Scrubber {
-        let secrets: Vec<_> = destination
+    fn scrubber(&self, destination: &Destination, applied: &[Secret]) -> Arc<Scrubber> {
+        let secrets: Vec<Secret> = destination
             .auth
             .secret_names()
             .into_iter()
             .filter_map(|name| destination.secrets.get(&destination.hotel, name).ok())
-            // Only OAuth destinations have a token (and looking one up creates its slot).
+            // Only OAuth destinations have tokens.
             .chain(
                 destination
                     .auth
                     .oauth()
-                    .and_then(|_| self.tokens.current(&destination.hotel)),
+                    .into_iter()
+                    .flat_map(|_| self.tokens.current(&destination.hotel)),
             )
             .chain(applied.iter().cloned())
             .collect();
-        Scrubber::new(secrets.iter().map(|s| s.expose()))
+        // Building the automaton costs more than most requests (every fragment of every secret
+        // is a pattern), so one is kept per set of values, keyed by a hash of them (never the
+        // values themselves); tokens and rotated secrets make new sets, old ones age out.
+        let mut key = Sha256::new();
+        let mut values: Vec<&str> = secrets.iter().map(|s| s.expose()).collect();
+        values.sort_unstable();
+        values.dedup();
+        for v in &values {
+            key.update(v.as_bytes());
+            key.update([0xff]);
+        }
+        let key: [u8; 32] = key.finalize().into();
+        self.scrubbers
+            .get_with(key, || Arc::new(Scrubber::new(values.iter().copied())))
     }
 
     async fn send_inner(
@@ -341,7 +370,8 @@ impl Egress {
             .auth
             .oauth()
             .filter(|_| request.credentials == destination.auth.kind());
-        let mut rejected = None;
+        let mut rejected: Option<Secret> = None;
+        let mut refused: Option<RawResponse> = None;
         loop {
             let mut body = request.body.clone();
             let applied = match oauth {
@@ -366,6 +396,16 @@ impl Egress {
                 )?,
             };
             used.extend(applied.used.iter().cloned());
+            // The token cache kept the refused token (it was refreshed after a 401 moments
+            // ago): sending it again would only earn the same 401.
+            if let (Some(r), Some(first)) = (&rejected, refused.take())
+                && applied
+                    .used
+                    .first()
+                    .is_some_and(|t| t.expose() == r.expose())
+            {
+                return Ok(first);
+            }
             let response = self
                 .hops(destination, &request, url.clone(), body, &applied, options)
                 .await?;
@@ -373,6 +413,7 @@ impl Egress {
             if response.status == 401 && oauth.is_some() && rejected.is_none() {
                 tracing::info!(hotel = %destination.hotel, "the PMS refused the OAuth token; refreshing it once");
                 rejected = applied.used.first().cloned();
+                refused = Some(response);
                 continue;
             }
             return Ok(response);
@@ -470,7 +511,7 @@ impl Egress {
         let policy = &destination.retry;
         let mut attempt = 1;
         loop {
-            for bucket in &buckets {
+            for (bucket, _) in &buckets {
                 if !bucket.acquire(options.deadline).await {
                     return Err(EgressError::Connection(format!(
                         "the rate limit of hotel `{}` leaves no slot before the call's deadline",
@@ -487,12 +528,24 @@ impl Egress {
                 Ok(r) if r.status == 429 => {
                     // The PMS did not process the request: pause everyone behind the same
                     // buckets, then send it again whatever the operation.
-                    let pause =
-                        retry::retry_after(&r.headers).unwrap_or_else(|| policy.delay(attempt));
-                    for bucket in &buckets {
-                        bucket.pause(pause);
+                    let asked = retry::retry_after(&r.headers, chrono::Utc::now())
+                        .unwrap_or_else(|| policy.delay(attempt));
+                    let (pause, clamped) =
+                        retry::clamp_vendor_delay(asked, self.policy.max_retry_after);
+                    // Environment buckets are shared by every hotel on the origin: one
+                    // hotel's 429 must not stall the others (if the whole environment is over
+                    // its limit, each hotel gets its own 429 and pauses itself).
+                    for (bucket, scope) in &buckets {
+                        if *scope != RateScope::Environment {
+                            bucket.pause(pause, clamped);
+                        }
                     }
-                    tracing::warn!(hotel = %destination.hotel, pause_ms = pause.as_millis() as u64, "the PMS answered 429; pausing this hotel's requests");
+                    let pause_ms = u64::try_from(pause.as_millis()).unwrap_or(u64::MAX);
+                    if clamped {
+                        tracing::warn!(hotel = %destination.hotel, pause_ms, asked_s = asked.as_secs(), "the PMS answered 429 with a Retry-After beyond egress.maxRetryAfterMs; pausing for the maximum instead");
+                    } else {
+                        tracing::warn!(hotel = %destination.hotel, pause_ms, "the PMS answered 429; pausing this hotel's requests");
+                    }
                     (true, pause, false)
                 }
                 Ok(r) => (
@@ -507,7 +560,9 @@ impl Egress {
             };
             // Past the deadline the adapter gets the last answer itself (a 429 keeps its
             // Retry-After for the caller).
-            let out_of_time = Instant::now() + wait >= options.deadline;
+            let out_of_time = Instant::now()
+                .checked_add(wait)
+                .is_none_or(|t| t >= options.deadline);
             if !retryable || attempt >= policy.max_attempts || out_of_time {
                 if retryable && matches!(result, Err(EgressError::Timeout)) {
                     tracing::warn!(hotel = %destination.hotel, attempts = attempt, "the PMS keeps timing out");
@@ -520,7 +575,7 @@ impl Egress {
                 }
                 return result;
             }
-            tracing::debug!(hotel = %destination.hotel, attempt, wait_ms = wait.as_millis() as u64, "retrying an outbound request");
+            tracing::debug!(hotel = %destination.hotel, attempt, wait_ms = u64::try_from(wait.as_millis()).unwrap_or(u64::MAX), "retrying an outbound request");
             if sleep {
                 tokio::time::sleep(wait).await;
             }
@@ -529,7 +584,12 @@ impl Egress {
     }
 
     /// The buckets a request goes through: one per declared limit, keyed by its scope.
-    fn buckets(&self, destination: &Destination, url: &Url, applied: &Applied) -> Vec<Arc<Bucket>> {
+    fn buckets(
+        &self,
+        destination: &Destination,
+        url: &Url,
+        applied: &Applied,
+    ) -> Vec<(Arc<Bucket>, RateScope)> {
         destination
             .rate_limits
             .iter()
@@ -555,7 +615,7 @@ impl Egress {
                         )
                     }
                 };
-                self.limits.bucket(key, *limit)
+                (self.limits.bucket(key, *limit), limit.scope)
             })
             .collect()
     }

@@ -1,8 +1,19 @@
 //! Host-owned OAuth 2 (OHIP's `POST /oauth/v1/tokens`): client-credentials and password grants,
-//! Basic client authentication, the application-key header. One token per hotel, fetched once
-//! however many calls need it (other callers wait for the refresh in progress), refreshed at 5/6
-//! of its lifetime (50 of 60 minutes) and, on a 401, once more. The guest never sees a token:
-//! it is written into requests here and scrubbed from everything that comes back.
+//! Basic client authentication, the application-key header.
+//!
+//! - The token endpoint is fixed by the manifest and the hotel's settings, never by the guest's
+//!   request: `token_url` when the manifest gives one, else `token_path` on the adapter's one
+//!   allowed origin (a manifest with several origins must name its `token_url`). Client
+//!   credentials therefore only ever go to that endpoint.
+//! - One token per (hotel, token endpoint, grant and scope, API origin): a token is written only
+//!   into requests to the origin it was fetched for (redirects to another origin never carry
+//!   it), fetched once however many calls need it (other callers wait for the refresh in
+//!   progress), and refreshed at 5/6 of its lifetime (50 of 60 minutes).
+//! - A 401 refreshes a token at most once per [`REJECTION_WINDOW`]: an endpoint that always
+//!   answers 401 cannot make the host hammer the token endpoint.
+//!
+//! The guest never sees a token: it is written into requests here and scrubbed from everything
+//! that comes back.
 
 use super::credentials::{Applied, OAuth2};
 use super::{Destination, EgressError, Method, PreparedRequest, Transport};
@@ -19,28 +30,99 @@ use url::Url;
 const DEFAULT_LIFETIME: Duration = Duration::from_secs(3600);
 /// Largest token endpoint answer read.
 const MAX_TOKEN_RESPONSE: u64 = 64 << 10;
+/// A token fetched because the PMS refused the previous one is not replaced on a 401 again
+/// before this much time has passed.
+pub const REJECTION_WINDOW: Duration = Duration::from_secs(60);
+/// Longest token lifetime believed (a year): a larger `expires_in` is garbage, not a promise.
+const MAX_LIFETIME: Duration = Duration::from_secs(365 * 86_400);
 
 #[derive(Clone)]
 struct Token {
     access: Secret,
     refresh_at: Instant,
     valid_until: DateTime<Utc>,
+    /// Set when this token replaced one the PMS refused with a 401.
+    replaced_rejected_at: Option<Instant>,
 }
 
 type Slot = Arc<tokio::sync::Mutex<Option<Token>>>;
 
+/// What one token is for.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+struct SlotKey {
+    hotel: String,
+    /// The token endpoint, as a URL.
+    endpoint: String,
+    /// `client_credentials` or `password`, and the scope asked for.
+    grant: String,
+    /// The origin of the API requests the token is written into.
+    audience: String,
+}
+
 /// The tokens of every hotel.
 #[derive(Default)]
 pub struct TokenCache {
-    slots: Mutex<HashMap<String, Slot>>,
+    slots: Mutex<HashMap<SlotKey, Slot>>,
     /// Kept apart from the slots so that health checks never wait for a refresh.
     valid_until: Mutex<HashMap<String, DateTime<Utc>>>,
 }
 
+/// The token endpoint for `destination`: fixed by the manifest and hotel, whatever the request.
+pub fn token_endpoint(destination: &Destination, oauth: &OAuth2) -> Result<Url, EgressError> {
+    use super::allowlist::{HostPattern, Scheme};
+    let base = match &oauth.token_origin {
+        Some(origin) => Url::parse(origin)
+            .map_err(|e| EgressError::Credentials(format!("token origin `{origin}`: {e}")))?,
+        None => match destination.allowlist.as_slice() {
+            [only] => match &only.host {
+                HostPattern::Exact(host) => {
+                    let scheme = match only.scheme {
+                        Scheme::Http => "http",
+                        Scheme::Https => "https",
+                    };
+                    Url::parse(&format!("{scheme}://{host}:{}", only.port)).map_err(|e| {
+                        EgressError::Credentials(format!("allowed origin `{only}`: {e}"))
+                    })?
+                }
+                HostPattern::Subdomains(_) => {
+                    return Err(EgressError::Credentials(format!(
+                        "token_path needs one exact allowed origin, but `{only}` is a wildcard: the manifest must name its token_url"
+                    )));
+                }
+            },
+            several => {
+                return Err(EgressError::Credentials(format!(
+                    "token_path needs exactly one allowed origin, but adapter `{}` allows {}: the manifest must name its token_url",
+                    destination.adapter,
+                    several.len()
+                )));
+            }
+        },
+    };
+    let url = base
+        .join(&oauth.token_path)
+        .map_err(|e| EgressError::Credentials(format!("token path `{}`: {e}", oauth.token_path)))?;
+    if url.origin() != base.origin() {
+        return Err(EgressError::Credentials(format!(
+            "token path `{}` leaves the token endpoint's origin",
+            oauth.token_path
+        )));
+    }
+    if !destination.allowlist.iter().any(|o| o.matches(&url)) {
+        return Err(EgressError::ForbiddenDestination(format!(
+            "the token endpoint {} is not in the allowlist of adapter `{}` for hotel `{}`",
+            url.origin().ascii_serialization(),
+            destination.adapter,
+            destination.hotel
+        )));
+    }
+    Ok(url)
+}
+
 impl TokenCache {
-    fn slot(&self, hotel: &str) -> Slot {
+    fn slot(&self, key: &SlotKey) -> Slot {
         let mut slots = self.slots.lock().unwrap_or_else(|p| p.into_inner());
-        slots.entry(hotel.to_string()).or_default().clone()
+        slots.entry(key.clone()).or_default().clone()
     }
 
     /// Until when `hotel`'s token is valid, if it has one (never the token itself).
@@ -52,16 +134,30 @@ impl TokenCache {
             .copied()
     }
 
-    /// The current token of `hotel`, for scrubbing.
-    pub fn current(&self, hotel: &str) -> Option<Secret> {
-        self.slot(hotel)
-            .try_lock()
-            .ok()
-            .and_then(|t| t.as_ref().map(|t| t.access.clone()))
+    /// Every current token of `hotel`, for scrubbing (a token being refreshed right now is
+    /// skipped: it is the one the request in progress carries, which it scrubs itself).
+    pub fn current(&self, hotel: &str) -> Vec<Secret> {
+        let slots: Vec<Slot> = self
+            .slots
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .iter()
+            .filter(|(k, _)| k.hotel == hotel)
+            .map(|(_, s)| s.clone())
+            .collect();
+        slots
+            .iter()
+            .filter_map(|s| {
+                s.try_lock()
+                    .ok()
+                    .and_then(|t| t.as_ref().map(|t| t.access.clone()))
+            })
+            .collect()
     }
 
-    /// The credentials for one request: a valid token (fetched or refreshed when due, or when
-    /// `rejected` is the token the PMS just refused) and the application key.
+    /// The credentials for one request to `url`: a valid token for its origin (fetched or
+    /// refreshed when due, or when `rejected` is the token the PMS just refused and the
+    /// [`REJECTION_WINDOW`] allows it) and the application key.
     pub async fn applied(
         &self,
         transport: &dyn Transport,
@@ -71,19 +167,46 @@ impl TokenCache {
         url: &Url,
         rejected: Option<&Secret>,
     ) -> Result<Applied, EgressError> {
-        let slot = self.slot(&destination.hotel);
+        let endpoint = token_endpoint(destination, oauth)?;
+        let key = SlotKey {
+            hotel: destination.hotel.clone(),
+            endpoint: endpoint.to_string(),
+            grant: format!(
+                "{}:{}",
+                if password_grant {
+                    "password"
+                } else {
+                    "client_credentials"
+                },
+                oauth.scope.as_deref().unwrap_or_default()
+            ),
+            audience: url.origin().ascii_serialization(),
+        };
+        let slot = self.slot(&key);
         // Holding the slot's lock while fetching makes concurrent callers wait for this one
         // refresh instead of each asking for a token.
         let mut guard = slot.lock().await;
-        let due = match &*guard {
-            None => true,
+        let (due, after_rejection) = match &*guard {
+            None => (true, false),
             Some(t) => {
-                Instant::now() >= t.refresh_at
-                    || rejected.is_some_and(|r| r.expose() == t.access.expose())
+                let refused = rejected.is_some_and(|r| r.expose() == t.access.expose());
+                let recently_replaced = t
+                    .replaced_rejected_at
+                    .is_some_and(|at| at.elapsed() < REJECTION_WINDOW);
+                if refused && recently_replaced {
+                    tracing::warn!(hotel = %destination.hotel, "the PMS refused an OAuth token that replaced a refused one less than {} s ago; not refreshing again", REJECTION_WINDOW.as_secs());
+                }
+                (
+                    Instant::now() >= t.refresh_at || (refused && !recently_replaced),
+                    refused,
+                )
             }
         };
         if due {
-            let token = fetch(transport, destination, oauth, password_grant, url).await?;
+            let mut token = fetch(transport, destination, oauth, password_grant, &endpoint).await?;
+            if after_rejection {
+                token.replaced_rejected_at = Some(Instant::now());
+            }
             self.valid_until
                 .lock()
                 .unwrap_or_else(|p| p.into_inner())
@@ -120,7 +243,7 @@ async fn fetch(
     destination: &Destination,
     oauth: &OAuth2,
     password_grant: bool,
-    url: &Url,
+    token_url: &Url,
 ) -> Result<Token, EgressError> {
     let secret = |name: &str| {
         destination
@@ -128,30 +251,6 @@ async fn fetch(
             .get(&destination.hotel, name)
             .map_err(|e| EgressError::Credentials(e.to_string()))
     };
-    let base = match &oauth.token_origin {
-        Some(origin) => Url::parse(origin)
-            .map_err(|e| EgressError::Credentials(format!("token origin `{origin}`: {e}")))?,
-        None => url.clone(),
-    };
-    let token_url = base
-        .join(&oauth.token_path)
-        .map_err(|e| EgressError::Credentials(format!("token path `{}`: {e}", oauth.token_path)))?;
-    if token_url.origin() != base.origin() {
-        return Err(EgressError::Credentials(format!(
-            "token path `{}` leaves the token endpoint's origin",
-            oauth.token_path
-        )));
-    }
-    // Another origin than the API's must still be allowed for this hotel (the manifest lists it).
-    if oauth.token_origin.is_some() && !destination.allowlist.iter().any(|o| o.matches(&token_url))
-    {
-        return Err(EgressError::ForbiddenDestination(format!(
-            "the token endpoint {} is not in the allowlist of adapter `{}` for hotel `{}`",
-            token_url.origin().ascii_serialization(),
-            destination.adapter,
-            destination.hotel
-        )));
-    }
     let basic = {
         let (id, key) = (secret(&oauth.client_id)?, secret(&oauth.client_secret)?);
         let pair = zeroize::Zeroizing::new(format!("{}:{}", id.expose(), key.expose()));
@@ -197,7 +296,7 @@ async fn fetch(
     };
     let request = PreparedRequest {
         method: Method::Post,
-        url: token_url,
+        url: token_url.clone(),
         headers,
         body: Some(body.as_bytes().to_vec()),
         max_response_bytes: MAX_TOKEN_RESPONSE,
@@ -235,12 +334,14 @@ async fn fetch(
     let lifetime = grant
         .expires_in
         .map(Duration::from_secs)
-        .unwrap_or(DEFAULT_LIFETIME);
+        .unwrap_or(DEFAULT_LIFETIME)
+        .min(MAX_LIFETIME);
     tracing::info!(hotel = %destination.hotel, valid_for_s = lifetime.as_secs(), "obtained an OAuth token");
     Ok(Token {
         access: Secret::new(grant.access_token),
         refresh_at: Instant::now() + lifetime.mul_f64(5.0 / 6.0),
         valid_until: Utc::now()
             + chrono::Duration::from_std(lifetime).unwrap_or_else(|_| chrono::Duration::hours(1)),
+        replaced_rejected_at: None,
     })
 }

@@ -5,6 +5,7 @@
 //! replaces the computed delay, and no retry starts that would end past the call's deadline.
 //! Small enough, and specific enough, that a generic backoff crate would add more than it saves.
 
+use chrono::{DateTime, Utc};
 use rand::Rng;
 use std::time::Duration;
 
@@ -76,13 +77,48 @@ impl RetryPolicy {
     }
 }
 
-/// `Retry-After` in seconds (the HTTP-date form is not used by the vendors we serve).
-pub fn retry_after(headers: &[(String, String)]) -> Option<Duration> {
-    headers
+/// The delay a vendor's `Retry-After` asks for, as sent: delta-seconds (RFC 9110 §10.2.3, any
+/// number of digits; a value too large for a `Duration` saturates) or an HTTP-date (IMF-fixdate,
+/// and the obsolete RFC 850 and asctime forms, as RFC 9110 requires recipients to accept), taken
+/// relative to `now`. A date in the past means "now". `None` when the header is absent or is
+/// neither form. Callers clamp the result with [`clamp_vendor_delay`] before using it.
+pub fn retry_after(headers: &[(String, String)], now: DateTime<Utc>) -> Option<Duration> {
+    let value = headers
         .iter()
         .find(|(k, _)| k.eq_ignore_ascii_case("retry-after"))
-        .and_then(|(_, v)| v.trim().parse::<u64>().ok())
-        .map(Duration::from_secs)
+        .map(|(_, v)| v.trim())?;
+    if !value.is_empty() && value.bytes().all(|b| b.is_ascii_digit()) {
+        // More digits than a u64 holds is still "a very long time", not garbage.
+        return Some(Duration::from_secs(
+            value.parse::<u64>().unwrap_or(u64::MAX),
+        ));
+    }
+    let at = http_date(value)?;
+    Some((at - now).to_std().unwrap_or(Duration::ZERO))
+}
+
+/// An HTTP-date in any of the three forms of RFC 9110 §5.6.7.
+fn http_date(value: &str) -> Option<DateTime<Utc>> {
+    // IMF-fixdate ("Sun, 06 Nov 1994 08:49:37 GMT") is a subset of RFC 2822.
+    if let Ok(t) = DateTime::parse_from_rfc2822(value) {
+        return Some(t.with_timezone(&Utc));
+    }
+    // RFC 850 ("Sunday, 06-Nov-94 08:49:37 GMT") and asctime ("Sun Nov  6 08:49:37 1994").
+    ["%A, %d-%b-%y %H:%M:%S GMT", "%a %b %e %H:%M:%S %Y"]
+        .iter()
+        .find_map(|f| chrono::NaiveDateTime::parse_from_str(value, f).ok())
+        .map(|t| t.and_utc())
+}
+
+/// A delay that a vendor (a `Retry-After`) or an adapter (`rate-limited(ms)`) asked for, cut to
+/// the operator's `egress.maxRetryAfterMs`. The second value is true when it was cut, so that
+/// the caller can say so.
+pub fn clamp_vendor_delay(asked: Duration, max: Duration) -> (Duration, bool) {
+    if asked > max {
+        (max, true)
+    } else {
+        (asked, false)
+    }
 }
 
 #[cfg(test)]
@@ -113,9 +149,55 @@ mod tests {
             ..RetryPolicy::default()
         };
         assert_eq!(linear.delay(3), Duration::from_millis(3000));
+    }
+
+    #[test]
+    fn retry_after_in_every_form_and_absurd_values_do_not_overflow() {
+        let now = DateTime::parse_from_rfc3339("1994-11-06T08:49:30Z")
+            .unwrap()
+            .with_timezone(&Utc);
+        let h = |v: &str| vec![("Retry-After".to_string(), v.to_string())];
+        assert_eq!(retry_after(&h("2"), now), Some(Duration::from_secs(2)));
         assert_eq!(
-            retry_after(&[("Retry-After".into(), "2".into())]),
-            Some(Duration::from_secs(2))
+            retry_after(&h("18446744073709551615"), now),
+            Some(Duration::from_secs(u64::MAX))
+        );
+        assert_eq!(
+            retry_after(&h("99999999999999999999999999"), now),
+            Some(Duration::from_secs(u64::MAX))
+        );
+        for date in [
+            "Sun, 06 Nov 1994 08:49:37 GMT",
+            "Sunday, 06-Nov-94 08:49:37 GMT",
+            "Sun Nov  6 08:49:37 1994",
+        ] {
+            assert_eq!(
+                retry_after(&h(date), now),
+                Some(Duration::from_secs(7)),
+                "{date}"
+            );
+        }
+        assert_eq!(
+            retry_after(&h("Sun, 06 Nov 1994 08:00:00 GMT"), now),
+            Some(Duration::ZERO),
+            "a date in the past is now"
+        );
+        assert_eq!(
+            retry_after(&h("Fri, 31 Dec 9999 23:59:59 GMT"), now)
+                .map(|d| d > Duration::from_secs(1 << 37)),
+            Some(true)
+        );
+        for junk in ["", "-1", "1.5", "soon", "\u{0}"] {
+            assert_eq!(retry_after(&h(junk), now), None, "{junk:?}");
+        }
+        let max = Duration::from_secs(300);
+        assert_eq!(
+            clamp_vendor_delay(Duration::from_secs(u64::MAX), max),
+            (max, true)
+        );
+        assert_eq!(
+            clamp_vendor_delay(Duration::from_secs(2), max),
+            (Duration::from_secs(2), false)
         );
     }
 }

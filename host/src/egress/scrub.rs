@@ -1,14 +1,36 @@
 //! Removes secret values from what flows back to the guest (response bodies and headers) and
-//! from error messages, in the forms a server might echo them: raw, percent-encoded and
-//! JSON-escaped.
+//! from error messages and logs, in every form a server plausibly echoes them.
+//!
+//! What is caught, for every secret the request could have carried (API keys, client ids and
+//! secrets, passwords, OAuth tokens):
+//! - the value in any ASCII letter case (a lowercased host name, an upper-cased hex dump);
+//! - the value behind escapes, mixed freely and nested up to [`DECODE_PASSES`] deep: JSON
+//!   (`\u002B`, `\/`, `\n` …), percent-encoding in either case (`%2b`, `%2B`), HTML character
+//!   references (`&#43;`, `&#x2b;`, `&plus;`, `&amp;` …), and form encoding's `+` for a space;
+//! - base64 (standard and URL-safe alphabet, padded or not) of any text that contains the value
+//!   at any alignment, which covers Basic auth's `base64(id:secret)`; and hex of the value;
+//! - any [`FRAGMENT`] consecutive bytes of a value, so that a secret split across fields,
+//!   lines or pages still loses every piece of that length.
+//!
+//! What no scrubber can catch is an arbitrary transformation by a hostile vendor (encryption,
+//! one character per field, a reversed string): the egress allowlist is the real boundary, since
+//! credentials only ever go to the origins the reviewed manifest names for the hotel.
 
 use aho_corasick::{AhoCorasick, AhoCorasickKind, MatchKind};
+use base64::Engine as _;
 
 /// What replaces a secret.
 pub const REDACTED: &str = "[REDACTED]";
 
-/// The byte patterns to remove for a set of secret values, found with one Aho-Corasick pass
-/// (its SIMD prefilter skips most of a large body without looking at each byte).
+/// Shortest run of a secret's bytes that is redacted on its own (secrets shorter than this are
+/// redacted whole).
+pub const FRAGMENT: usize = 8;
+
+/// How many layers of escapes are undone (a percent-encoded JSON escape is two).
+pub const DECODE_PASSES: usize = 3;
+
+/// The patterns to remove for a set of secret values, found with one Aho-Corasick pass over the
+/// decoded text (its SIMD prefilter skips most of a large body without looking at each byte).
 #[derive(Clone, Debug, Default)]
 pub struct Scrubber {
     /// `None` when there is nothing to scrub.
@@ -17,7 +39,7 @@ pub struct Scrubber {
 
 #[derive(Clone, Debug)]
 enum Matcher {
-    /// Leftmost-longest, so that a secret and its longer encoded form both go entirely.
+    /// Every form of every secret, matched ASCII-case-insensitively, overlapping.
     Patterns(AhoCorasick),
     /// The automaton could not be built (it cannot for a few secrets of sane size, but if it
     /// ever did): everything is redacted rather than risk a leak.
@@ -25,29 +47,23 @@ enum Matcher {
 }
 
 impl Scrubber {
-    /// Patterns for `secrets` and their common encodings. Empty values are ignored.
+    /// Patterns for `secrets` in all the forms the module docs list. Empty values are ignored.
     pub fn new<'a>(secrets: impl IntoIterator<Item = &'a str>) -> Scrubber {
-        let mut patterns = Vec::new();
+        let mut patterns: Vec<Vec<u8>> = Vec::new();
         for s in secrets.into_iter().filter(|s| !s.is_empty()) {
-            patterns.push(s.as_bytes().to_vec());
-            let form: String = url::form_urlencoded::byte_serialize(s.as_bytes()).collect();
-            patterns.push(form.into_bytes());
-            if let Ok(json) = serde_json::to_string(s) {
-                let inner = &json[1..json.len() - 1];
-                patterns.push(inner.as_bytes().to_vec());
-                // Some encoders also escape `/`.
-                patterns.push(inner.replace('/', "\\/").into_bytes());
-            }
+            forms(s.as_bytes(), &mut patterns);
         }
         if patterns.is_empty() {
             return Scrubber { matcher: None };
         }
+        for p in &mut patterns {
+            p.make_ascii_lowercase();
+        }
         patterns.sort();
         patterns.dedup();
-        // A scrubber is built per request (secrets and tokens rotate), so the automaton is the
-        // one that builds fastest; the prefilter does most of the searching anyway.
         let matcher = match AhoCorasick::builder()
-            .match_kind(MatchKind::LeftmostLongest)
+            .match_kind(MatchKind::Standard)
+            .ascii_case_insensitive(true)
             .kind(Some(AhoCorasickKind::ContiguousNFA))
             .build(&patterns)
         {
@@ -67,32 +83,30 @@ impl Scrubber {
         self.matcher.is_none()
     }
 
-    /// `bytes` with every pattern replaced by [`REDACTED`].
+    /// `bytes` with every span that holds a secret, in any form, replaced by [`REDACTED`].
     pub fn bytes(&self, bytes: Vec<u8>) -> Vec<u8> {
         let automaton = match &self.matcher {
             None => return bytes,
             Some(Matcher::Everything) => return REDACTED.as_bytes().to_vec(),
             Some(Matcher::Patterns(automaton)) => automaton,
         };
-        // Copied only from the first match on: a body without secrets is handed back as is.
-        let mut out: Option<Vec<u8>> = None;
+        let spans = find_spans(automaton, &bytes);
+        if spans.is_empty() {
+            // A body without secrets is handed back as it is, uncopied.
+            return bytes;
+        }
+        let mut out = Vec::with_capacity(bytes.len());
         let mut copied = 0;
-        for found in automaton.find_iter(&bytes) {
-            let out = out.get_or_insert_with(|| Vec::with_capacity(bytes.len()));
-            out.extend_from_slice(&bytes[copied..found.start()]);
+        for (start, end) in spans {
+            out.extend_from_slice(&bytes[copied..start]);
             out.extend_from_slice(REDACTED.as_bytes());
-            copied = found.end();
+            copied = end;
         }
-        match out {
-            None => bytes,
-            Some(mut out) => {
-                out.extend_from_slice(&bytes[copied..]);
-                out
-            }
-        }
+        out.extend_from_slice(&bytes[copied..]);
+        out
     }
 
-    /// `text` with every pattern replaced.
+    /// `text` with every secret replaced.
     pub fn text(&self, text: &str) -> String {
         if self.is_empty() {
             return text.to_string();
@@ -101,9 +115,260 @@ impl Scrubber {
     }
 }
 
+/// Adds the byte patterns of one secret: itself, its form-encoded spaces, its hex, the base64
+/// cores at each alignment, and its fragments. The decoder undoes the other escapes, so they
+/// need no patterns of their own.
+fn forms(secret: &[u8], out: &mut Vec<Vec<u8>>) {
+    out.push(secret.to_vec());
+    if secret.contains(&b' ') {
+        out.push(
+            secret
+                .iter()
+                .map(|&b| if b == b' ' { b'+' } else { b })
+                .collect(),
+        );
+    }
+    out.push(hex::encode(secret).into_bytes());
+    // In base64 of a longer text, the secret's bytes fill whole 3-byte groups from the first
+    // group boundary inside it: skipping 0, 1 or 2 leading bytes gives the characters that any
+    // such encoding contains, whatever comes before or after.
+    for skip in 0..3 {
+        let rest = secret.get(skip..).unwrap_or_default();
+        let whole = rest.len() / 3 * 3;
+        if whole >= 6 {
+            let core = &rest[..whole];
+            out.push(
+                base64::engine::general_purpose::STANDARD_NO_PAD
+                    .encode(core)
+                    .into_bytes(),
+            );
+            out.push(
+                base64::engine::general_purpose::URL_SAFE_NO_PAD
+                    .encode(core)
+                    .into_bytes(),
+            );
+        }
+    }
+    if secret.len() > FRAGMENT {
+        for window in secret.windows(FRAGMENT) {
+            out.push(window.to_vec());
+        }
+    }
+}
+
+/// The spans of `haystack` (start, end), merged and sorted, that decode to text matching a
+/// pattern.
+fn find_spans(automaton: &AhoCorasick, haystack: &[u8]) -> Vec<(usize, usize)> {
+    let mut spans: Vec<(usize, usize)> = Vec::new();
+    let mut add = |start: usize, end: usize| spans.push((start, end));
+    for m in automaton.find_overlapping_iter(haystack) {
+        add(m.start(), m.end());
+    }
+    // Undo escapes layer by layer; `map[i]` is where decoded byte `i` began in the original.
+    let mut layer: Option<(Vec<u8>, Vec<usize>)> = None;
+    for _ in 0..DECODE_PASSES {
+        let current = layer.as_ref().map_or(haystack, |(bytes, _)| bytes);
+        let Some((decoded, starts)) = decode(current) else {
+            break;
+        };
+        let map: Vec<usize> = match &layer {
+            None => starts,
+            Some((_, previous)) => starts.iter().map(|&i| previous[i]).collect(),
+        };
+        for m in automaton.find_overlapping_iter(&decoded) {
+            add(map[m.start()], map[m.end()]);
+        }
+        layer = Some((decoded, map));
+    }
+    spans.sort_unstable();
+    let mut merged: Vec<(usize, usize)> = Vec::with_capacity(spans.len());
+    for (start, end) in spans {
+        match merged.last_mut() {
+            Some(last) if start <= last.1 => last.1 = last.1.max(end),
+            _ => merged.push((start, end)),
+        }
+    }
+    merged
+}
+
+/// One layer of JSON, percent and HTML escapes undone, with the original offset of each decoded
+/// byte (and one past the end), or `None` when `input` holds no escape at all.
+fn decode(input: &[u8]) -> Option<(Vec<u8>, Vec<usize>)> {
+    if !input.iter().any(|b| matches!(b, b'\\' | b'%' | b'&')) {
+        return None;
+    }
+    let mut out = Vec::with_capacity(input.len());
+    let mut starts = Vec::with_capacity(input.len() + 1);
+    let mut changed = false;
+    let mut i = 0;
+    while i < input.len() {
+        let mut buf = [0u8; 4];
+        let (decoded, used): (Option<&[u8]>, usize) = match input[i] {
+            b'\\' => match json_escape(&input[i..]) {
+                (Some(c), n) => (Some(c.encode_utf8(&mut buf).as_bytes()), n),
+                (None, n) => (None, n),
+            },
+            b'%' => match percent_escape(&input[i..]) {
+                (Some(b), n) => {
+                    buf[0] = b;
+                    (Some(&buf[..1]), n)
+                }
+                (None, n) => (None, n),
+            },
+            b'&' => match html_reference(&input[i..]) {
+                (Some(c), n) => (Some(c.encode_utf8(&mut buf).as_bytes()), n),
+                (None, n) => (None, n),
+            },
+            _ => (None, 1),
+        };
+        match decoded {
+            Some(bytes) => {
+                changed = true;
+                for &b in bytes {
+                    out.push(b);
+                    starts.push(i);
+                }
+                i += used;
+            }
+            None => {
+                out.push(input[i]);
+                starts.push(i);
+                i += 1;
+            }
+        }
+    }
+    starts.push(input.len());
+    changed.then_some((out, starts))
+}
+
+/// Hex digits only (`from_str_radix` alone would also take a leading `+`).
+fn hex_value(digits: &[u8]) -> Option<u32> {
+    if digits.is_empty() || digits.len() > 8 || !digits.iter().all(u8::is_ascii_hexdigit) {
+        return None;
+    }
+    let text = std::str::from_utf8(digits).ok()?;
+    u32::from_str_radix(text, 16).ok()
+}
+
+/// A JSON escape at the start of `s` (which begins with `\`): the character and its length.
+fn json_escape(s: &[u8]) -> (Option<char>, usize) {
+    let simple = match s.get(1) {
+        Some(b'"') => Some('"'),
+        Some(b'\\') => Some('\\'),
+        Some(b'/') => Some('/'),
+        Some(b'b') => Some('\u{8}'),
+        Some(b'f') => Some('\u{c}'),
+        Some(b'n') => Some('\n'),
+        Some(b'r') => Some('\r'),
+        Some(b't') => Some('\t'),
+        _ => None,
+    };
+    if simple.is_some() {
+        return (simple, 2);
+    }
+    if !matches!(s.get(1), Some(b'u' | b'U')) {
+        return (None, 1);
+    }
+    let Some(unit) = s.get(2..6).and_then(hex_value) else {
+        return (None, 1);
+    };
+    if (0xd800..0xdc00).contains(&unit) {
+        // A surrogate pair: `\uD83D\uDE00`.
+        if s.get(6) == Some(&b'\\')
+            && matches!(s.get(7), Some(b'u' | b'U'))
+            && let Some(low) = s.get(8..12).and_then(hex_value)
+            && (0xdc00..0xe000).contains(&low)
+        {
+            let c = 0x10000 + ((unit - 0xd800) << 10) + (low - 0xdc00);
+            return (char::from_u32(c), 12);
+        }
+        return (None, 1);
+    }
+    (char::from_u32(unit), 6)
+}
+
+/// `%XX` at the start of `s`: the byte and the escape's length.
+fn percent_escape(s: &[u8]) -> (Option<u8>, usize) {
+    match s.get(1..3).and_then(hex_value) {
+        Some(byte) => (u8::try_from(byte).ok(), 3),
+        None => (None, 1),
+    }
+}
+
+/// An HTML character reference at the start of `s` (which begins with `&`).
+fn html_reference(s: &[u8]) -> (Option<char>, usize) {
+    let end = match s.iter().take(12).position(|&b| b == b';') {
+        Some(end) => end,
+        None => return (None, 1),
+    };
+    let name = &s[1..end];
+    let c = if let Some(number) = name.strip_prefix(b"#") {
+        match number.first() {
+            Some(b'x' | b'X') => hex_value(&number[1..]).and_then(char::from_u32),
+            _ if !number.is_empty() && number.iter().all(u8::is_ascii_digit) => {
+                std::str::from_utf8(number)
+                    .ok()
+                    .and_then(|n| n.parse::<u32>().ok())
+                    .and_then(char::from_u32)
+            }
+            _ => None,
+        }
+    } else {
+        named_reference(name)
+    };
+    match c {
+        Some(c) => (Some(c), end + 1),
+        None => (None, 1),
+    }
+}
+
+/// The named references of HTML5 for the ASCII punctuation a secret may hold.
+fn named_reference(name: &[u8]) -> Option<char> {
+    Some(match name {
+        b"amp" | b"AMP" => '&',
+        b"lt" | b"LT" => '<',
+        b"gt" | b"GT" => '>',
+        b"quot" | b"QUOT" => '"',
+        b"apos" => '\'',
+        b"plus" => '+',
+        b"sol" => '/',
+        b"bsol" => '\\',
+        b"equals" => '=',
+        b"colon" => ':',
+        b"semi" => ';',
+        b"num" => '#',
+        b"percnt" => '%',
+        b"dollar" => '$',
+        b"excl" => '!',
+        b"quest" => '?',
+        b"commat" => '@',
+        b"lowbar" | b"UnderBar" => '_',
+        b"hyphen" | b"dash" => '-',
+        b"period" => '.',
+        b"comma" => ',',
+        b"ast" | b"midast" => '*',
+        b"lpar" => '(',
+        b"rpar" => ')',
+        b"lsqb" | b"lbrack" => '[',
+        b"rsqb" | b"rbrack" => ']',
+        b"lcub" | b"lbrace" => '{',
+        b"rcub" | b"rbrace" => '}',
+        b"verbar" | b"vert" | b"VerticalLine" => '|',
+        b"Hat" => '^',
+        b"grave" | b"DiacriticalGrave" => '`',
+        b"tilde" => '~',
+        b"nbsp" | b"NonBreakingSpace" => '\u{a0}',
+        _ => return None,
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn scrubbed(secret: &str, body: &str) -> String {
+        String::from_utf8(Scrubber::new([secret]).bytes(body.as_bytes().to_vec())).unwrap()
+    }
 
     #[test]
     fn removes_raw_and_encoded_forms() {
@@ -122,5 +387,62 @@ mod tests {
         let s = Scrubber::new(["tok", "tok-long-9"]);
         let out = s.bytes(b"[tok-long-9][tok][to]".to_vec());
         assert_eq!(out, b"[[REDACTED]][[REDACTED]][to]");
+    }
+
+    #[test]
+    fn every_encoding_of_the_red_team_report_is_caught() {
+        let secret = "Ab+9/xYz_Key-42=Q";
+        let b64 = |s: &str| base64::engine::general_purpose::STANDARD.encode(s);
+        let cases = [
+            // .NET-style JSON escaping of some characters only.
+            r#"{"k":"Ab\u002B9\/xYz_Key-42\u003DQ"}"#.to_string(),
+            r#"{"k":"\u0041\u0062\u002b\u0039\u002f\u0078\u0059\u007a\u005f\u004b\u0065\u0079\u002d\u0034\u0032\u003d\u0051"}"#.to_string(),
+            "key=ab%2b9%2fxyz_key-42%3dq".to_string(),
+            "key=Ab%2B9%2FxYz_Key-42%3DQ".to_string(),
+            "<p>invalid key Ab&#43;9&#x2F;xYz&lowbar;Key-42&equals;Q</p>".to_string(),
+            "<p>Ab&plus;9&sol;xYz_Key-42=Q</p>".to_string(),
+            format!("upper: {}", secret.to_uppercase()),
+            format!("lower: {}", secret.to_lowercase()),
+            format!("hex: {}", hex::encode(secret)),
+            format!("HEX: {}", hex::encode_upper(secret)),
+            format!("basic: {}", b64(&format!("client-id:{secret}"))),
+            format!("basic2: {}", b64(&format!("x:{secret}"))),
+            format!("basic3: {}", b64(&format!("xy:{secret}:tail"))),
+            format!(
+                "urlsafe: {}",
+                base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(format!("id:{secret}"))
+            ),
+            // Nested: percent-encoded JSON escape.
+            "k=Ab%5Cu002B9/xYz_Key-42=Q".to_string(),
+            // Split across fields, each piece at least a fragment long.
+            r#"{"a":"Ab+9/xYz_","b":"Key-42=Q"}"#.to_string(),
+        ];
+        for body in &cases {
+            let out = scrubbed(secret, body);
+            assert!(out.contains(REDACTED), "not caught: {body} -> {out}");
+            for piece in ["Ab+9/xYz", "xYz_Key", "Key-42=Q"] {
+                assert!(
+                    !out.to_ascii_lowercase()
+                        .contains(&piece.to_ascii_lowercase()),
+                    "{piece} survived: {body} -> {out}"
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn text_without_the_secret_is_untouched_and_uncopied() {
+        let s = Scrubber::new(["jpms-secret-0123456789abcdef"]);
+        let body = br#"{"name":"Ana & Bo","path":"\/a%20b","x":"\u00e9"}"#.to_vec();
+        let ptr = body.as_ptr();
+        let out = s.bytes(body);
+        assert_eq!(out.as_ptr(), ptr, "a clean body is handed back as is");
+        assert_eq!(s.text("café &amp; bar"), "café &amp; bar");
+    }
+
+    #[test]
+    fn redaction_covers_whole_escape_sequences() {
+        let out = scrubbed("abcdefghij", r#"x\u0061bcdefghij\u0079"#);
+        assert_eq!(out, r#"x[REDACTED]\u0079"#);
     }
 }

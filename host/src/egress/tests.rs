@@ -349,7 +349,7 @@ async fn reads_retry_5xx_then_succeed_but_4xx_and_writes_do_not_retry() {
     let usage = egress.limits().usage("hotel:H1");
     assert_eq!(usage.len(), 1);
     assert_eq!(
-        usage[0].1, 2,
+        usage[0].used, 2,
         "both attempts went through the hotel's bucket"
     );
 }

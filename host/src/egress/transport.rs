@@ -109,6 +109,32 @@ pub async fn send_with(
         return Err(EgressError::ResponseTooLarge(cap));
     }
     let status = response.status().as_u16();
+    // The client asks only for encodings it decodes itself (gzip, deflate) and never for ranges;
+    // anything else would reach the scrubber in a form it cannot read.
+    if let Some(encoding) = response
+        .headers()
+        .get(reqwest::header::CONTENT_ENCODING)
+        .map(|v| {
+            String::from_utf8_lossy(v.as_bytes())
+                .trim()
+                .to_ascii_lowercase()
+        })
+        .filter(|e| !e.is_empty() && e != "identity")
+    {
+        return Err(EgressError::Connection(format!(
+            "the PMS answered with content-encoding `{}`, which the host did not ask for",
+            crate::untrusted::escape(&encoding, 64)
+        )));
+    }
+    if status == 206
+        || response
+            .headers()
+            .contains_key(reqwest::header::CONTENT_RANGE)
+    {
+        return Err(EgressError::Connection(
+            "the PMS answered with a partial response (206 or content-range), which the host did not ask for".into(),
+        ));
+    }
     let headers = response
         .headers()
         .iter()

@@ -103,8 +103,14 @@ pub async fn run(
     let adapter = &binding.adapter;
     let operation = call.operation();
     let limits = &binding.limits;
+    let budget = log::OutputBudget::new(
+        binding.adapter_name.clone(),
+        binding.hotel_id.clone(),
+        limits.max_log_lines_per_call,
+        limits.max_log_bytes_per_call,
+    );
     let state = CallState {
-        wasi: wasi::context(&binding.adapter_name, &binding.hotel_id),
+        wasi: wasi::context(&budget),
         table: ResourceTable::new(),
         limiter: MemoryLimiter {
             max_memory: usize::try_from(limits.memory_bytes).unwrap_or(usize::MAX),
@@ -121,11 +127,7 @@ pub async fn run(
                 read_only: !operation.is_write(),
             },
         },
-        log: log::Ctx {
-            adapter: binding.adapter_name.clone(),
-            hotel: binding.hotel_id.clone(),
-            lines: 0,
-        },
+        log: log::Ctx { budget },
         config: config::Ctx {
             settings: binding.settings.clone(),
         },
@@ -149,7 +151,16 @@ pub async fn run(
             Ok(result) => result,
         };
     match outcome {
-        Ok(result) => Ok(result?),
+        Ok(result) => {
+            let max_delay = egress.policy().max_retry_after;
+            match result.map_err(|e| e.contained(max_delay))? {
+                Outcome::Health(mut h) => {
+                    h.detail = h.detail.map(|d| crate::untrusted::error_text(&d));
+                    Ok(Outcome::Health(h))
+                }
+                other => Ok(other),
+            }
+        }
         Err(error) => {
             if store.data().limiter.refused {
                 return Err(CallError::Memory {
@@ -172,17 +183,30 @@ pub async fn run(
                 {
                     Err(CallError::Instantiate {
                         adapter: adapter.name.clone(),
-                        reason: format!("{error:#}"),
+                        reason: short_reason(&error),
                     })
                 }
-                None => Err(CallError::Trap {
-                    adapter: adapter.name.clone(),
-                    operation,
-                    reason: format!("{error:#}"),
-                }),
+                None => {
+                    // The full chain (with the guest's wasm backtrace) is for the operator's log,
+                    // escaped; the caller gets the root cause in one short line.
+                    tracing::warn!(adapter = %adapter.name, %operation, error = %crate::untrusted::escape(&format!("{error:?}"), 16 << 10), "adapter failed outside a plain trap");
+                    Err(CallError::Trap {
+                        adapter: adapter.name.clone(),
+                        operation,
+                        reason: short_reason(&error),
+                    })
+                }
             }
         }
     }
+}
+
+/// The root cause of a wasmtime error in one bounded, escaped line: never the wasm backtrace,
+/// which names the adapter's internals and can be long.
+fn short_reason(error: &wasmtime::Error) -> String {
+    let root = error.root_cause().to_string();
+    let first = root.lines().next().unwrap_or_default();
+    crate::untrusted::escape(first, 512)
 }
 
 fn describe_trap(trap: Trap) -> String {

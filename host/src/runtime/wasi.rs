@@ -8,6 +8,7 @@
 //! `wasi:http` are never linked, so even a component that slipped past vetting could not use them.
 
 use super::state::CallState;
+use crate::capabilities::log::{Level, OutputBudget};
 use std::pin::Pin;
 use std::sync::Arc;
 use std::task::{Context, Poll};
@@ -56,17 +57,15 @@ pub fn add_to_linker(linker: &mut Linker<CallState>) -> wasmtime::Result<()> {
 }
 
 /// A default-deny WASI context: empty environment and arguments, closed stdin, no preopened
-/// directories, no network; stdout/stderr go to the log.
-pub fn context(adapter: &Arc<str>, hotel: &Arc<str>) -> WasiCtx {
+/// directories, no network; stdout/stderr go to the log, within the call's output `budget`.
+pub fn context(budget: &Arc<OutputBudget>) -> WasiCtx {
     WasiCtxBuilder::new()
         .stdout(LogStream {
-            adapter: adapter.clone(),
-            hotel: hotel.clone(),
+            budget: budget.clone(),
             stream: "stdout",
         })
         .stderr(LogStream {
-            adapter: adapter.clone(),
-            hotel: hotel.clone(),
+            budget: budget.clone(),
             stream: "stderr",
         })
         .allow_tcp(false)
@@ -77,8 +76,7 @@ pub fn context(adapter: &Arc<str>, hotel: &Arc<str>) -> WasiCtx {
 
 /// Guest stdout or stderr, written to the log line by line.
 struct LogStream {
-    adapter: Arc<str>,
-    hotel: Arc<str>,
+    budget: Arc<OutputBudget>,
     stream: &'static str,
 }
 
@@ -91,8 +89,7 @@ impl IsTerminal for LogStream {
 impl StdoutStream for LogStream {
     fn async_stream(&self) -> Box<dyn tokio::io::AsyncWrite + Send + Sync> {
         Box::new(LineWriter {
-            adapter: self.adapter.clone(),
-            hotel: self.hotel.clone(),
+            budget: self.budget.clone(),
             stream: self.stream,
             buffer: Vec::new(),
         })
@@ -100,9 +97,9 @@ impl StdoutStream for LogStream {
 }
 
 struct LineWriter {
-    adapter: Arc<str>,
-    hotel: Arc<str>,
+    budget: Arc<OutputBudget>,
     stream: &'static str,
+    /// At most [`MAX_LINE`] bytes: a longer run without a newline is emitted as a line.
     buffer: Vec<u8>,
 }
 
@@ -111,7 +108,7 @@ impl LineWriter {
         let text = String::from_utf8_lossy(line);
         let text = text.trim_end_matches(['\r', '\n']);
         if !text.is_empty() {
-            tracing::info!(target: "jack_pms::guest", adapter = %self.adapter, hotel = %self.hotel, stream = self.stream, "{text}");
+            self.budget.emit(Level::Info, self.stream, text);
         }
     }
 
@@ -133,9 +130,12 @@ impl tokio::io::AsyncWrite for LineWriter {
         _cx: &mut Context<'_>,
         buf: &[u8],
     ) -> Poll<std::io::Result<usize>> {
-        self.buffer.extend_from_slice(buf);
+        // Taken in pieces no larger than a line, so the buffer never grows past one line
+        // whatever the guest writes at once.
+        let take = buf.len().min(MAX_LINE);
+        self.buffer.extend_from_slice(&buf[..take]);
         self.drain_lines();
-        Poll::Ready(Ok(buf.len()))
+        Poll::Ready(Ok(take))
     }
 
     fn poll_flush(self: Pin<&mut Self>, _cx: &mut Context<'_>) -> Poll<std::io::Result<()>> {

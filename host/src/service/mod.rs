@@ -156,6 +156,10 @@ pub struct RateLimitUsage {
     /// Milliseconds the bucket stays paused after a 429, when paused.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub paused_for_ms: Option<u64>,
+    /// The longest pause a `Retry-After` may impose (`egress.maxRetryAfterMs`).
+    pub retry_after_cap_ms: u64,
+    /// True when the PMS's last 429 asked for longer than the cap, and was cut to it.
+    pub retry_after_clamped: bool,
 }
 
 /// Read-cache statistics of one hotel.
@@ -575,18 +579,23 @@ impl Service {
 
     fn rate_limit_usage(&self, hotel: &str) -> Vec<RateLimitUsage> {
         let now = tokio::time::Instant::now();
+        let max_pause = self.runtime.egress().policy().max_retry_after;
         self.runtime
             .egress()
             .limits()
             .usage(&format!("hotel:{hotel}"))
             .into_iter()
-            .filter(|(key, ..)| key == &format!("hotel:{hotel}"))
-            .map(|(bucket, used, limit, paused)| RateLimitUsage {
-                bucket,
-                used,
-                limit: limit.requests,
-                per_seconds: limit.per.as_secs(),
-                paused_for_ms: paused.map(|p| p.saturating_duration_since(now).as_millis() as u64),
+            .filter(|u| u.key == format!("hotel:{hotel}"))
+            .map(|u| RateLimitUsage {
+                bucket: u.key,
+                used: u.used,
+                limit: u.limit.requests,
+                per_seconds: u.limit.per.as_secs(),
+                paused_for_ms: u.paused_until.map(|p| {
+                    u64::try_from(p.saturating_duration_since(now).as_millis()).unwrap_or(u64::MAX)
+                }),
+                retry_after_cap_ms: u64::try_from(max_pause.as_millis()).unwrap_or(u64::MAX),
+                retry_after_clamped: u.pause_clamped,
             })
             .collect()
     }
@@ -595,12 +604,14 @@ impl Service {
     pub fn render_metrics(&self) -> String {
         let m = metrics();
         let egress = self.runtime.egress();
-        for (bucket, used, limit, _) in egress.limits().usage("") {
-            let labels = crate::metrics::BucketLabels { bucket };
-            m.rate_used.get_or_create(&labels).set(i64::from(used));
+        for usage in egress.limits().usage("") {
+            let labels = crate::metrics::BucketLabels { bucket: usage.key };
+            m.rate_used
+                .get_or_create(&labels)
+                .set(i64::from(usage.used));
             m.rate_limit
                 .get_or_create(&labels)
-                .set(i64::from(limit.requests));
+                .set(i64::from(usage.limit.requests));
         }
         for hotel in self.hotels_now().keys() {
             if let Some(until) = egress.tokens().valid_until(hotel) {
