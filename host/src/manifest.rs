@@ -268,6 +268,18 @@ impl Manifest {
                     format!("its origin {origin} is not one of allowed_hosts"),
                 ));
             }
+            // A token endpoint given by path lives on "the" API origin: there must be exactly
+            // one, or the guest's choice of origin would pick where client credentials go.
+            if let Some((o, _)) = scheme.oauth()
+                && o.token_origin.is_none()
+                && (raw.allowed_hosts.len() != 1
+                    || raw.allowed_hosts.iter().any(|h| h.contains('*')))
+            {
+                return Err(invalid(
+                    &format!("{key}.token_path"),
+                    "a token endpoint given by path needs exactly one allowed host, without a wildcard; with several, name it with token_url".into(),
+                ));
+            }
             for name in scheme.secret_names() {
                 if !raw.secrets.iter().any(|s| s == name) {
                     return Err(invalid(
@@ -583,6 +595,25 @@ mod tests {
         )
         .unwrap_err();
         assert!(e.to_string().contains("not an https URL"), "{e}");
+        // A token path with several origins (or a wildcard) would let the guest's request pick
+        // where client credentials go.
+        for hosts in [
+            r#""https://api.pms.example", "https://other.pms.example""#,
+            r#""https://*.pms.example""#,
+        ] {
+            let e = Manifest::parse(&manifest(hosts, r#"token_path = "/oauth/token""#), "x.toml")
+                .unwrap_err();
+            assert!(
+                e.to_string().contains("auth.token_path")
+                    && e.to_string().contains("exactly one allowed host"),
+                "{e}"
+            );
+        }
+        Manifest::parse(
+            &manifest(r#""https://api.pms.example""#, r#"token_path = "/oauth/token""#),
+            "x.toml",
+        )
+        .unwrap();
     }
 
     #[test]

@@ -271,6 +271,66 @@ pub enum Outcome {
     Presence(WritePresence),
 }
 
+impl Outcome {
+    /// About how many bytes of memory the result holds (its strings, plus each item's fixed
+    /// size): what the read cache weighs entries by.
+    pub fn approximate_bytes(&self) -> usize {
+        use crate::model::{Guest, Reservation, RoomStatus};
+        fn opt(s: &Option<String>) -> usize {
+            s.as_ref().map_or(0, String::len)
+        }
+        fn guest(g: &Guest) -> usize {
+            std::mem::size_of::<Guest>()
+                + g.id.len()
+                + g.external_ids.pms.len()
+                + g.first_name.len()
+                + g.last_name.len()
+                + opt(&g.email)
+                + opt(&g.phone)
+                + opt(&g.loyalty_tier)
+                + opt(&g.language)
+                + g.preferences
+                    .iter()
+                    .map(|p| 72 + p.category.len() + p.code.len() + opt(&p.description))
+                    .sum::<usize>()
+        }
+        fn reservation(r: &Reservation) -> usize {
+            std::mem::size_of::<Reservation>()
+                + r.id.len()
+                + r.confirmation_number.len()
+                + r.guest_id.len()
+                + r.guest_name.len()
+                + r.arrival_date.len()
+                + r.departure_date.len()
+                + opt(&r.checkout_time)
+                + opt(&r.room_number)
+                + opt(&r.room_type)
+                + r.notes.iter().map(|n| 24 + n.len()).sum::<usize>()
+        }
+        fn room(r: &RoomStatus) -> usize {
+            std::mem::size_of::<RoomStatus>() + r.room_number.len() + opt(&r.updated_at)
+        }
+        std::mem::size_of::<Outcome>()
+            + match self {
+                Outcome::Info(i) => {
+                    i.vendor.len()
+                        + i.adapter_version.len()
+                        + i.operations.iter().map(|o| 24 + o.len()).sum::<usize>()
+                }
+                Outcome::Health(h) => opt(&h.detail),
+                Outcome::Guest(g) => g.as_ref().map_or(0, guest),
+                Outcome::Guests(gs) => gs.iter().map(guest).sum(),
+                Outcome::Reservation(r) => r.as_ref().map_or(0, reservation),
+                Outcome::Reservations(rs) => rs.iter().map(reservation).sum(),
+                Outcome::Receipt(r) => opt(&r.pms_reference),
+                Outcome::Balance(m) => m.amount.len() + m.currency.len(),
+                Outcome::Room(r) => r.as_ref().map_or(0, room),
+                Outcome::Rooms(rs) => rs.iter().map(room).sum(),
+                Outcome::Presence(_) => 0,
+            }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

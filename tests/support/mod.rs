@@ -3,6 +3,7 @@
 //! process whose logs go to a file the tests can scan. Dropping a [`Stack`] kills the process.
 #![allow(dead_code)]
 
+pub mod evil;
 pub mod tls;
 
 use std::io::Read;
@@ -146,6 +147,11 @@ pub fn random_master_key() -> String {
     base64::engine::general_purpose::STANDARD.encode(bytes)
 }
 
+/// 128 random bits.
+pub fn random_u128() -> u128 {
+    rand_u128()
+}
+
 fn rand_u128() -> u128 {
     let mut bytes = [0u8; 16];
     std::fs::File::open("/dev/urandom")
@@ -179,6 +185,10 @@ pub struct StackOptions {
     /// Host names pinned to simulator addresses (`egress.resolve`), for manifests whose allowed
     /// host is a vendor's fixed API host.
     pub resolve: Vec<(String, SocketAddr)>,
+    /// Extra YAML under `adapters:` (each line indented by two spaces).
+    pub adapters: String,
+    /// Extra YAML under `egress:` (each line indented by two spaces).
+    pub egress: String,
 }
 
 impl Default for StackOptions {
@@ -194,6 +204,8 @@ impl Default for StackOptions {
             top: String::new(),
             sync: false,
             resolve: Vec::new(),
+            adapters: String::new(),
+            egress: String::new(),
         }
     }
 }
@@ -245,7 +257,7 @@ adapters:
   dir: {adapters}
   cacheDir: {cache}
   allowUnpinned: true
-  overrides:
+{adapters_extra}  overrides:
 {overrides}    hostile:
       deadlineMs: 2000
       memoryMib: 32
@@ -257,7 +269,7 @@ egress:
   requestTimeoutMs: 5000
   trustedCaFiles: [{ca}]
   resolve: {{{resolve}}}
-mockPms:
+{egress_extra}mockPms:
   enabled: true
   listen: 127.0.0.1:{mock_port}
   seed: {seed}
@@ -292,6 +304,8 @@ hotels:
                 format!("{}{SYNC_OFF}", options.pms)
             },
             top = options.top,
+            adapters_extra = options.adapters,
+            egress_extra = options.egress,
             ca = tls::ca_path().display(),
             resolve = options
                 .resolve
@@ -463,6 +477,12 @@ impl Drop for Stack {
         // Every test run doubles as a check that no secret reached the host's log.
         if !std::thread::panicking() {
             let logs = self.logs();
+            // A panic of the host itself (the default hook writes `thread '…' panicked at` to
+            // stderr, which is this log); a guest's panic is a tagged log line, never this.
+            assert!(
+                !logs.lines().any(|l| l.starts_with("thread '") && l.contains("panicked at")),
+                "the host panicked:\n{logs}"
+            );
             for secret in [&self.key]
                 .into_iter()
                 .chain(self.hotel_key.as_ref())

@@ -131,5 +131,21 @@ pub fn router(state: AppState) -> Router {
                 "see /openapi.json",
             )
         })
+        .layer(tower_http::catch_panic::CatchPanicLayer::custom(panicked))
         .with_state(state)
+}
+
+/// The answer to a request whose handler panicked. The panic's message stays in the log (the
+/// panic hook wrote it there); the caller learns only that the host failed. Writes interrupted
+/// this way are queued again by the write path itself, never left pending.
+fn panicked(_: Box<dyn std::any::Any + Send + 'static>) -> axum::response::Response {
+    use axum::response::IntoResponse as _;
+    tracing::error!("a request handler panicked; answered 500");
+    problem::Problem::new(
+        axum::http::StatusCode::INTERNAL_SERVER_ERROR,
+        "internal",
+        "Internal error",
+        "the host failed while answering this request; it keeps serving others",
+    )
+    .into_response()
 }

@@ -154,7 +154,10 @@ impl From<CallError> for Problem {
                 "The adapter ran out of time",
                 detail,
             ),
-            CallError::Trap { .. } | CallError::Memory { .. } | CallError::InvalidOutput { .. } => {
+            CallError::Trap { .. }
+            | CallError::Memory { .. }
+            | CallError::TooMuchData { .. }
+            | CallError::InvalidOutput { .. } => {
                 Problem::new(
                     StatusCode::BAD_GATEWAY,
                     "adapter-failure",

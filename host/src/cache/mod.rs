@@ -2,8 +2,10 @@
 //! arguments, with the TTLs of the hotel's `pms.cache` block.
 //!
 //! - Concurrent identical reads coalesce into one adapter call (moka's `try_get_with`).
-//! - A last-known-good copy of every result outlives its TTL (bounded by count and age), so that
+//! - A last-known-good copy of every result outlives its TTL (bounded by bytes and age), so that
 //!   when the PMS is unavailable reads answer with it, flagged stale, as the seed requires.
+//! - Both the fresh entries and the stale copies are weighed by their size in bytes, each with
+//!   its own byte budget, so that a few huge results cannot grow the host without bound.
 //! - Writes invalidate what they change.
 //!
 //! Kept in memory only: nothing here is written to disk, so personal data in cached results never
@@ -20,8 +22,11 @@ use std::time::{Duration, Instant};
 
 /// How long last-known-good copies are kept at most.
 pub const STALE_FOR: Duration = Duration::from_secs(24 * 3600);
-/// Most entries kept, fresh and stale each.
-pub const CAPACITY: u64 = 100_000;
+/// Bytes of results kept, fresh and stale each (the entries' own estimate of their size).
+pub const BUDGET_BYTES: u64 = 256 << 20;
+/// Largest single entry kept: anything bigger would push out hundreds of ordinary ones, and is
+/// answered without being cached (moka weighs entries in `u32`).
+pub const MAX_ENTRY_BYTES: usize = 16 << 20;
 
 /// What a cached result is about; decides its TTL and what a write invalidates.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -148,26 +153,46 @@ pub struct ReadCache {
 
 impl Default for ReadCache {
     fn default() -> ReadCache {
-        ReadCache::new(CAPACITY, STALE_FOR)
+        ReadCache::new(BUDGET_BYTES, STALE_FOR)
     }
 }
 
+/// The weight of one entry: its key and its result, in bytes.
+fn weight(key: &Key, entry: &Arc<Entry>) -> u32 {
+    let bytes = std::mem::size_of::<Key>()
+        + key.call.len()
+        + key.reservation.as_ref().map_or(0, String::len)
+        + std::mem::size_of::<Entry>()
+        + entry.outcome.approximate_bytes();
+    u32::try_from(bytes).unwrap_or(u32::MAX)
+}
+
 impl ReadCache {
-    /// A cache of at most `capacity` fresh and `capacity` stale entries, stale ones kept `stale_for`.
-    pub fn new(capacity: u64, stale_for: Duration) -> ReadCache {
+    /// A cache of at most `budget_bytes` of fresh and as many of stale entries, stale ones kept
+    /// `stale_for`.
+    pub fn new(budget_bytes: u64, stale_for: Duration) -> ReadCache {
         ReadCache {
             fresh: moka::future::Cache::builder()
-                .max_capacity(capacity)
+                .max_capacity(budget_bytes)
+                .weigher(weight)
                 .expire_after(PerEntryTtl)
                 .support_invalidation_closures()
                 .build(),
             stale: moka::sync::Cache::builder()
-                .max_capacity(capacity)
+                .max_capacity(budget_bytes)
+                .weigher(weight)
                 .time_to_live(stale_for)
                 .support_invalidation_closures()
                 .build(),
             counters: Counters::default(),
         }
+    }
+
+    /// Bytes held by fresh and by stale entries (moka's weighted size, after pending
+    /// maintenance).
+    pub fn weighed_bytes(&self) -> (u64, u64) {
+        self.stale.run_pending_tasks();
+        (self.fresh.weighted_size(), self.stale.weighted_size())
     }
 
     /// Hit, miss and stale counts.
@@ -208,7 +233,7 @@ impl ReadCache {
                         ttl,
                     });
                     self.counters.misses.fetch_add(1, Ordering::Relaxed);
-                    self.stale.insert(key, entry.clone());
+                    self.keep_stale(key, entry.clone());
                     Ok(Cached {
                         outcome: entry.outcome.clone(),
                         fetched_at: entry.fetched_at,
@@ -236,7 +261,7 @@ impl ReadCache {
             Ok(entry) => {
                 if fetched_here {
                     self.counters.misses.fetch_add(1, Ordering::Relaxed);
-                    self.stale.insert(key, entry.clone());
+                    self.keep_stale(key, entry.clone());
                 } else {
                     self.counters.hits.fetch_add(1, Ordering::Relaxed);
                 }
@@ -248,6 +273,16 @@ impl ReadCache {
                 })
             }
             Err(e) => self.fallback(&key, e, &use_stale),
+        }
+    }
+
+    /// Keeps `entry` as the last-known-good copy of `key`, unless it is too big to be worth
+    /// keeping (it would push out hundreds of ordinary entries).
+    fn keep_stale(&self, key: Key, entry: Arc<Entry>) {
+        if entry.outcome.approximate_bytes() <= MAX_ENTRY_BYTES {
+            self.stale.insert(key, entry);
+        } else {
+            self.stale.invalidate(&key);
         }
     }
 
@@ -279,7 +314,7 @@ impl ReadCache {
             fetched_at: Utc::now(),
             ttl,
         });
-        self.stale.insert(key.clone(), entry.clone());
+        self.keep_stale(key.clone(), entry.clone());
         if !ttl.is_zero() {
             self.fresh.insert(key, entry).await;
         }

@@ -86,6 +86,19 @@ impl OutputBudget {
         }
     }
 
+    /// True once nothing more may be written (the writers then only count what they drop).
+    pub fn exhausted(&self) -> bool {
+        self.lines.load(Ordering::Relaxed) >= self.max_lines
+            || self.bytes.load(Ordering::Relaxed) >= self.max_bytes
+    }
+
+    /// Counts output dropped unread because the budget is exhausted: `bytes` bytes holding
+    /// `lines` line breaks.
+    pub fn drop_unread(&self, lines: u32, bytes: u64) {
+        self.dropped_lines.fetch_add(lines, Ordering::Relaxed);
+        self.dropped_bytes.fetch_add(bytes, Ordering::Relaxed);
+    }
+
     /// Lines and bytes dropped so far.
     pub fn dropped(&self) -> (u32, u64) {
         (

@@ -1,4 +1,4 @@
-//! A circuit breaker per adapter (DESIGN §4): after repeated sandbox failures (traps, deadline,
+//! A circuit breaker per (hotel, adapter) (DESIGN §4): after repeated sandbox failures (traps, deadline,
 //! memory) in a row, calls are refused for a cool-down instead of burning an instance each. After
 //! the cool-down one call is let through; success closes the breaker, failure re-opens it.
 
@@ -16,7 +16,7 @@ struct State {
     open_until: Option<Instant>,
 }
 
-/// One adapter's breaker.
+/// The breaker of one hotel on one adapter.
 #[derive(Debug, Default)]
 pub struct Breaker {
     state: Mutex<State>,

@@ -51,6 +51,17 @@ pub enum CallError {
         /// The limit.
         limit_bytes: u64,
     },
+    /// The adapter tried to move more data into the host in one transfer (its result, or the
+    /// arguments of one import call) than `maxResultBytes` allows.
+    #[error("adapter `{adapter}` tried to hand the host more than {limit_bytes} bytes at once during {operation} (maxResultBytes)")]
+    TooMuchData {
+        /// Adapter.
+        adapter: String,
+        /// Operation.
+        operation: Operation,
+        /// The limit.
+        limit_bytes: u64,
+    },
     /// No instance could be created (pool exhausted, instantiation trap).
     #[error("adapter `{adapter}` could not be instantiated: {reason}")]
     Instantiate {
@@ -86,7 +97,10 @@ impl CallError {
     pub fn is_sandbox_failure(&self) -> bool {
         matches!(
             self,
-            CallError::Trap { .. } | CallError::Deadline { .. } | CallError::Memory { .. }
+            CallError::Trap { .. }
+                | CallError::Deadline { .. }
+                | CallError::Memory { .. }
+                | CallError::TooMuchData { .. }
         )
     }
 }
@@ -134,6 +148,11 @@ pub async fn run(
     };
     let mut store = Store::new(engine, state);
     store.limiter(|s| &mut s.limiter);
+    // Bounds what the host copies out of the sandbox in one transfer (a result, or one import
+    // call's arguments): strings count their bytes, lists their items' host size, so a guest
+    // cannot make the host allocate many times its own memory by pointing many strings at one
+    // buffer.
+    store.set_hostcall_fuel(usize::try_from(limits.max_result_bytes).unwrap_or(usize::MAX));
     store.set_epoch_deadline(engine::ticks(
         deadline.saturating_duration_since(tokio::time::Instant::now()),
     ));
@@ -167,6 +186,17 @@ pub async fn run(
                     adapter: adapter.name.clone(),
                     operation,
                     limit_bytes: limits.memory_bytes,
+                });
+            }
+            // wasmtime's hostcall-fuel error type is private; its message is stable API text.
+            if error
+                .chain()
+                .any(|e| e.to_string().contains("fuel allocated for hostcalls has been exhausted"))
+            {
+                return Err(CallError::TooMuchData {
+                    adapter: adapter.name.clone(),
+                    operation,
+                    limit_bytes: limits.max_result_bytes,
                 });
             }
             match error.downcast_ref::<Trap>() {

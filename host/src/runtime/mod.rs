@@ -78,6 +78,37 @@ pub struct Runtime {
     /// One permit per pooling-allocator slot: calls queue for a slot (up to their deadline)
     /// instead of failing when all are busy.
     slots: Arc<tokio::sync::Semaphore>,
+    /// Each hotel's and each adapter's share of the slots, so that one hotel's slow PMS or one
+    /// slow adapter cannot hold every slot while other hotels wait.
+    shares: Shares,
+}
+
+/// Fair shares of the sandbox slots: a semaphore per hotel and per adapter, taken before a pool
+/// slot (tokio's semaphores queue waiters in order, so a share's own callers are served first
+/// come, first served).
+#[derive(Default)]
+struct Shares {
+    hotels: Mutex<HashMap<String, (u32, Arc<tokio::sync::Semaphore>)>>,
+    adapters: Mutex<HashMap<String, (u32, Arc<tokio::sync::Semaphore>)>>,
+}
+
+impl Shares {
+    fn share(
+        map: &Mutex<HashMap<String, (u32, Arc<tokio::sync::Semaphore>)>>,
+        key: &str,
+        cap: u32,
+    ) -> Arc<tokio::sync::Semaphore> {
+        let mut map = map.lock().unwrap_or_else(|p| p.into_inner());
+        match map.get(key) {
+            Some((c, s)) if *c == cap => s.clone(),
+            // New, or its cap changed with a reload: calls holding the old one finish on it.
+            _ => {
+                let s = Arc::new(tokio::sync::Semaphore::new(cap as usize));
+                map.insert(key.to_owned(), (cap, s.clone()));
+                s
+            }
+        }
+    }
 }
 
 /// Why the runtime could not start.
@@ -109,6 +140,7 @@ impl Runtime {
             adapters: Mutex::new(HashMap::new()),
             breakers: Mutex::new(HashMap::new()),
             slots: Arc::new(tokio::sync::Semaphore::new(settings_slots)),
+            shares: Shares::default(),
         })
     }
 
@@ -292,14 +324,68 @@ impl Runtime {
         })
     }
 
-    fn breaker(&self, adapter: &str) -> Arc<breaker::Breaker> {
+    /// The breaker of one hotel on one adapter: one hotel's failing calls (a PMS answer that
+    /// makes the adapter trap) must not suspend the adapter for other hotels.
+    fn breaker(&self, hotel: &str, adapter: &str) -> Arc<breaker::Breaker> {
         let mut breakers = self.breakers.lock().unwrap_or_else(|p| p.into_inner());
-        breakers.entry(adapter.to_string()).or_default().clone()
+        breakers
+            .entry(format!("{hotel}\u{0}{adapter}"))
+            .or_default()
+            .clone()
+    }
+
+    /// Waits, up to `deadline`, for the hotel's share, the adapter's share and a pool slot.
+    async fn slot(
+        &self,
+        binding: &HotelBinding,
+        deadline: tokio::time::Instant,
+    ) -> Result<[tokio::sync::OwnedSemaphorePermit; 3], CallError> {
+        let pool = self.settings.max_concurrent_instances;
+        let hotel_cap = self.settings.max_concurrent_calls_per_hotel;
+        let adapter_cap = binding
+            .limits
+            .max_concurrent_calls
+            .unwrap_or((pool / 2).max(1))
+            .min(pool);
+        let busy = |what: String| CallError::Instantiate {
+            adapter: binding.adapter.name.clone(),
+            reason: format!("{what} stayed busy until the call's deadline"),
+        };
+        let take = |s: Arc<tokio::sync::Semaphore>| async move {
+            match tokio::time::timeout_at(deadline, s.acquire_owned()).await {
+                Ok(Ok(permit)) => Some(permit),
+                _ => None,
+            }
+        };
+        let hotel = take(Shares::share(&self.shares.hotels, &binding.hotel_id, hotel_cap))
+            .await
+            .ok_or_else(|| {
+                busy(format!(
+                    "hotel `{}`'s share of the sandbox ({hotel_cap} calls at once, adapters.maxConcurrentCallsPerHotel)",
+                    binding.hotel_id
+                ))
+            })?;
+        let adapter = take(Shares::share(
+            &self.shares.adapters,
+            &binding.adapter.name,
+            adapter_cap,
+        ))
+        .await
+        .ok_or_else(|| {
+            busy(format!(
+                "adapter `{}`'s share of the sandbox ({adapter_cap} calls at once, maxConcurrentCalls)",
+                binding.adapter.name
+            ))
+        })?;
+        let slot = take(self.slots.clone())
+            .await
+            .ok_or_else(|| busy("every sandbox slot".into()))?;
+        Ok([hotel, adapter, slot])
     }
 
     /// Runs `call` for the hotel in a fresh instance and checks the result against the contract.
     pub async fn call(&self, binding: &HotelBinding, call: Call) -> Result<Outcome, CallError> {
-        let breaker = self.breaker(&binding.adapter.name);
+        let breaker = self.breaker(&binding.hotel_id, &binding.adapter.name);
         if let Err((traps, retry_after)) = breaker.check() {
             return Err(CallError::CircuitOpen {
                 adapter: binding.adapter.name.clone(),
@@ -309,16 +395,7 @@ impl Runtime {
         }
         let operation = call.operation();
         let deadline = tokio::time::Instant::now() + binding.limits.deadline;
-        let permit =
-            match tokio::time::timeout_at(deadline, self.slots.clone().acquire_owned()).await {
-                Ok(Ok(permit)) => permit,
-                _ => {
-                    return Err(CallError::Instantiate {
-                        adapter: binding.adapter.name.clone(),
-                        reason: "every sandbox slot stayed busy until the call's deadline".into(),
-                    });
-                }
-            };
+        let permit = self.slot(binding, deadline).await?;
         let result = call::run(&self.engine.engine, &self.egress, binding, call, deadline).await;
         drop(permit);
         breaker.record(result.as_ref().is_err_and(CallError::is_sandbox_failure));

@@ -130,6 +130,16 @@ impl tokio::io::AsyncWrite for LineWriter {
         _cx: &mut Context<'_>,
         buf: &[u8],
     ) -> Poll<std::io::Result<usize>> {
+        if self.budget.exhausted() {
+            // Nothing more reaches the log in this call: count it, do not buffer or decode it.
+            self.buffer.clear();
+            let lines = buf.iter().filter(|&&b| b == b'\n').count();
+            self.budget.drop_unread(
+                u32::try_from(lines).unwrap_or(u32::MAX),
+                u64::try_from(buf.len()).unwrap_or(u64::MAX),
+            );
+            return Poll::Ready(Ok(buf.len()));
+        }
         // Taken in pieces no larger than a line, so the buffer never grows past one line
         // whatever the guest writes at once.
         let take = buf.len().min(MAX_LINE);

@@ -91,6 +91,7 @@ fn reach(e: &CallError) -> Reach {
         | CallError::Deadline { .. }
         | CallError::Trap { .. }
         | CallError::Memory { .. }
+        | CallError::TooMuchData { .. }
         | CallError::InvalidOutput { .. } => Reach::MaybeSent,
     }
 }
@@ -222,6 +223,76 @@ struct Attempt<'a> {
     attempts: u32,
 }
 
+/// Armed while an attempt runs. Dropped without [`InFlight::disarm`], which only happens when
+/// the attempt's future was dropped mid-way or unwound from a panic, it moves the write from
+/// `pending` back to `queued` in a task of its own: verified before any resend (the attempt may
+/// have reached the PMS), counted as an attempt (so a write whose attempts keep dying still
+/// runs out of attempts and fails, for staff), and not due before the next backoff.
+struct InFlight {
+    writer: Option<crate::state::writer::Writer>,
+    id: String,
+    hotel: String,
+    operation: Operation,
+    target: String,
+    attempts: u32,
+    retry_in: Duration,
+}
+
+impl InFlight {
+    fn disarm(mut self) {
+        self.writer = None;
+    }
+}
+
+impl Drop for InFlight {
+    fn drop(&mut self) {
+        let Some(writer) = self.writer.take() else {
+            return;
+        };
+        let Ok(runtime) = tokio::runtime::Handle::try_current() else {
+            // No runtime left (the process is stopping): the next start recovers it.
+            return;
+        };
+        let reason = if std::thread::panicking() {
+            "the host failed during the attempt"
+        } else {
+            "the attempt was abandoned before it finished"
+        };
+        tracing::error!(hotel = %self.hotel, operation = %self.operation, operation_id = %self.id, "{reason}; the write is queued to be read back before any resend");
+        let change = Transition {
+            id: self.id.clone(),
+            from: vec![WriteState::Pending],
+            to: WriteState::Queued,
+            verify: true,
+            count_attempt: true,
+            reset_attempts: false,
+            next_attempt_at: Utc::now()
+                + chrono::Duration::from_std(self.retry_in)
+                    .unwrap_or_else(|_| chrono::Duration::seconds(1)),
+            error: Some(format!("{reason}: read back before any resend")),
+            pms_reference: None,
+            audit: AuditEntry {
+                actor: "host".into(),
+                hotel: self.hotel.clone(),
+                operation: self.operation.camel_name().to_owned(),
+                operation_id: self.id.clone(),
+                target: self.target.clone(),
+                event: "interrupted",
+                attempt: Some(self.attempts.saturating_add(1)),
+                outcome: "queued".into(),
+                detail: Some(reason.into()),
+                pms_request_id: None,
+            },
+        };
+        let id = self.id.clone();
+        runtime.spawn(async move {
+            if let Err(e) = writer.transition(change).await {
+                tracing::error!(operation_id = %id, error = %e, "cannot queue an interrupted write; the next start recovers it");
+            }
+        });
+    }
+}
+
 impl Service {
     /// Accepts a write into the outbox and attempts it (see the module docs). The API's write
     /// methods check their input and come here; so does `jack-pms call` for writes.
@@ -319,11 +390,30 @@ impl Service {
         }
     }
 
+    /// One attempt, guarded: if it never finishes (a panic somewhere on its path, or its
+    /// caller went away and dropped it), the write is not left `pending` until the next
+    /// restart but queued again at once, to be read back before any resend (see
+    /// [`InFlight`]).
+    async fn attempt(&self, a: &Attempt<'_>) -> Result<Attempted, ServiceError> {
+        let guard = InFlight {
+            writer: Some(self.state.writer().clone()),
+            id: a.id.to_owned(),
+            hotel: a.hotel.to_owned(),
+            operation: a.request.operation(),
+            target: a.request.target(),
+            attempts: a.attempts,
+            retry_in: backoff(&self.writes.policy, a.attempts.saturating_add(1), true),
+        };
+        let result = self.attempt_unguarded(a).await;
+        guard.disarm();
+        result
+    }
+
     /// One attempt: read back first when needed, then send; records the outcome with its audit
     /// row. Errors only when the state file cannot be written.
-    async fn attempt(&self, a: &Attempt<'_>) -> Result<Attempted, ServiceError> {
+    async fn attempt_unguarded(&self, a: &Attempt<'_>) -> Result<Attempted, ServiceError> {
         let operation = a.request.operation();
-        let number = a.attempts + 1;
+        let number = a.attempts.saturating_add(1);
         if a.verify {
             let asked = Call::FindWrite {
                 operation_id: a.id.to_owned(),
@@ -801,7 +891,7 @@ impl Service {
                     operation_id: row.id.clone(),
                     target: row.target.clone(),
                     event: "replay",
-                    attempt: Some(row.attempts + 1),
+                    attempt: Some(row.attempts.saturating_add(1)),
                     outcome: "pending".into(),
                     detail: None,
                     pms_request_id: None,

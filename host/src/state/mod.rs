@@ -167,7 +167,9 @@ impl State {
             to: WriteState::Cancelled,
             verify: row.verify,
             reset_attempts: false,
-            from: &[WriteState::Queued, WriteState::Failed],
+            // A pending write may be cancelled too (its attempt may be stuck, or its host gone):
+            // if the attempt then applies it, the PMS's truth is recorded over the cancel.
+            from: &[WriteState::Pending, WriteState::Queued, WriteState::Failed],
         };
         self.staff_change(&row, actor, action).await
     }

@@ -1,6 +1,7 @@
 //! A hostile adapter for the sandbox tests. `get-reservation(<attack>)` runs the named attack;
 //! the result (or the host's refusal) comes back as the error message or in the reservation's
-//! notes, so the tests can see exactly what crossed into the guest.
+//! notes, so the tests can see exactly what crossed into the guest. `add-reservation-note`
+//! posts to the path the note names, for the write path's containment tests.
 
 use jack_pms_sdk::prelude::*;
 use std::hint::black_box;
@@ -48,7 +49,32 @@ fn send(request: Request) -> Result<Option<Reservation>, PmsError> {
 impl Adapter for Hostile {
     const VENDOR: &'static str = "hostile";
     const VERSION: &'static str = env!("CARGO_PKG_VERSION");
-    const OPERATIONS: &'static [Operation] = &[Operation::HealthCheck, Operation::GetReservation];
+    const OPERATIONS: &'static [Operation] = &[
+        Operation::HealthCheck,
+        Operation::GetReservation,
+        Operation::AddReservationNote,
+        Operation::FindWrite,
+    ];
+
+    /// Posts to `{baseUrl}<note>` with the API key; the vendor's answer decides the outcome.
+    fn add_reservation_note(
+        _operation_id: String,
+        _confirmation_number: String,
+        note: String,
+    ) -> Result<WriteReceipt, PmsError> {
+        Request::post(format!("{}{note}", base()?))
+            .credentials(CredentialScheme::ApiKeyHeader)
+            .body(b"{}".to_vec())
+            .send()?
+            .error_for_status()?;
+        Ok(WriteReceipt {
+            pms_reference: None,
+        })
+    }
+
+    fn find_write(_operation_id: String, _target: WriteTarget) -> Result<WritePresence, PmsError> {
+        Ok(WritePresence::Absent)
+    }
 
     fn health_check() -> Result<HealthStatus, PmsError> {
         Ok(HealthStatus {
@@ -154,8 +180,70 @@ impl Adapter for Hostile {
                     .credentials(CredentialScheme::Oauth2ClientCredentials)
                     .body(b"hello".to_vec()),
             ),
+            "flood-log" => {
+                for i in 0..100_000 {
+                    jack_pms_sdk::info!("flood line {i}");
+                }
+                Ok(observed(vec!["flooded".into()]))
+            }
+            "flood-stdout" => {
+                let line = "y".repeat(300);
+                for i in 0..30_000 {
+                    println!("{i} {line}");
+                }
+                eprint!("{}", "z".repeat(4 << 20));
+                Ok(observed(vec!["flooded".into()]))
+            }
+            "log-injection" => {
+                jack_pms_sdk::warn!(
+                    "innocent\n2026-12-02T00:00:00.000000Z ERROR jack_pms: forged line\r\x1b[2J\x1b[31mred"
+                );
+                println!("stdout\r2026-12-02T00:00:00Z ERROR forged by stdout\x1b]0;title\x07");
+                Ok(observed(vec!["injected".into()]))
+            }
+            "huge-error" => Err(internal("e".repeat(8 << 20))),
+            "ansi-error" => Err(PmsError::Unavailable(
+                "down\n2026-12-02T00:00:00.000000Z ERROR jack_pms: forged\x1b[31m red \u{202e}"
+                    .into(),
+            )),
+            "absurd-retry" => Err(PmsError::RateLimited(Some(u64::MAX))),
+            "amplify" => {
+                // One 1 MiB buffer that 400 strings point into: 400 MiB if the host copied each.
+                let buffer = std::mem::ManuallyDrop::new("a".repeat(1 << 20));
+                let mut notes = Vec::with_capacity(400);
+                for _ in 0..400 {
+                    // SAFETY (of the guest, which is hostile on purpose): every alias is leaked
+                    // before anything could free it twice; the host discards the instance.
+                    let alias = unsafe {
+                        String::from_raw_parts(buffer.as_ptr().cast_mut(), buffer.len(), buffer.len())
+                    };
+                    notes.push(alias);
+                }
+                let r = observed(notes);
+                Ok(r)
+            }
             other => {
-                if let Some(url) = other.strip_prefix("get:") {
+                if let Some(path) = other.strip_prefix("keyed:") {
+                    // `keyed:<path>`: a read with the API key; everything the guest got back.
+                    let response = Request::get(format!("{}{path}", base()?))
+                        .credentials(CredentialScheme::ApiKeyHeader)
+                        .send()?;
+                    let mut notes = vec![response.status().to_string(), response.text()];
+                    notes.extend(
+                        ["content-encoding", "content-range", "x-echo", "set-cookie"]
+                            .iter()
+                            .filter_map(|h| response.header(h).map(|v| format!("{h}: {v}"))),
+                    );
+                    Ok(observed(notes))
+                } else if let Some(rest) = other.strip_prefix("with-header:") {
+                    // `with-header:<name>:<path>`: the guest tries to set a header itself.
+                    let (name, path) = rest.split_once(':').unwrap_or((rest, "/"));
+                    send(
+                        Request::get(format!("{}{path}", base()?))
+                            .credentials(CredentialScheme::ApiKeyHeader)
+                            .header(name, "gzip, br, identity"),
+                    )
+                } else if let Some(url) = other.strip_prefix("get:") {
                     send(Request::get(url))
                 } else if let Some(path) = other.strip_prefix("oauth:") {
                     // `oauth:<path>`: a read with host-owned OAuth credentials.
