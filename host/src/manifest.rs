@@ -610,7 +610,10 @@ mod tests {
             );
         }
         Manifest::parse(
-            &manifest(r#""https://api.pms.example""#, r#"token_path = "/oauth/token""#),
+            &manifest(
+                r#""https://api.pms.example""#,
+                r#"token_path = "/oauth/token""#,
+            ),
             "x.toml",
         )
         .unwrap();

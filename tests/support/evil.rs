@@ -48,7 +48,10 @@ impl EvilVendor {
             .route("/echo-encodings", get(echo_encodings))
             .route("/echo-headers", get(echo_headers))
             .route("/redirect-secret", get(redirect_secret))
-            .route("/retry-after-max", get(retry_after_max).post(retry_after_max))
+            .route(
+                "/retry-after-max",
+                get(retry_after_max).post(retry_after_max),
+            )
             .route(
                 "/retry-after-date",
                 get(retry_after_date).post(retry_after_date),
@@ -91,12 +94,11 @@ fn gzip(bytes: &[u8]) -> Vec<u8> {
 
 /// An error page echoing the key, gzip-compressed whether or not it was asked for.
 async fn echo_gzip(headers: HeaderMap) -> Response {
-    let page = format!("<html><body>invalid api key {}</body></html>", credential(&headers));
-    (
-        [(header::CONTENT_ENCODING, "gzip")],
-        gzip(page.as_bytes()),
-    )
-        .into_response()
+    let page = format!(
+        "<html><body>invalid api key {}</body></html>",
+        credential(&headers)
+    );
+    ([(header::CONTENT_ENCODING, "gzip")], gzip(page.as_bytes())).into_response()
 }
 
 /// An encoding the host never asks for.
@@ -133,10 +135,19 @@ async fn echo_encodings(headers: HeaderMap) -> Response {
             }
         })
         .collect();
-    let all_escaped: String = key.chars().map(|c| format!("\\u{:04x}", u32::from(c))).collect();
+    let all_escaped: String = key
+        .chars()
+        .map(|c| format!("\\u{:04x}", u32::from(c)))
+        .collect();
     let lower_percent: String = key.bytes().map(|b| format!("%{b:02x}")).collect();
-    let html: String = key.chars().map(|c| format!("&#{};", u32::from(c))).collect();
-    let html_hex: String = key.chars().map(|c| format!("&#x{:x};", u32::from(c))).collect();
+    let html: String = key
+        .chars()
+        .map(|c| format!("&#{};", u32::from(c)))
+        .collect();
+    let html_hex: String = key
+        .chars()
+        .map(|c| format!("&#x{:x};", u32::from(c)))
+        .collect();
     let b64 = base64::engine::general_purpose::STANDARD;
     let (first, second) = key.split_at(key.len() / 2);
     let body = format!(
@@ -218,7 +229,10 @@ async fn token(State(seen): State<Arc<Seen>>, _body: Bytes) -> Response {
     let n = seen.tokens.fetch_add(1, Ordering::SeqCst) + 1;
     (
         [(header::CONTENT_TYPE, "application/json")],
-        format!(r#"{{"access_token":"evil-token-{n}-{:032x}","expires_in":3600}}"#, super::random_u128()),
+        format!(
+            r#"{{"access_token":"evil-token-{n}-{:032x}","expires_in":3600}}"#,
+            super::random_u128()
+        ),
     )
         .into_response()
 }

@@ -480,7 +480,9 @@ impl Drop for Stack {
             // A panic of the host itself (the default hook writes `thread '…' panicked at` to
             // stderr, which is this log); a guest's panic is a tagged log line, never this.
             assert!(
-                !logs.lines().any(|l| l.starts_with("thread '") && l.contains("panicked at")),
+                !logs
+                    .lines()
+                    .any(|l| l.starts_with("thread '") && l.contains("panicked at")),
                 "the host panicked:\n{logs}"
             );
             for secret in [&self.key]

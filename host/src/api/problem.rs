@@ -157,14 +157,12 @@ impl From<CallError> for Problem {
             CallError::Trap { .. }
             | CallError::Memory { .. }
             | CallError::TooMuchData { .. }
-            | CallError::InvalidOutput { .. } => {
-                Problem::new(
-                    StatusCode::BAD_GATEWAY,
-                    "adapter-failure",
-                    "The adapter failed",
-                    detail,
-                )
-            }
+            | CallError::InvalidOutput { .. } => Problem::new(
+                StatusCode::BAD_GATEWAY,
+                "adapter-failure",
+                "The adapter failed",
+                detail,
+            ),
             CallError::Instantiate { .. } => Problem {
                 retry_after: Some(1),
                 ..Problem::new(

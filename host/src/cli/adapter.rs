@@ -243,6 +243,10 @@ fn print_report(r: &serde_json::Value) {
         limits["maxRequestsPerCall"],
         limits["maxResponseBytes"]
     );
+    println!(
+        "                {} bytes out of the sandbox per transfer, {} log lines and {} log bytes per call",
+        limits["maxResultBytes"], limits["maxLogLinesPerCall"], limits["maxLogBytesPerCall"]
+    );
     let h = &r["hotel"];
     if h.is_object() {
         println!("\nfor hotel {} ({})", s(&h["id"]), s(&h["config"]));
@@ -303,9 +307,13 @@ fn interface_json(d: &InterfaceDocs) -> serde_json::Value {
 fn limits_json(l: &crate::config::Limits) -> serde_json::Value {
     json!({
         "memoryMib": l.memory_bytes >> 20,
-        "deadlineMs": l.deadline.as_millis() as u64,
+        "deadlineMs": u64::try_from(l.deadline.as_millis()).unwrap_or(u64::MAX),
         "maxRequestsPerCall": l.max_requests_per_call,
         "maxResponseBytes": l.max_response_bytes,
+        "maxResultBytes": l.max_result_bytes,
+        "maxLogLinesPerCall": l.max_log_lines_per_call,
+        "maxLogBytesPerCall": l.max_log_bytes_per_call,
+        "maxConcurrentCalls": l.max_concurrent_calls,
     })
 }
 

@@ -727,6 +727,15 @@ impl Resolver<'_> {
                 "initialDelayMs must be above 0 and at most maxDelayMs",
             ));
         }
+        // A day between attempts is already more than any queue should wait; larger numbers
+        // are typos, and would overflow the clock arithmetic of the replay worker.
+        if max_delay > Duration::from_secs(86_400) {
+            return Err(self.invalid(
+                "outbox.maxDelayMs",
+                Some(("maxDelayMs", "")),
+                "must be at most 86400000 (one day)",
+            ));
+        }
         let critical = match &raw.critical {
             None => defaults.critical,
             Some(names) => names
@@ -750,6 +759,13 @@ impl Resolver<'_> {
                     "outbox.retainDays",
                     Some(("retainDays", "")),
                     "must be at least 1: the outbox is how a reused Idempotency-Key is recognised",
+                ));
+            }
+            Some(days) if days > 36_500 => {
+                return Err(self.invalid(
+                    "outbox.retainDays",
+                    Some(("retainDays", "")),
+                    "must be at most 36500 (a century)",
                 ));
             }
             Some(days) => Duration::from_secs(u64::from(days) * 86_400),

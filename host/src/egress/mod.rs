@@ -684,15 +684,17 @@ impl Egress {
     }
 }
 
+/// An error as the guest and the log may see it: secrets scrubbed, and (since parts of it come
+/// from the guest's URL or the vendor's `Location`) control characters escaped and its length
+/// bounded.
 fn scrub_error(scrubber: &Scrubber, error: EgressError) -> EgressError {
+    let clean = |m: &str| crate::untrusted::error_text(&scrubber.text(m));
     match error {
-        EgressError::ForbiddenDestination(m) => {
-            EgressError::ForbiddenDestination(scrubber.text(&m))
-        }
-        EgressError::ForbiddenHeader(m) => EgressError::ForbiddenHeader(scrubber.text(&m)),
-        EgressError::Credentials(m) => EgressError::Credentials(scrubber.text(&m)),
-        EgressError::Connection(m) => EgressError::Connection(scrubber.text(&m)),
-        EgressError::InvalidRequest(m) => EgressError::InvalidRequest(scrubber.text(&m)),
+        EgressError::ForbiddenDestination(m) => EgressError::ForbiddenDestination(clean(&m)),
+        EgressError::ForbiddenHeader(m) => EgressError::ForbiddenHeader(clean(&m)),
+        EgressError::Credentials(m) => EgressError::Credentials(clean(&m)),
+        EgressError::Connection(m) => EgressError::Connection(clean(&m)),
+        EgressError::InvalidRequest(m) => EgressError::InvalidRequest(clean(&m)),
         other => other,
     }
 }

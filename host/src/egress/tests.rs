@@ -601,3 +601,83 @@ async fn refused_client_credentials_are_a_clear_error_without_secrets() {
     );
     assert!(!text.contains("TOPSECRET"), "{text}");
 }
+
+/// Property, over random destinations and headers (a fixed seed; bounded): the pipeline never
+/// puts on the wire a request to an IP literal whose address, or the IPv4 address it embeds, is
+/// loopback, private, link-local or reserved, nor one carrying a credential header the guest set
+/// (in any letter case, with `_` for `-`); and it refuses them before the transport sees them.
+#[tokio::test]
+async fn property_refused_destinations_and_headers_never_reach_the_wire() {
+    use rand::{Rng, SeedableRng};
+    use std::net::{Ipv4Addr, Ipv6Addr};
+    let mut rng = rand::rngs::StdRng::seed_from_u64(0xe9_7e55);
+    let refused_v4 = |rng: &mut rand::rngs::StdRng| -> Ipv4Addr {
+        let tail: [u8; 3] = [rng.random(), rng.random(), rng.random()];
+        match rng.random_range(0..7) {
+            0 => Ipv4Addr::new(127, tail[0], tail[1], tail[2]),
+            1 => Ipv4Addr::new(10, tail[0], tail[1], tail[2]),
+            2 => Ipv4Addr::new(172, 16 + tail[0] % 16, tail[1], tail[2]),
+            3 => Ipv4Addr::new(192, 168, tail[1], tail[2]),
+            4 => Ipv4Addr::new(169, 254, tail[1], tail[2]),
+            5 => Ipv4Addr::new(100, 64 + tail[0] % 64, tail[1], tail[2]),
+            _ => Ipv4Addr::new(0, tail[0], tail[1], tail[2]),
+        }
+    };
+    let forms = |v4: Ipv4Addr, rng: &mut rand::rngs::StdRng| -> String {
+        let [a, b, c, d] = v4.octets();
+        let (hi, lo) = (u16::from_be_bytes([a, b]), u16::from_be_bytes([c, d]));
+        let v6 = match rng.random_range(0..6) {
+            0 => return v4.to_string(),
+            1 => v4.to_ipv6_mapped(),
+            2 => Ipv6Addr::new(0, 0, 0, 0, 0, 0, hi, lo),
+            3 => Ipv6Addr::new(0, 0, 0, 0, 0xffff, 0, hi, lo),
+            4 => Ipv6Addr::new(0x64, 0xff9b, 0, 0, 0, 0, hi, lo),
+            _ => Ipv6Addr::new(0x2002, hi, lo, rng.random(), 0, 0, 0, 1),
+        };
+        format!("[{v6}]")
+    };
+    let egress = Egress::with_transport(Policy::default(), Scripted::new(vec![]));
+    for round in 0..2000 {
+        let v4 = refused_v4(&mut rng);
+        let host = forms(v4, &mut rng);
+        let url = format!("https://{host}/x");
+        // The allowlist names the address itself: only the address policy stands in the way.
+        let d = destination(&[&format!("https://{host}")]);
+        let r = egress
+            .send(&d, get(&url, SchemeKind::ApiKeyHeader), opts())
+            .await;
+        assert!(
+            matches!(r, Err(EgressError::ForbiddenDestination(_))),
+            "round {round}: {url} ({v4}) was not refused: {r:?}"
+        );
+    }
+    let names = [
+        "authorization",
+        "cookie",
+        "x-api-key",
+        "x-app-key",
+        "proxy-authorization",
+        "x-auth-token",
+        "accept-encoding",
+        "range",
+    ];
+    for round in 0..2000 {
+        let name: String = names[rng.random_range(0..names.len())]
+            .chars()
+            .map(|c| match c {
+                '-' if rng.random_bool(0.5) => '_',
+                c if rng.random_bool(0.5) => c.to_ascii_uppercase(),
+                c => c,
+            })
+            .collect();
+        let mut request = get("https://api.pms.example/x", SchemeKind::ApiKeyHeader);
+        request.headers.push((name.clone(), "guess".into()));
+        let r = egress
+            .send(&destination(&["api.pms.example"]), request, opts())
+            .await;
+        assert!(
+            matches!(r, Err(EgressError::ForbiddenHeader(_))),
+            "round {round}: header `{name}` was not refused: {r:?}"
+        );
+    }
+}

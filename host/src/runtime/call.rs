@@ -53,7 +53,9 @@ pub enum CallError {
     },
     /// The adapter tried to move more data into the host in one transfer (its result, or the
     /// arguments of one import call) than `maxResultBytes` allows.
-    #[error("adapter `{adapter}` tried to hand the host more than {limit_bytes} bytes at once during {operation} (maxResultBytes)")]
+    #[error(
+        "adapter `{adapter}` tried to hand the host more than {limit_bytes} bytes at once during {operation} (maxResultBytes)"
+    )]
     TooMuchData {
         /// Adapter.
         adapter: String,
@@ -189,10 +191,10 @@ pub async fn run(
                 });
             }
             // wasmtime's hostcall-fuel error type is private; its message is stable API text.
-            if error
-                .chain()
-                .any(|e| e.to_string().contains("fuel allocated for hostcalls has been exhausted"))
-            {
+            if error.chain().any(|e| {
+                e.to_string()
+                    .contains("fuel allocated for hostcalls has been exhausted")
+            }) {
                 return Err(CallError::TooMuchData {
                     adapter: adapter.name.clone(),
                     operation,

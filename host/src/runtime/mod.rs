@@ -415,7 +415,8 @@ impl Runtime {
             CallError::InvalidOutput {
                 adapter: binding.adapter.name.clone(),
                 operation,
-                reason,
+                // The reason quotes the offending value, which the adapter chose.
+                reason: crate::untrusted::error_text(&reason),
             }
         })
     }

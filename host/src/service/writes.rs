@@ -168,6 +168,14 @@ fn backoff(policy: &OutboxSettings, attempts: u32, jitter: bool) -> Duration {
     base + base.mul_f64(extra)
 }
 
+/// Now plus `delay`, saturating at the clock's end rather than overflowing.
+fn after(delay: Duration) -> DateTime<Utc> {
+    chrono::Duration::from_std(delay)
+        .ok()
+        .and_then(|d| Utc::now().checked_add_signed(d))
+        .unwrap_or(DateTime::<Utc>::MAX_UTC)
+}
+
 /// The stored form of an `Idempotency-Key`: a hash, so keys of any content fit one column and
 /// never echo what the caller put in them.
 fn idempotency_hash(key: &str) -> String {
@@ -266,9 +274,7 @@ impl Drop for InFlight {
             verify: true,
             count_attempt: true,
             reset_attempts: false,
-            next_attempt_at: Utc::now()
-                + chrono::Duration::from_std(self.retry_in)
-                    .unwrap_or_else(|_| chrono::Duration::seconds(1)),
+            next_attempt_at: after(self.retry_in),
             error: Some(format!("{reason}: read back before any resend")),
             pms_reference: None,
             audit: AuditEntry {
@@ -540,9 +546,9 @@ impl Service {
         if let CallError::Pms(PmsError::RateLimited(Some(ms))) = e {
             delay = delay.max(Duration::from_millis(*ms));
         }
-        let next = Utc::now() + chrono::Duration::from_std(delay).unwrap_or_default();
+        let next = after(delay);
         self.writes_metric(a.hotel, a.request.operation(), "queued");
-        tracing::warn!(hotel = %a.hotel, operation = %a.request.operation(), operation_id = %a.id, attempt = number, error = %e, retry_in_ms = delay.as_millis() as u64, "write queued for retry");
+        tracing::warn!(hotel = %a.hotel, operation = %a.request.operation(), operation_id = %a.id, attempt = number, error = %e, retry_in_ms = u64::try_from(delay.as_millis()).unwrap_or(u64::MAX), "write queued for retry");
         self.record(
             a,
             Step {
@@ -830,9 +836,10 @@ impl Service {
 
     /// Forgets applied and cancelled writes older than `outbox.retainDays`.
     async fn prune_outbox(&self) {
-        let before = Utc::now()
-            - chrono::Duration::from_std(self.writes.policy.retain)
-                .unwrap_or(chrono::Duration::MAX);
+        let before = chrono::Duration::from_std(self.writes.policy.retain)
+            .ok()
+            .and_then(|d| Utc::now().checked_sub_signed(d))
+            .unwrap_or(DateTime::<Utc>::MIN_UTC);
         match self.state.writer().prune(before).await {
             Ok(0) => {}
             Ok(n) => tracing::info!(

@@ -43,13 +43,20 @@ use std::collections::BTreeMap;
 use std::path::Path;
 use std::rc::Rc;
 
-/// Headers only the host may set (the host refuses them from a guest; so does the harness).
+/// Headers only the host may set (the host refuses them from a guest; so does the harness):
+/// credentials, and content negotiation (the host asks for and decodes compressed answers
+/// itself). Compared case-insensitively with `_` read as `-`, as the host does.
 const CREDENTIAL_HEADERS: &[&str] = &[
     "authorization",
     "proxy-authorization",
     "cookie",
     "x-api-key",
     "x-app-key",
+    "accept-encoding",
+    "range",
+    "if-range",
+    "te",
+    "content-encoding",
 ];
 
 /// A request the adapter sent, as [`Harness::requests`] lists it.
@@ -337,11 +344,9 @@ pub(crate) mod dispatch {
     ) -> Result<imports::Response, imports::HttpError> {
         let harness = current();
         let mut state = harness.state.borrow_mut();
-        if let Some((name, _)) = request
-            .headers
-            .iter()
-            .find(|(n, _)| CREDENTIAL_HEADERS.contains(&n.to_ascii_lowercase().as_str()))
-        {
+        if let Some((name, _)) = request.headers.iter().find(|(n, _)| {
+            CREDENTIAL_HEADERS.contains(&n.to_ascii_lowercase().replace('_', "-").as_str())
+        }) {
             return Err(imports::HttpError::ForbiddenHeader(name.clone()));
         }
         let method = match request.method {

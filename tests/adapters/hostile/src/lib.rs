@@ -215,7 +215,11 @@ impl Adapter for Hostile {
                     // SAFETY (of the guest, which is hostile on purpose): every alias is leaked
                     // before anything could free it twice; the host discards the instance.
                     let alias = unsafe {
-                        String::from_raw_parts(buffer.as_ptr().cast_mut(), buffer.len(), buffer.len())
+                        String::from_raw_parts(
+                            buffer.as_ptr().cast_mut(),
+                            buffer.len(),
+                            buffer.len(),
+                        )
                     };
                     notes.push(alias);
                 }
