@@ -45,13 +45,13 @@ async fn still_serving(s: &Stack) {
     assert_eq!((status, &body["healthy"]), (200, &json!(true)), "{body}");
 }
 
-/// Where `text` holds the secret in a form the scrubber must catch: any 8 consecutive
-/// characters of it in any letter case, its base64 or its hex.
+/// Where `text` holds the secret in a form the scrubber must catch: any 12 consecutive
+/// characters of it in any letter case (the scrubber's fragment), its base64 or its hex.
 fn leak(text: &str, secret: &str) -> Option<String> {
     let lower = text.to_ascii_lowercase();
     let key = secret.to_ascii_lowercase();
     let b = key.as_bytes();
-    for w in b.windows(8) {
+    for w in b.windows(12) {
         let w = std::str::from_utf8(w).unwrap_or_default();
         if lower.contains(w) {
             return Some(format!("the fragment `{w}`"));
@@ -269,6 +269,64 @@ async fn absurd_numbers_never_panic_the_host_nor_strand_a_write() {
     );
     let (_, op) = s.get(&format!("/v1/operations/{id}")).await;
     assert_eq!(op["state"], json!("cancelled"), "{op}");
+    still_serving(&s).await;
+}
+
+#[tokio::test]
+async fn a_write_whose_caller_goes_away_is_never_left_pending() {
+    let evil = EvilVendor::start().await;
+    let s = evil_stack(&evil, "info").await;
+    // The vendor takes 1.5 s; the caller gives up after 300 ms and closes the connection.
+    let impatient = reqwest::Client::builder()
+        .timeout(Duration::from_millis(300))
+        .build()
+        .unwrap();
+    let r = impatient
+        .post(s.url("/v1/hotels/EVIL/reservations/R7/notes"))
+        .bearer_auth(support::TOKEN)
+        .json(&json!({"note": "/slow"}))
+        .send()
+        .await;
+    assert!(r.is_err(), "the request was meant to time out: {r:?}");
+    // Whatever happened to the attempt, the write leaves `pending` by itself: applied if the
+    // attempt ran to its end, queued to be read back if it was cut off with the connection.
+    let config = s.config_path();
+    let mut last = Value::Null;
+    for _ in 0..100 {
+        let out = s.cli(&[
+            "outbox",
+            "list",
+            "--hotel",
+            "EVIL",
+            "--json",
+            "--config",
+            config.to_str().unwrap(),
+        ]);
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        last = serde_json::from_slice(&out.stdout).expect("outbox list --json");
+        let state = last[0]["state"].as_str().unwrap_or_default().to_string();
+        if state == "applied" || state == "queued" {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let state = last[0]["state"].as_str().unwrap_or_default();
+    assert!(
+        state == "applied" || state == "queued",
+        "the write is stuck: {last}"
+    );
+    if state == "queued" {
+        let logs = s.logs();
+        assert!(
+            logs.contains("the attempt was abandoned before it finished"),
+            "queued without saying why:\n{logs}"
+        );
+    }
+    println!("a write whose caller left ended {state}");
     still_serving(&s).await;
 }
 

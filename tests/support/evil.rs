@@ -56,7 +56,7 @@ impl EvilVendor {
                 "/retry-after-date",
                 get(retry_after_date).post(retry_after_date),
             )
-            .route("/slow", get(slow))
+            .route("/slow", get(slow).post(slow))
             .route("/always-401", get(always_401))
             .route("/oauth/v1/tokens", post(token))
             .with_state(seen.clone());

@@ -9,7 +9,7 @@
 //!   references (`&#43;`, `&#x2b;`, `&plus;`, `&amp;` …), and form encoding's `+` for a space;
 //! - base64 (standard and URL-safe alphabet, padded or not) of any text that contains the value
 //!   at any alignment, which covers Basic auth's `base64(id:secret)`; and hex of the value;
-//! - any [`FRAGMENT`] consecutive bytes of a value, so that a secret split across fields,
+//! - any [`FRAGMENT`] (12) consecutive bytes of a value, so that a secret split across fields,
 //!   lines or pages still loses every piece of that length.
 //!
 //! What no scrubber can catch is an arbitrary transformation by a hostile vendor (encryption,
@@ -23,8 +23,10 @@ use base64::Engine as _;
 pub const REDACTED: &str = "[REDACTED]";
 
 /// Shortest run of a secret's bytes that is redacted on its own (secrets shorter than this are
-/// redacted whole).
-pub const FRAGMENT: usize = 8;
+/// redacted whole). Twelve, so that a fragment of a hex secret (a UUID, say) matching some other
+/// hex id in a large answer by chance stays below one in 10^14 per position: shorter fragments
+/// would now and then redact a reservation id.
+pub const FRAGMENT: usize = 12;
 
 /// How many layers of escapes are undone (a percent-encoded JSON escape is two).
 pub const DECODE_PASSES: usize = 3;
@@ -135,7 +137,8 @@ fn forms(secret: &[u8], out: &mut Vec<Vec<u8>>) {
     for skip in 0..3 {
         let rest = secret.get(skip..).unwrap_or_default();
         let whole = rest.len() / 3 * 3;
-        if whole >= 6 {
+        // At least 12 base64 characters, for the same reason as [`FRAGMENT`].
+        if whole >= 9 {
             let core = &rest[..whole];
             out.push(
                 base64::engine::general_purpose::STANDARD_NO_PAD
@@ -159,26 +162,31 @@ fn forms(secret: &[u8], out: &mut Vec<Vec<u8>>) {
 /// The spans of `haystack` (start, end), merged and sorted, that decode to text matching a
 /// pattern.
 fn find_spans(automaton: &AhoCorasick, haystack: &[u8]) -> Vec<(usize, usize)> {
-    let mut spans: Vec<(usize, usize)> = Vec::new();
-    let mut add = |start: usize, end: usize| spans.push((start, end));
-    for m in automaton.find_overlapping_iter(haystack) {
-        add(m.start(), m.end());
-    }
+    let mut spans: Vec<(usize, usize)> = automaton
+        .find_overlapping_iter(haystack)
+        .map(|m| (m.start(), m.end()))
+        .collect();
     // Undo escapes layer by layer; `map[i]` is where decoded byte `i` began in the original.
-    let mut layer: Option<(Vec<u8>, Vec<usize>)> = None;
-    for _ in 0..DECODE_PASSES {
-        let current = layer.as_ref().map_or(haystack, |(bytes, _)| bytes);
-        let Some((decoded, starts)) = decode(current) else {
-            break;
-        };
-        let map: Vec<usize> = match &layer {
-            None => starts,
-            Some((_, previous)) => starts.iter().map(|&i| previous[i]).collect(),
-        };
-        for m in automaton.find_overlapping_iter(&decoded) {
-            add(map[m.start()], map[m.end()]);
+    // (Offsets fit `u32`: bodies are capped far below 4 GiB; a larger input is only searched
+    // as it is.)
+    if u32::try_from(haystack.len()).is_ok() {
+        let mut layer: Option<(Vec<u8>, Vec<u32>)> = None;
+        for _ in 0..DECODE_PASSES {
+            let current = layer.as_ref().map_or(haystack, |(bytes, _)| bytes);
+            let Some((decoded, starts)) = decode(current) else {
+                break;
+            };
+            let map: Vec<u32> = match &layer {
+                None => starts,
+                Some((_, previous)) => starts.iter().map(|&i| previous[i as usize]).collect(),
+            };
+            spans.extend(
+                automaton
+                    .find_overlapping_iter(&decoded)
+                    .map(|m| (map[m.start()] as usize, map[m.end()] as usize)),
+            );
+            layer = Some((decoded, map));
         }
-        layer = Some((decoded, map));
     }
     spans.sort_unstable();
     let mut merged: Vec<(usize, usize)> = Vec::with_capacity(spans.len());
@@ -191,54 +199,75 @@ fn find_spans(automaton: &AhoCorasick, haystack: &[u8]) -> Vec<(usize, usize)> {
     merged
 }
 
-/// One layer of JSON, percent and HTML escapes undone, with the original offset of each decoded
-/// byte (and one past the end), or `None` when `input` holds no escape at all.
-fn decode(input: &[u8]) -> Option<(Vec<u8>, Vec<usize>)> {
-    if !input.iter().any(|b| matches!(b, b'\\' | b'%' | b'&')) {
-        return None;
+/// The escape at the start of `s` (which begins with `\`, `%` or `&`) decoded into `buf`: the
+/// decoded bytes and the escape's length, or `None` when it is not an escape.
+fn escape_at<'b>(s: &[u8], buf: &'b mut [u8; 4]) -> Option<(&'b [u8], usize)> {
+    match s.first()? {
+        b'\\' => match json_escape(s) {
+            (Some(c), n) => Some((c.encode_utf8(buf).as_bytes(), n)),
+            _ => None,
+        },
+        b'%' => match percent_escape(s) {
+            (Some(b), n) => {
+                buf[0] = b;
+                Some((&buf[..1], n))
+            }
+            _ => None,
+        },
+        b'&' => match html_reference(s) {
+            (Some(c), n) => Some((c.encode_utf8(buf).as_bytes(), n)),
+            _ => None,
+        },
+        _ => None,
     }
+}
+
+/// One layer of JSON, percent and HTML escapes undone, with the original offset of each decoded
+/// byte (and one past the end), or `None` (without allocating) when nothing in `input` decodes.
+/// The caller guarantees `input.len()` fits `u32`.
+fn decode(input: &[u8]) -> Option<(Vec<u8>, Vec<u32>)> {
+    let is_lead = |b: &u8| matches!(b, b'\\' | b'%' | b'&');
+    let mut buf = [0u8; 4];
+    // The first escape that really decodes; before it, the text is copied as it is.
+    let first = input
+        .iter()
+        .enumerate()
+        .filter(|(_, b)| is_lead(b))
+        .find(|(i, _)| escape_at(&input[*i..], &mut buf).is_some())
+        .map(|(i, _)| i)?;
+    let offset = |i: usize| u32::try_from(i).unwrap_or(u32::MAX);
     let mut out = Vec::with_capacity(input.len());
-    let mut starts = Vec::with_capacity(input.len() + 1);
-    let mut changed = false;
-    let mut i = 0;
+    let mut starts: Vec<u32> = Vec::with_capacity(input.len() + 1);
+    out.extend_from_slice(&input[..first]);
+    starts.extend((0..first).map(offset));
+    let mut i = first;
     while i < input.len() {
-        let mut buf = [0u8; 4];
-        let (decoded, used): (Option<&[u8]>, usize) = match input[i] {
-            b'\\' => match json_escape(&input[i..]) {
-                (Some(c), n) => (Some(c.encode_utf8(&mut buf).as_bytes()), n),
-                (None, n) => (None, n),
-            },
-            b'%' => match percent_escape(&input[i..]) {
-                (Some(b), n) => {
-                    buf[0] = b;
-                    (Some(&buf[..1]), n)
-                }
-                (None, n) => (None, n),
-            },
-            b'&' => match html_reference(&input[i..]) {
-                (Some(c), n) => (Some(c.encode_utf8(&mut buf).as_bytes()), n),
-                (None, n) => (None, n),
-            },
-            _ => (None, 1),
-        };
-        match decoded {
-            Some(bytes) => {
-                changed = true;
-                for &b in bytes {
-                    out.push(b);
-                    starts.push(i);
-                }
+        // Runs without an escape character are copied in one go.
+        let run = input[i..]
+            .iter()
+            .position(is_lead)
+            .unwrap_or(input.len() - i);
+        if run > 0 {
+            out.extend_from_slice(&input[i..i + run]);
+            starts.extend((i..i + run).map(offset));
+            i += run;
+            continue;
+        }
+        match escape_at(&input[i..], &mut buf) {
+            Some((bytes, used)) => {
+                out.extend_from_slice(bytes);
+                starts.extend(std::iter::repeat_n(offset(i), bytes.len()));
                 i += used;
             }
             None => {
                 out.push(input[i]);
-                starts.push(i);
+                starts.push(offset(i));
                 i += 1;
             }
         }
     }
-    starts.push(input.len());
-    changed.then_some((out, starts))
+    starts.push(offset(input.len()));
+    Some((out, starts))
 }
 
 /// Hex digits only (`from_str_radix` alone would also take a leading `+`).
@@ -391,16 +420,22 @@ mod tests {
 
     #[test]
     fn every_encoding_of_the_red_team_report_is_caught() {
-        let secret = "Ab+9/xYz_Key-42=Q";
+        let secret = "Ab+9/xYz_Key-42=QrsT7&uvW";
         let b64 = |s: &str| base64::engine::general_purpose::STANDARD.encode(s);
         let cases = [
             // .NET-style JSON escaping of some characters only.
-            r#"{"k":"Ab\u002B9\/xYz_Key-42\u003DQ"}"#.to_string(),
-            r#"{"k":"\u0041\u0062\u002b\u0039\u002f\u0078\u0059\u007a\u005f\u004b\u0065\u0079\u002d\u0034\u0032\u003d\u0051"}"#.to_string(),
-            "key=ab%2b9%2fxyz_key-42%3dq".to_string(),
-            "key=Ab%2B9%2FxYz_Key-42%3DQ".to_string(),
-            "<p>invalid key Ab&#43;9&#x2F;xYz&lowbar;Key-42&equals;Q</p>".to_string(),
-            "<p>Ab&plus;9&sol;xYz_Key-42=Q</p>".to_string(),
+            r#"{"k":"Ab\u002B9\/xYz_Key-42\u003DQrsT7\u0026uvW"}"#.to_string(),
+            format!(
+                r#"{{"k":"{}"}}"#,
+                secret
+                    .chars()
+                    .map(|c| format!("\\u{:04x}", u32::from(c)))
+                    .collect::<String>()
+            ),
+            "key=ab%2b9%2fxyz_key-42%3dqrst7%26uvw".to_string(),
+            "key=Ab%2B9%2FxYz_Key-42%3DQrsT7%26uvW".to_string(),
+            "<p>invalid key Ab&#43;9&#x2F;xYz&lowbar;Key-42&equals;QrsT7&amp;uvW</p>".to_string(),
+            "<p>Ab&plus;9&sol;xYz_Key-42=QrsT7&amp;uvW</p>".to_string(),
             format!("upper: {}", secret.to_uppercase()),
             format!("lower: {}", secret.to_lowercase()),
             format!("hex: {}", hex::encode(secret)),
@@ -413,14 +448,14 @@ mod tests {
                 base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(format!("id:{secret}"))
             ),
             // Nested: percent-encoded JSON escape.
-            "k=Ab%5Cu002B9/xYz_Key-42=Q".to_string(),
+            "k=Ab%5Cu002B9/xYz_Key-42=QrsT7&uvW".to_string(),
             // Split across fields, each piece at least a fragment long.
-            r#"{"a":"Ab+9/xYz_","b":"Key-42=Q"}"#.to_string(),
+            r#"{"a":"Ab+9/xYz_Key","b":"-42=QrsT7&uvW"}"#.to_string(),
         ];
         for body in &cases {
             let out = scrubbed(secret, body);
             assert!(out.contains(REDACTED), "not caught: {body} -> {out}");
-            for piece in ["Ab+9/xYz", "xYz_Key", "Key-42=Q"] {
+            for piece in ["Ab+9/xYz_Key", "-42=QrsT7&uv", "Key-42=QrsT7"] {
                 assert!(
                     !out.to_ascii_lowercase()
                         .contains(&piece.to_ascii_lowercase()),
