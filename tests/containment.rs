@@ -347,11 +347,26 @@ async fn a_guest_cannot_exhaust_memory_or_the_log_nor_forge_lines() {
     still_serving(&s).await;
     let before = rss(s.pid());
 
-    // 400 strings pointing into one 1 MiB buffer: refused before the host copies them out.
-    for _ in 0..4 {
-        let (status, body) = attack(&s, "EVIL", "amplify").await;
-        assert_eq!(status, 502, "{body}");
-        assert!(detail(&body).contains("maxResultBytes"), "{body}");
+    // 400 strings pointing into one 1 MiB buffer: refused before the host copies them out,
+    // one at a time and eight at once.
+    let (status, body) = attack(&s, "EVIL", "amplify").await;
+    assert_eq!(status, 502, "{body}");
+    assert!(detail(&body).contains("maxResultBytes"), "{body}");
+    let at_once: Vec<_> = (0..8)
+        .map(|i| {
+            // Distinct reads over two hotels (four each: their share of the slots, and under
+            // the breaker's five), so that neither the cache nor a share serialises them.
+            let hotel = ["EVIL2", "EVIL3"][i % 2];
+            let path = format!("/v1/hotels/{hotel}/reservations/amplify-{i}");
+            let (http, url) = (s.http.clone(), s.url(&path));
+            tokio::spawn(async move {
+                let r = http.get(url).bearer_auth(support::TOKEN).send().await;
+                r.map(|r| r.status().as_u16()).unwrap_or(0)
+            })
+        })
+        .collect();
+    for call in at_once {
+        assert_eq!(call.await.unwrap(), 502);
     }
     // An 8 MiB error text reaches Jack (and the log) cut to a couple of KiB.
     let (status, body) = attack(&s, "EVIL", "huge-error").await;

@@ -41,8 +41,9 @@ pub struct Scrubber {
 
 #[derive(Clone, Debug)]
 enum Matcher {
-    /// Every form of every secret, matched ASCII-case-insensitively, overlapping.
-    Patterns(AhoCorasick),
+    /// Every form of every secret, matched ASCII-case-insensitively, overlapping; the automaton
+    /// runs only around the places the gram filter points at.
+    Patterns(AhoCorasick, Grams),
     /// The automaton could not be built (it cannot for a few secrets of sane size, but if it
     /// ever did): everything is redacted rather than risk a leak.
     Everything,
@@ -63,13 +64,14 @@ impl Scrubber {
         }
         patterns.sort();
         patterns.dedup();
+        let grams = Grams::new(&patterns);
         let matcher = match AhoCorasick::builder()
             .match_kind(MatchKind::Standard)
             .ascii_case_insensitive(true)
             .kind(Some(AhoCorasickKind::ContiguousNFA))
             .build(&patterns)
         {
-            Ok(automaton) => Matcher::Patterns(automaton),
+            Ok(automaton) => Matcher::Patterns(automaton, grams),
             Err(e) => {
                 tracing::error!(error = %e, "cannot build the secret scrubber; redacting everything");
                 Matcher::Everything
@@ -87,12 +89,12 @@ impl Scrubber {
 
     /// `bytes` with every span that holds a secret, in any form, replaced by [`REDACTED`].
     pub fn bytes(&self, bytes: Vec<u8>) -> Vec<u8> {
-        let automaton = match &self.matcher {
+        let (automaton, grams) = match &self.matcher {
             None => return bytes,
             Some(Matcher::Everything) => return REDACTED.as_bytes().to_vec(),
-            Some(Matcher::Patterns(automaton)) => automaton,
+            Some(Matcher::Patterns(automaton, grams)) => (automaton, grams),
         };
-        let spans = find_spans(automaton, &bytes);
+        let spans = find_spans(automaton, grams, &bytes);
         if spans.is_empty() {
             // A body without secrets is handed back as it is, uncopied.
             return bytes;
@@ -159,33 +161,159 @@ fn forms(secret: &[u8], out: &mut Vec<Vec<u8>>) {
     }
 }
 
+/// A filter that rules out most of a text without running the automaton: the set of every
+/// `len`-byte gram (ASCII letters folded to lower case, other bytes folded alike on both sides)
+/// of every pattern. Every pattern is at least `len + stride - 1` bytes long, so any occurrence
+/// of one contains a gram starting at a multiple of `stride`; probing only those positions, and
+/// running the automaton only in a window around a probe whose gram is in the set, finds every
+/// occurrence. Most bodies have no such probe at all, and are then read once, `stride` bytes at
+/// a time.
+#[derive(Clone, Debug)]
+struct Grams {
+    len: usize,
+    stride: usize,
+    /// The longest pattern: how far around a hit the automaton must look.
+    longest: usize,
+    /// Open addressing, linear probing, zero for empty (a folded gram is never zero).
+    table: Vec<u64>,
+}
+
+/// Folds ASCII upper case onto lower case by setting bit 5 of every byte: letters match their
+/// other case; a few punctuation bytes fold together too, which only makes the filter pass more.
+const FOLD: u64 = 0x2020_2020_2020_2020;
+
+impl Grams {
+    fn new(patterns: &[Vec<u8>]) -> Grams {
+        let shortest = patterns.iter().map(Vec::len).min().unwrap_or(1).max(1);
+        let longest = patterns.iter().map(Vec::len).max().unwrap_or(1);
+        let len = shortest.min(8);
+        let stride = shortest - len + 1;
+        let mut grams: Vec<u64> = patterns
+            .iter()
+            .flat_map(|p| p.windows(len).map(gram))
+            .collect();
+        grams.sort_unstable();
+        grams.dedup();
+        // Half full at most, and small enough to stay in the first-level cache for a few
+        // secrets: the probe loop is bound by these lookups.
+        let mut table = vec![0u64; (grams.len() * 2).next_power_of_two().max(64)];
+        let mask = table.len() - 1;
+        for g in grams {
+            let mut i = slot(g, mask);
+            while table[i] != 0 && table[i] != g {
+                i = (i + 1) & mask;
+            }
+            table[i] = g;
+        }
+        Grams {
+            len,
+            stride,
+            longest,
+            table,
+        }
+    }
+
+    fn contains(&self, g: u64) -> bool {
+        let mask = self.table.len() - 1;
+        let mut i = slot(g, mask);
+        loop {
+            match self.table[i] {
+                0 => return false,
+                t if t == g => return true,
+                _ => i = (i + 1) & mask,
+            }
+        }
+    }
+
+    /// The windows of `text` (merged, sorted) where a pattern may occur.
+    fn windows(&self, text: &[u8]) -> Vec<(usize, usize)> {
+        let mut out: Vec<(usize, usize)> = Vec::new();
+
+        if text.len() < self.len {
+            return out;
+        }
+        let last = text.len() - self.len;
+        let mut p = 0;
+        while p <= last {
+            let g = if self.len == 8 {
+                let mut word = [0u8; 8];
+                word.copy_from_slice(&text[p..p + 8]);
+                u64::from_le_bytes(word) | FOLD
+            } else {
+                gram(&text[p..p + self.len])
+            };
+            if self.contains(g) {
+                let start = p.saturating_sub(self.longest - self.len);
+                let end = (p + self.longest).min(text.len());
+                match out.last_mut() {
+                    Some(w) if start <= w.1 => w.1 = w.1.max(end),
+                    _ => out.push((start, end)),
+                }
+            }
+            p += self.stride;
+        }
+        out
+    }
+}
+
+/// A gram of up to 8 bytes, folded, little-endian; never zero (folded bytes are at least 0x20).
+fn gram(bytes: &[u8]) -> u64 {
+    let mut word = [0u8; 8];
+    word[..bytes.len()].copy_from_slice(bytes);
+    let fold = if bytes.len() >= 8 {
+        FOLD
+    } else {
+        FOLD & ((1u64 << (8 * bytes.len())) - 1)
+    };
+    u64::from_le_bytes(word) | fold
+}
+
+fn slot(g: u64, mask: usize) -> usize {
+    (g.wrapping_mul(0x9e37_79b9_7f4a_7c15) >> 40) as usize & mask
+}
+
+/// The occurrences of any pattern in `text`, as (start, end), looking only where `grams` says
+/// one may be.
+fn occurrences(
+    automaton: &AhoCorasick,
+    grams: &Grams,
+    text: &[u8],
+) -> impl Iterator<Item = (usize, usize)> {
+    grams
+        .windows(text)
+        .into_iter()
+        .flat_map(move |(start, end)| {
+            automaton
+                .find_overlapping_iter(&text[start..end])
+                .map(move |m| (start + m.start(), start + m.end()))
+                .collect::<Vec<_>>()
+        })
+}
+
 /// The spans of `haystack` (start, end), merged and sorted, that decode to text matching a
 /// pattern.
-fn find_spans(automaton: &AhoCorasick, haystack: &[u8]) -> Vec<(usize, usize)> {
-    let mut spans: Vec<(usize, usize)> = automaton
-        .find_overlapping_iter(haystack)
-        .map(|m| (m.start(), m.end()))
-        .collect();
-    // Undo escapes layer by layer; `map[i]` is where decoded byte `i` began in the original.
-    // (Offsets fit `u32`: bodies are capped far below 4 GiB; a larger input is only searched
-    // as it is.)
+fn find_spans(automaton: &AhoCorasick, grams: &Grams, haystack: &[u8]) -> Vec<(usize, usize)> {
+    let mut spans: Vec<(usize, usize)> = occurrences(automaton, grams, haystack).collect();
+    // Undo escapes layer by layer; each layer knows where its pieces came from in the one
+    // below. (Offsets fit `u32`: bodies are capped far below 4 GiB; a larger input is only
+    // searched as it is.)
     if u32::try_from(haystack.len()).is_ok() {
-        let mut layer: Option<(Vec<u8>, Vec<u32>)> = None;
+        let mut layers: Vec<Layer> = Vec::new();
         for _ in 0..DECODE_PASSES {
-            let current = layer.as_ref().map_or(haystack, |(bytes, _)| bytes);
-            let Some((decoded, starts)) = decode(current) else {
+            let current = layers.last().map_or(haystack, |l| &l.bytes[..]);
+            let Some(layer) = decode(current) else {
                 break;
             };
-            let map: Vec<u32> = match &layer {
-                None => starts,
-                Some((_, previous)) => starts.iter().map(|&i| previous[i as usize]).collect(),
-            };
-            spans.extend(
-                automaton
-                    .find_overlapping_iter(&decoded)
-                    .map(|m| (map[m.start()] as usize, map[m.end()] as usize)),
-            );
-            layer = Some((decoded, map));
+            for (mut start, mut end) in occurrences(automaton, grams, &layer.bytes) {
+                start = layer.start_below(start);
+                end = layer.end_below(end);
+                for below in layers.iter().rev() {
+                    start = below.start_below(start);
+                    end = below.end_below(end);
+                }
+                spans.push((start, end));
+            }
+            layers.push(layer);
         }
     }
     spans.sort_unstable();
@@ -197,6 +325,55 @@ fn find_spans(automaton: &AhoCorasick, haystack: &[u8]) -> Vec<(usize, usize)> {
         }
     }
     merged
+}
+
+/// One layer of decoded text and where its pieces came from: runs copied as they were, and
+/// escapes replaced by what they stand for. Kept sparse (one entry per piece, not per byte),
+/// since only the rare match is ever mapped back.
+struct Layer {
+    bytes: Vec<u8>,
+    pieces: Vec<Piece>,
+}
+
+/// A piece of a layer, starting at byte `at` (and running to the next piece), that came from
+/// `from_len` bytes at `from` in the text below (the same bytes for a copied run; an escape's
+/// decoded bytes all map to the whole escape).
+#[derive(Clone, Copy)]
+struct Piece {
+    at: u32,
+    from: u32,
+    from_len: u32,
+    copied: bool,
+}
+
+impl Layer {
+    /// The piece holding byte `i` of this layer.
+    fn piece(&self, i: usize) -> Option<&Piece> {
+        let i = u32::try_from(i).ok()?;
+        let n = self.pieces.partition_point(|p| p.at <= i);
+        self.pieces.get(n.checked_sub(1)?)
+    }
+
+    /// Where a match starting at byte `i` of this layer starts in the text below.
+    fn start_below(&self, i: usize) -> usize {
+        match self.piece(i) {
+            Some(p) if p.copied => (p.from + (i as u32 - p.at)) as usize,
+            Some(p) => p.from as usize,
+            None => 0,
+        }
+    }
+
+    /// Where a match ending (exclusively) at byte `end` of this layer ends in the text below.
+    fn end_below(&self, end: usize) -> usize {
+        let Some(last) = end.checked_sub(1) else {
+            return 0;
+        };
+        match self.piece(last) {
+            Some(p) if p.copied => (p.from + (last as u32 - p.at) + 1) as usize,
+            Some(p) => (p.from + p.from_len) as usize,
+            None => 0,
+        }
+    }
 }
 
 /// The escape at the start of `s` (which begins with `\`, `%` or `&`) decoded into `buf`: the
@@ -222,52 +399,55 @@ fn escape_at<'b>(s: &[u8], buf: &'b mut [u8; 4]) -> Option<(&'b [u8], usize)> {
     }
 }
 
-/// One layer of JSON, percent and HTML escapes undone, with the original offset of each decoded
-/// byte (and one past the end), or `None` (without allocating) when nothing in `input` decodes.
-/// The caller guarantees `input.len()` fits `u32`.
-fn decode(input: &[u8]) -> Option<(Vec<u8>, Vec<u32>)> {
-    let is_lead = |b: &u8| matches!(b, b'\\' | b'%' | b'&');
+/// One layer of JSON, percent and HTML escapes undone, or `None` (without allocating) when
+/// nothing in `input` decodes. The caller guarantees `input.len()` fits `u32`.
+fn decode(input: &[u8]) -> Option<Layer> {
     let mut buf = [0u8; 4];
-    // The first escape that really decodes; before it, the text is copied as it is.
-    let first = input
-        .iter()
-        .enumerate()
-        .filter(|(_, b)| is_lead(b))
-        .find(|(i, _)| escape_at(&input[*i..], &mut buf).is_some())
-        .map(|(i, _)| i)?;
-    let offset = |i: usize| u32::try_from(i).unwrap_or(u32::MAX);
-    let mut out = Vec::with_capacity(input.len());
-    let mut starts: Vec<u32> = Vec::with_capacity(input.len() + 1);
-    out.extend_from_slice(&input[..first]);
-    starts.extend((0..first).map(offset));
+    // The first escape that really decodes; before it, nothing changes.
+    let first = memchr::memchr3_iter(b'\\', b'%', b'&', input)
+        .find(|&i| escape_at(&input[i..], &mut buf).is_some())?;
+    let off = |i: usize| u32::try_from(i).unwrap_or(u32::MAX);
+    let mut bytes = Vec::with_capacity(input.len());
+    let mut pieces = Vec::new();
+    let copy = |bytes: &mut Vec<u8>, pieces: &mut Vec<Piece>, from: usize, to: usize| {
+        if to > from {
+            pieces.push(Piece {
+                at: off(bytes.len()),
+                from: off(from),
+                from_len: off(to - from),
+                copied: true,
+            });
+            bytes.extend_from_slice(&input[from..to]);
+        }
+    };
+    copy(&mut bytes, &mut pieces, 0, first);
     let mut i = first;
     while i < input.len() {
-        // Runs without an escape character are copied in one go.
-        let run = input[i..]
-            .iter()
-            .position(is_lead)
-            .unwrap_or(input.len() - i);
-        if run > 0 {
-            out.extend_from_slice(&input[i..i + run]);
-            starts.extend((i..i + run).map(offset));
-            i += run;
-            continue;
+        // Runs without an escape character are copied in one go (memchr skips them with SIMD).
+        let next = memchr::memchr3(b'\\', b'%', b'&', &input[i..]).map_or(input.len(), |n| i + n);
+        copy(&mut bytes, &mut pieces, i, next);
+        i = next;
+        if i >= input.len() {
+            break;
         }
         match escape_at(&input[i..], &mut buf) {
-            Some((bytes, used)) => {
-                out.extend_from_slice(bytes);
-                starts.extend(std::iter::repeat_n(offset(i), bytes.len()));
+            Some((decoded, used)) => {
+                pieces.push(Piece {
+                    at: off(bytes.len()),
+                    from: off(i),
+                    from_len: off(used),
+                    copied: false,
+                });
+                bytes.extend_from_slice(decoded);
                 i += used;
             }
             None => {
-                out.push(input[i]);
-                starts.push(offset(i));
+                copy(&mut bytes, &mut pieces, i, i + 1);
                 i += 1;
             }
         }
     }
-    starts.push(offset(input.len()));
-    Some((out, starts))
+    Some(Layer { bytes, pieces })
 }
 
 /// Hex digits only (`from_str_radix` alone would also take a leading `+`).
@@ -546,7 +726,7 @@ mod tests {
             let mut plain = out.clone();
             for _ in 0..3 {
                 match decode(&plain) {
-                    Some((decoded, _)) => plain = decoded,
+                    Some(layer) => plain = layer.bytes,
                     None => break,
                 }
             }

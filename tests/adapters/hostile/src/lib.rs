@@ -207,7 +207,7 @@ impl Adapter for Hostile {
                     .into(),
             )),
             "absurd-retry" => Err(PmsError::RateLimited(Some(u64::MAX))),
-            "amplify" => {
+            a if a.starts_with("amplify") => {
                 // One 1 MiB buffer that 400 strings point into: 400 MiB if the host copied each.
                 let buffer = std::mem::ManuallyDrop::new("a".repeat(1 << 20));
                 let mut notes = Vec::with_capacity(400);
