@@ -228,7 +228,6 @@ impl Grams {
     /// The windows of `text` (merged, sorted) where a pattern may occur.
     fn windows(&self, text: &[u8]) -> Vec<(usize, usize)> {
         let mut out: Vec<(usize, usize)> = Vec::new();
-
         if text.len() < self.len {
             return out;
         }
