@@ -188,13 +188,6 @@ impl ReadCache {
         }
     }
 
-    /// Bytes held by fresh and by stale entries (moka's weighted size, after pending
-    /// maintenance).
-    pub fn weighed_bytes(&self) -> (u64, u64) {
-        self.stale.run_pending_tasks();
-        (self.fresh.weighted_size(), self.stale.weighted_size())
-    }
-
     /// Hit, miss and stale counts.
     pub fn counters(&self) -> &Counters {
         &self.counters
