@@ -207,7 +207,10 @@ impl App {
             .hotel_settings()
             .into_iter()
             .filter(|h| ready.contains(&h.id))
-            .flat_map(|h| jobs_for_hotel(&h.id, &h.pms.sync))
+            .flat_map(|h| match self.service.zone(&h.id) {
+                Ok(zone) => jobs_for_hotel(&h.id, &h.pms.sync, &zone),
+                Err(_) => Vec::new(),
+            })
             .collect();
         let scheduler = Arc::new(Scheduler::start(
             jobs,

@@ -40,3 +40,4 @@ pub mod sync;
 pub mod telemetry;
 pub mod untrusted;
 pub mod vault;
+pub mod zone;

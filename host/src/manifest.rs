@@ -67,6 +67,8 @@ struct RawManifest {
     #[serde(default)]
     optional_config_keys: Vec<String>,
     #[serde(default)]
+    time_zone_key: Option<String>,
+    #[serde(default)]
     rate_limit: Vec<RateLimit>,
 }
 
@@ -164,6 +166,10 @@ pub struct Manifest {
     pub config_keys: Vec<String>,
     /// Config keys the adapter reads when a hotel sets them (listed for the reviewer).
     pub optional_config_keys: Vec<String>,
+    /// The config key through which the adapter reads the hotel's IANA time zone, if it needs
+    /// one (Mews `enterpriseTimeZone`, OHIP `timeZone`). The host fills it from the hotel's
+    /// `timeZone`, so the zone is configured once and host and adapter agree on "today".
+    pub time_zone_key: Option<String>,
     /// Default rate limits.
     pub rate_limits: Vec<RateLimit>,
 }
@@ -345,6 +351,15 @@ impl Manifest {
                 format!("`{both}` is also in config_keys; a key is either required or optional"),
             ));
         }
+        if let Some(key) = &raw.time_zone_key
+            && !raw.config_keys.contains(key)
+            && !raw.optional_config_keys.contains(key)
+        {
+            return Err(invalid(
+                "time_zone_key",
+                format!("`{key}` is not one of config_keys or optional_config_keys"),
+            ));
+        }
         for limit in &raw.rate_limit {
             if limit.requests == 0 || limit.per_seconds == 0 {
                 return Err(invalid(
@@ -367,6 +382,7 @@ impl Manifest {
             secrets: raw.secrets,
             config_keys: raw.config_keys,
             optional_config_keys: raw.optional_config_keys,
+            time_zone_key: raw.time_zone_key,
             rate_limits: raw.rate_limit,
         })
     }

@@ -146,15 +146,16 @@ pub async fn get_reservation(
     ))
 }
 
-/// `?date=YYYY-MM-DD`
+/// `?date=YYYY-MM-DD`, optional.
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
 #[serde(deny_unknown_fields)]
 pub struct DateQuery {
-    /// Hotel-local date, `YYYY-MM-DD`.
-    pub date: String,
+    /// Hotel-local date, `YYYY-MM-DD`; the hotel's today (in its `timeZone`) when absent.
+    pub date: Option<String>,
 }
 
-/// `getArrivals` for a hotel-local date.
+/// `getArrivals` for a hotel-local date (default: today at the hotel): reservations arriving
+/// that day that are happening, never cancelled or no-show ones.
 #[utoipa::path(get, path = "/v1/hotels/{hotel}/arrivals", tag = "reservations", security(("bearer" = [])),
     params(("hotel" = String, Path), DateQuery),
     responses((status = 200, body = Envelope<Vec<Reservation>>), (status = 400, body = Problem)))]
@@ -165,11 +166,15 @@ pub async fn arrivals(
     q: Result<Query<DateQuery>, QueryRejection>,
 ) -> ApiResult<Envelope<Vec<Reservation>>> {
     Ok(Json(
-        s.service.arrivals(&hotel, &query(q)?.date).await?.into(),
+        s.service
+            .arrivals(&hotel, query(q)?.date.as_deref())
+            .await?
+            .into(),
     ))
 }
 
-/// `getDepartures` for a hotel-local date.
+/// `getDepartures` for a hotel-local date (default: today at the hotel): reservations
+/// departing that day that are happening, never cancelled or no-show ones.
 #[utoipa::path(get, path = "/v1/hotels/{hotel}/departures", tag = "reservations", security(("bearer" = [])),
     params(("hotel" = String, Path), DateQuery),
     responses((status = 200, body = Envelope<Vec<Reservation>>), (status = 400, body = Problem)))]
@@ -180,7 +185,10 @@ pub async fn departures(
     q: Result<Query<DateQuery>, QueryRejection>,
 ) -> ApiResult<Envelope<Vec<Reservation>>> {
     Ok(Json(
-        s.service.departures(&hotel, &query(q)?.date).await?.into(),
+        s.service
+            .departures(&hotel, query(q)?.date.as_deref())
+            .await?
+            .into(),
     ))
 }
 

@@ -83,6 +83,7 @@ pub fn inspect(
             "secrets": m.secrets,
             "configKeys": m.config_keys,
             "optionalConfigKeys": m.optional_config_keys,
+            "timeZoneKey": m.time_zone_key,
             "tokenEndpoints": m.auth_schemes().filter_map(|a| a.oauth()).map(|(o, _)| match &o.token_origin {
                 Some(origin) => format!("{origin}{}", o.token_path),
                 None => format!("{} on the API's origin", o.token_path),

@@ -8,6 +8,7 @@
 pub mod raw;
 
 use crate::egress::Policy as EgressPolicy;
+use crate::zone::HotelZone;
 pub use crate::egress::retry::{Backoff, RetryPolicy};
 use raw::{PmsBlock, RawConfig};
 use std::collections::{BTreeMap, BTreeSet};
@@ -256,6 +257,9 @@ pub struct HotelSettings {
     pub id: String,
     /// Display name.
     pub name: String,
+    /// The configured IANA time zone (`hotels[].timeZone`, else `pms.timeZone`), if any; the
+    /// binding settles the hotel's zone from it and the adapter's own zone setting.
+    pub time_zone: Option<HotelZone>,
     /// Adapter name.
     pub adapter: String,
     /// Pinned sha256 of the adapter component.
@@ -549,6 +553,18 @@ impl Resolver<'_> {
                 None => raw.pms.clone(),
             };
             let pms = self.pms(&key("pms"), &pms_block)?;
+            let time_zone = match (&h.time_zone, &h.pms, &raw.pms.time_zone) {
+                (Some(zone), _, _) => Some((key("timeZone"), zone)),
+                (None, Some(PmsBlock { time_zone: Some(zone), .. }), _) => {
+                    Some((key("pms.timeZone"), zone))
+                }
+                (None, _, Some(zone)) => Some(("pms.timeZone".to_owned(), zone)),
+                (None, _, None) => None,
+            }
+            .map(|(k, zone)| {
+                HotelZone::parse(zone).map_err(|e| self.invalid(k, Some(("timeZone", zone)), e))
+            })
+            .transpose()?;
             let adapter = match (&h.adapter, &pms.vendor) {
                 (Some(a), _) => a.clone(),
                 (None, Some(v)) => adapter_for_vendor(v).to_string(),
@@ -600,6 +616,7 @@ impl Resolver<'_> {
             hotels.push(HotelSettings {
                 id: h.id.clone(),
                 name: h.name.clone().unwrap_or_else(|| h.id.clone()),
+                time_zone,
                 adapter,
                 sha256,
                 settings: h.settings.clone(),
@@ -889,6 +906,13 @@ impl Resolver<'_> {
                     look_ahead_days: default_days,
                 },
             };
+            if stream.look_ahead_days > 31 {
+                return Err(self.invalid(
+                    format!("{key}.sync.{name}.lookAheadDays"),
+                    Some(("lookAheadDays", &stream.look_ahead_days.to_string())),
+                    "at most 31 days ahead",
+                ));
+            }
             if stream.schedule.split_whitespace().count() != 5 {
                 return Err(self.invalid(
                     format!("{key}.sync.{name}.schedule"),
@@ -942,6 +966,7 @@ impl Resolver<'_> {
 fn overlay(base: &PmsBlock, over: &PmsBlock) -> PmsBlock {
     PmsBlock {
         vendor: over.vendor.clone().or_else(|| base.vendor.clone()),
+        time_zone: over.time_zone.clone().or_else(|| base.time_zone.clone()),
         sync: raw::SyncBlock {
             arrivals: over
                 .sync

@@ -46,6 +46,8 @@ pub struct RawConfig {
 pub struct PmsBlock {
     /// `opera_cloud`, `mews`, `cloudbeds` or `mock`: the default adapter for hotels that name none.
     pub vendor: Option<String>,
+    /// The IANA time zone of hotels that set none of their own (`Europe/Prague`).
+    pub time_zone: Option<String>,
     /// Sync schedules.
     #[serde(default)]
     pub sync: SyncBlock,
@@ -311,6 +313,9 @@ pub struct HotelBlock {
     pub id: String,
     /// Display name.
     pub name: Option<String>,
+    /// The hotel's IANA time zone (`Asia/Tokyo`): what "today" means for it. Defaults to
+    /// `pms.timeZone`, then to the zone the adapter's own settings name, then UTC.
+    pub time_zone: Option<String>,
     /// Adapter name (`<name>.wasm`); defaults from `pms.vendor`.
     pub adapter: Option<String>,
     /// Hex SHA-256 of the adapter component: what was reviewed is what runs.

@@ -183,3 +183,58 @@ fn trusted_cas_and_pinned_addresses_are_checked() {
         Some(&"127.0.0.1:8443".parse().unwrap())
     );
 }
+
+#[test]
+fn time_zones_resolve_per_hotel_and_bad_ones_name_key_and_line() {
+    let yaml = format!(
+        "pms:\n  vendor: mock\n  timeZone: Europe/Prague\nserver:\n{TOKEN}hotels:\n  - id: H1\n  - id: H2\n    timeZone: Asia/Tokyo\n  - id: H3\n    pms:\n      timeZone: America/Los_Angeles\n"
+    );
+    let config = load(&yaml).unwrap();
+    let zones: Vec<_> = config
+        .hotels
+        .iter()
+        .map(|h| h.time_zone.as_ref().map(|z| z.name().to_owned()))
+        .collect();
+    assert_eq!(
+        zones,
+        [
+            Some("Europe/Prague".to_owned()),
+            Some("Asia/Tokyo".to_owned()),
+            Some("America/Los_Angeles".to_owned())
+        ]
+    );
+    let none = load(&format!("server:\n{TOKEN}hotels:\n  - id: H1\n    adapter: mock\n")).unwrap();
+    assert!(none.hotels[0].time_zone.is_none());
+
+    for (yaml, key, line) in [
+        (
+            format!("server:\n{TOKEN}hotels:\n  - id: H1\n    adapter: mock\n    timeZone: Asia/Tokio\n"),
+            "hotels[0].timeZone",
+            8,
+        ),
+        (
+            format!("pms:\n  timeZone: \"+09:00\"\nserver:\n{TOKEN}hotels:\n  - id: H1\n    adapter: mock\n"),
+            "pms.timeZone",
+            2,
+        ),
+    ] {
+        let err = load(&yaml).unwrap_err().to_string();
+        assert!(
+            err.contains(key) && err.contains(&format!("line {line}")) && err.contains("IANA"),
+            "{err}"
+        );
+    }
+}
+
+#[test]
+fn look_ahead_days_are_bounded() {
+    let yaml = format!(
+        "pms:\n  sync:\n    arrivals:\n      schedule: \"*/5 * * * *\"\n      lookAheadDays: 400\nserver:\n{TOKEN}hotels:\n  - id: H1\n    adapter: mock\n"
+    );
+    let err = load(&yaml).unwrap_err().to_string();
+    assert!(
+        err.contains("pms.sync.arrivals.lookAheadDays") || err.contains("lookAheadDays"),
+        "{err}"
+    );
+    assert!(err.contains("31"), "{err}");
+}

@@ -17,6 +17,7 @@ use crate::egress::credentials::Auth;
 use crate::egress::{Destination, Egress};
 use crate::operation::{Call, Outcome};
 use crate::vault::SecretStore;
+use crate::zone::HotelZone;
 pub use call::CallError;
 pub use loader::{LoadError, LoadedAdapter};
 use state::CallState;
@@ -60,8 +61,66 @@ pub struct HotelBinding {
     pub destination: Arc<Destination>,
     /// The hotel's settings for the `config` import.
     pub settings: Arc<BTreeMap<String, String>>,
+    /// The hotel's time zone: what "today" is there.
+    pub zone: HotelZone,
+    /// Where [`HotelBinding::zone`] came from.
+    pub zone_source: ZoneSource,
     /// Limits.
     pub limits: Limits,
+}
+
+/// Where a hotel's time zone came from.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, utoipa::ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub enum ZoneSource {
+    /// `hotels[].timeZone` or `pms.timeZone`.
+    Config,
+    /// The adapter's own zone setting (its manifest's `time_zone_key`), as the hotel set it.
+    AdapterSetting,
+    /// Nothing named one: UTC is assumed (health says so).
+    Default,
+}
+
+/// The hotel's zone, and its settings with the adapter's zone setting (`time_zone_key`) filled
+/// from it: a zone configured for the hotel wins; without one, the adapter's own setting names
+/// the hotel's zone; both set and different is an error, since host and adapter would then
+/// disagree on which day "today" is.
+fn settle_zone(
+    hotel: &HotelSettings,
+    key: Option<&str>,
+) -> Result<(HotelZone, ZoneSource, BTreeMap<String, String>), String> {
+    let mut settings = hotel.settings.clone();
+    let adapter_setting = key.and_then(|k| settings.get(k).map(|v| (k, v.clone())));
+    let settled = match (&hotel.time_zone, adapter_setting) {
+        (Some(zone), None) => {
+            if let Some(k) = key {
+                settings.insert(k.to_owned(), zone.name().to_owned());
+            }
+            (zone.clone(), ZoneSource::Config)
+        }
+        (Some(zone), Some((k, value))) => {
+            match HotelZone::parse(&value) {
+                Ok(own) if own == *zone => {}
+                _ => {
+                    return Err(format!(
+                        "settings.{k} is `{}` but the hotel's timeZone is `{}`; remove \
+                         settings.{k} (the host fills it from timeZone)",
+                        crate::untrusted::escape(&value, 80),
+                        zone.name()
+                    ));
+                }
+            }
+            (zone.clone(), ZoneSource::Config)
+        }
+        (None, Some((k, value))) => {
+            let zone = HotelZone::parse(&value).map_err(|e| {
+                format!("settings.{k}: {e}; set the hotel's timeZone to its IANA zone")
+            })?;
+            (zone, ZoneSource::AdapterSetting)
+        }
+        (None, None) => (HotelZone::utc(), ZoneSource::Default),
+    };
+    Ok((settled.0, settled.1, settings))
 }
 
 /// A load's outcome, remembered so that a refused adapter is not recompiled for every hotel.
@@ -246,10 +305,12 @@ impl Runtime {
             message,
         };
         let manifest = &adapter.manifest;
+        let (zone, zone_source, settings) =
+            settle_zone(hotel, manifest.time_zone_key.as_deref()).map_err(settings_error)?;
         let missing: Vec<&str> = manifest
             .config_keys
             .iter()
-            .filter(|k| !hotel.settings.contains_key(*k))
+            .filter(|k| !settings.contains_key(*k))
             .map(String::as_str)
             .collect();
         if !missing.is_empty() {
@@ -260,7 +321,7 @@ impl Runtime {
             )));
         }
         let auth = manifest
-            .auth_for(&hotel.settings)
+            .auth_for(&settings)
             .map_err(settings_error)?
             .clone();
         // Secrets are read at send time, so one set later (`jack-pms vault set`) takes effect
@@ -284,7 +345,7 @@ impl Runtime {
         let allowlist = manifest
             .allowed_hosts
             .iter()
-            .map(|entry| allowlist::resolve(entry, &hotel.settings))
+            .map(|entry| allowlist::resolve(entry, &settings))
             .collect::<Result<Vec<_>, _>>()
             .map_err(|e| settings_error(e.to_string()))?;
         Ok(HotelBinding {
@@ -305,7 +366,7 @@ impl Runtime {
                     .request_headers
                     .iter()
                     .filter_map(|(header, key)| {
-                        hotel.settings.get(key).map(|v| (header.clone(), v.clone()))
+                        settings.get(key).map(|v| (header.clone(), v.clone()))
                     })
                     .collect(),
                 token_headers: auth
@@ -313,12 +374,14 @@ impl Runtime {
                     .map(|(o, _)| {
                         o.token_headers_from_config
                             .iter()
-                            .filter_map(|k| hotel.settings.get(k).map(|v| (k.clone(), v.clone())))
+                            .filter_map(|k| settings.get(k).map(|v| (k.clone(), v.clone())))
                             .collect()
                     })
                     .unwrap_or_default(),
             }),
-            settings: Arc::new(hotel.settings.clone()),
+            settings: Arc::new(settings),
+            zone,
+            zone_source,
             limits: self.settings.limits_for(&adapter.name).clone(),
             adapter,
         })

@@ -24,11 +24,12 @@ use crate::model::{
     RoomStatus,
 };
 use crate::operation::{Call, Operation, Outcome};
-use crate::runtime::{CallError, HotelBinding, Runtime};
+use crate::runtime::{CallError, HotelBinding, Runtime, ZoneSource};
 use crate::state::outbox::WriteRequest;
 use crate::state::{State, StateError};
 use crate::sync::scheduler::{Scheduler, StreamStatus};
 use crate::vault::SecretStore;
+use crate::zone::HotelZone;
 use chrono::{DateTime, Utc};
 use serde::Serialize;
 use std::collections::BTreeMap;
@@ -189,6 +190,13 @@ pub struct HotelHealth {
     /// Detail from the adapter, or the error.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub detail: Option<String>,
+    /// The hotel's IANA time zone, which "today" is computed in.
+    pub time_zone: String,
+    /// Where the zone came from: `config`, `adapterSetting`, or `default` (none was named, UTC
+    /// is assumed: set `timeZone`).
+    pub time_zone_source: ZoneSource,
+    /// Today at the hotel (`YYYY-MM-DD`): the default date of arrivals and departures.
+    pub local_date: String,
     /// Round trip of the health check, ms.
     pub latency_ms: u64,
     /// When it was checked.
@@ -257,6 +265,14 @@ fn bind_all(
                 tracing::error!(hotel = %h.id, error = %e, "hotel unavailable");
                 e.to_string()
             });
+            if let Ok(b) = &binding
+                && b.zone_source == ZoneSource::Default
+            {
+                tracing::warn!(
+                    hotel = %h.id,
+                    "the hotel names no timeZone: its \"today\" is UTC's; set hotels[].timeZone"
+                );
+            }
             (
                 h.id.clone(),
                 Arc::new(Hotel {
@@ -532,6 +548,11 @@ impl Service {
             .collect()
     }
 
+    /// The hotel's time zone (as its binding settled it).
+    pub fn zone(&self, hotel: &str) -> Result<HotelZone, ServiceError> {
+        Ok(self.binding(hotel)?.zone.clone())
+    }
+
     /// `healthCheck`, timed.
     pub async fn health(&self, hotel: &str) -> Result<HotelHealth, ServiceError> {
         let binding = self.binding(hotel)?;
@@ -553,6 +574,9 @@ impl Service {
             adapter: binding.adapter.name.clone(),
             healthy,
             detail,
+            time_zone: binding.zone.name().to_owned(),
+            time_zone_source: binding.zone_source,
+            local_date: binding.zone.today().to_string(),
             latency_ms,
             checked_at: Utc::now(),
             queue_depth: self.queue_depth(hotel).await?,
@@ -713,24 +737,32 @@ impl Service {
         }
     }
 
-    /// `getArrivals` for a hotel-local date.
+    /// `getArrivals` for a hotel-local date; `None` is the hotel's today.
     pub async fn arrivals(
         &self,
         hotel: &str,
-        date: &str,
+        date: Option<&str>,
     ) -> Result<Read<Vec<Reservation>>, ServiceError> {
-        self.reservations(hotel, Call::GetArrivals(check_date(date)?))
-            .await
+        let date = self.local_date(hotel, date)?;
+        self.reservations(hotel, Call::GetArrivals(date)).await
     }
 
-    /// `getDepartures` for a hotel-local date.
+    /// `getDepartures` for a hotel-local date; `None` is the hotel's today.
     pub async fn departures(
         &self,
         hotel: &str,
-        date: &str,
+        date: Option<&str>,
     ) -> Result<Read<Vec<Reservation>>, ServiceError> {
-        self.reservations(hotel, Call::GetDepartures(check_date(date)?))
-            .await
+        let date = self.local_date(hotel, date)?;
+        self.reservations(hotel, Call::GetDepartures(date)).await
+    }
+
+    /// `date` checked, or the hotel's today when the caller gave none.
+    fn local_date(&self, hotel: &str, date: Option<&str>) -> Result<String, ServiceError> {
+        match date {
+            Some(date) => check_date(date),
+            None => Ok(self.binding(hotel)?.zone.today().to_string()),
+        }
     }
 
     /// `getInHouseGuests`.

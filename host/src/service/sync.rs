@@ -11,26 +11,30 @@ use crate::operation::{Call, Outcome};
 use crate::sync::StreamKind;
 use crate::sync::schedule::BoxFuture;
 use crate::sync::scheduler::{RunOutcome, SchedulerError, SyncFailure, SyncRunner};
+use chrono::{DateTime, Utc};
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
 impl Service {
-    /// One run of `stream` for `hotel`: arrivals and departures for today (UTC) and the next
-    /// `look_ahead_days` days, in-house guests, or every room's status.
+    /// One run of `stream` for `hotel`: arrivals and departures for the hotel's today (its
+    /// local date at `now`) and the next `look_ahead_days` days, in-house guests, or every
+    /// room's status.
     pub async fn sync_stream(
         &self,
         hotel: &str,
         stream: StreamKind,
         look_ahead_days: u32,
+        now: DateTime<Utc>,
     ) -> Result<SyncItems, SyncFailure> {
-        let today = chrono::Utc::now().date_naive();
-        let dates = || {
-            (0..=i64::from(look_ahead_days.min(31))).map(move |d| {
-                (today + chrono::Duration::days(d))
-                    .format("%Y-%m-%d")
-                    .to_string()
-            })
-        };
+        let zone = self
+            .binding(hotel)
+            .map_err(|e| SyncFailure::Failed(e.to_string()))?
+            .zone
+            .clone();
+        let now = jiff::Timestamp::from_millisecond(now.timestamp_millis())
+            .unwrap_or_else(|_| jiff::Timestamp::now());
+        // Today and up to 31 days ahead (a config range check keeps lookAheadDays there too).
+        let dates = || zone.dates_from(now, look_ahead_days.min(31) + 1).into_iter();
         let calls: Vec<Call> = match stream {
             StreamKind::Arrivals => dates().map(Call::GetArrivals).collect(),
             StreamKind::Departures => dates().map(Call::GetDepartures).collect(),
@@ -115,7 +119,8 @@ impl SyncRunner for ServiceRunner {
         hotel: &'a str,
         stream: StreamKind,
         look_ahead_days: u32,
+        now: DateTime<Utc>,
     ) -> BoxFuture<'a, Result<SyncItems, SyncFailure>> {
-        Box::pin(self.0.sync_stream(hotel, stream, look_ahead_days))
+        Box::pin(self.0.sync_stream(hotel, stream, look_ahead_days, now))
     }
 }

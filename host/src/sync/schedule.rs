@@ -10,6 +10,20 @@
 //! skips one, even for uneven schedules such as `0 9,17 * * *`. An optional cap keeps daily
 //! schedules close to their hour.
 //!
+//! # Time zones
+//!
+//! A schedule is read on the hotel's wall clock: `0 6 * * *` is 06:00 at the hotel, whatever the
+//! host's zone. Cron walks the hotel's local calendar; each local fire is then placed on the UTC
+//! timeline with the zone's rules. Where a clock change makes that ambiguous:
+//!
+//! - **Spring forward** (local times that never happen, such as 02:30 on the night clocks jump
+//!   from 02:00 to 03:00): the fire runs once, at the first instant after the jump. Several
+//!   skipped fires (`*/15` between 02:00 and 03:00) run as one.
+//! - **Fall back** (local times that happen twice): a schedule that names its hours (`30 1 * *
+//!   *`, `0 9,17 * * *`) runs once, at the first occurrence, never again an hour later; one
+//!   whose hour field is `*` (`*/5 * * * *`) keeps running every interval of real time through
+//!   the repeated hour, so a five-minute sync never pauses for an hour.
+//!
 //! # Clocks
 //!
 //! Cron needs wall-clock time, the waiting needs a timer. [`SystemClock`] uses `Utc::now()` and
@@ -20,8 +34,10 @@
 //! rather than as a free-standing fake with its own wakers: a runner that "takes 7 minutes"
 //! is a plain `sleep`, and the whole test runs in milliseconds, deterministically.
 
-use chrono::{DateTime, TimeDelta, Utc};
+use crate::zone::HotelZone;
+use chrono::{DateTime, NaiveDateTime, TimeDelta, Utc};
 use croner::Cron;
+use jiff::tz::AmbiguousOffset;
 use croner::parser::{CronParser, Seconds, Year};
 use sha2::{Digest, Sha256};
 use std::future::Future;
@@ -49,13 +65,22 @@ pub enum ScheduleError {
     },
 }
 
-/// A parsed five-field cron schedule (minute hour day-of-month month day-of-week), in UTC.
+/// A parsed five-field cron schedule (minute hour day-of-month month day-of-week), read on a
+/// hotel's wall clock (UTC unless [`Schedule::in_zone`] says otherwise).
 #[derive(Clone, Debug)]
 pub struct Schedule {
     expression: String,
     cron: Cron,
     max_spread: Option<Duration>,
+    zone: HotelZone,
+    /// The hour field is `*` (or `*/n`): the schedule is an interval, which keeps running
+    /// through a repeated hour instead of firing once per local time (module docs).
+    every_hour: bool,
 }
+
+/// Local fires examined per search before giving up. A fall-back hour of a once-per-local-time
+/// schedule skips at most 60 per-minute fires; a year of searching is croner's own business.
+const MAX_LOCAL_STEPS: usize = 1_000;
 
 impl Schedule {
     /// Parses `expression`. Seconds and year fields are refused: the config documents five
@@ -78,11 +103,20 @@ impl Schedule {
             .build()
             .parse(expression)
             .map_err(|e| invalid(e.to_string()))?;
+        let hour = expression.split_whitespace().nth(1).unwrap_or("*");
         Ok(Schedule {
             expression: expression.to_owned(),
             cron,
             max_spread: None,
+            zone: HotelZone::utc(),
+            every_hour: hour.starts_with('*'),
         })
+    }
+
+    /// Reads the schedule on `zone`'s wall clock.
+    pub fn in_zone(mut self, zone: HotelZone) -> Schedule {
+        self.zone = zone;
+        self
     }
 
     /// Caps the jitter window (e.g. spread a daily 03:00 sync over 10 minutes, not 24 hours).
@@ -98,12 +132,130 @@ impl Schedule {
 
     /// The first cron fire strictly after `after`.
     pub fn next_cron_fire(&self, after: DateTime<Utc>) -> Result<DateTime<Utc>, ScheduleError> {
-        self.cron
-            .find_next_occurrence(&after, false)
-            .map_err(|_| ScheduleError::NeverFires {
-                expression: self.expression.clone(),
-                after,
-            })
+        let never = || ScheduleError::NeverFires {
+            expression: self.expression.clone(),
+            after,
+        };
+        // Croner walks the local calendar as if it were UTC (a calendar without clock changes);
+        // `instants` then applies the zone's rules. The walk starts early enough to see a
+        // repeated hour's second pass: at `after` read on the smallest offset near it.
+        let mut local = self.local(after, Extreme::Smallest).ok_or_else(never)?;
+        let mut best: Option<DateTime<Utc>> = None;
+        for _ in 0..MAX_LOCAL_STEPS {
+            local = match self.cron.find_next_occurrence(&local.and_utc(), false) {
+                Ok(next) => next.naive_utc(),
+                Err(_) => break,
+            };
+            let instants = self.instants(local);
+            // A later local time's first instant is never earlier than this one's: once it is
+            // past the best found, nothing later can beat it.
+            if let (Some(first), Some(b)) = (instants.first(), best)
+                && *first >= b
+            {
+                break;
+            }
+            if let Some(t) = instants.into_iter().find(|t| *t > after) {
+                best = Some(best.map_or(t, |b| b.min(t)));
+            }
+        }
+        best.ok_or_else(never)
+    }
+
+    /// The last cron fire at or before `at`, if any (the mirror of [`Schedule::next_cron_fire`]).
+    fn previous_cron_fire(&self, at: DateTime<Utc>) -> Option<DateTime<Utc>> {
+        let mut local = self.local(at, Extreme::Largest)?;
+        let mut inclusive = true;
+        let mut best: Option<DateTime<Utc>> = None;
+        for _ in 0..MAX_LOCAL_STEPS {
+            local = match self
+                .cron
+                .find_previous_occurrence(&local.and_utc(), inclusive)
+            {
+                Ok(previous) => previous.naive_utc(),
+                Err(_) => break,
+            };
+            inclusive = false;
+            let instants = self.instants(local);
+            if let (Some(last), Some(b)) = (instants.last(), best)
+                && *last <= b
+            {
+                break;
+            }
+            if let Some(t) = instants.into_iter().rev().find(|t| *t <= at) {
+                best = Some(best.map_or(t, |b| b.max(t)));
+            }
+        }
+        best
+    }
+
+    /// The wall-clock reading of instant `t` on the smallest (or largest) offset the zone has
+    /// within a day either side of `t`: the earliest (or latest) local time whose fire could
+    /// still fall after (or before) `t` when a repeated hour is near.
+    fn local(&self, t: DateTime<Utc>, extreme: Extreme) -> Option<NaiveDateTime> {
+        let ts = jiff::Timestamp::from_millisecond(t.timestamp_millis()).ok()?;
+        let tz = self.zone.tz();
+        let day = jiff::SignedDuration::from_hours(24);
+        let mut offset = tz.to_offset(ts);
+        let near = [
+            tz.following(ts).next().map(|tr| tr.timestamp()),
+            tz.preceding(ts).next().map(|tr| tr.timestamp()),
+        ];
+        for transition in near.into_iter().flatten() {
+            if transition.duration_since(ts).abs() > day {
+                continue;
+            }
+            // The offsets on both sides of a transition within a day.
+            for side in [transition, transition.checked_sub(jiff::SignedDuration::from_secs(1)).ok()?] {
+                let o = tz.to_offset(side);
+                offset = match extreme {
+                    Extreme::Smallest => offset.min(o),
+                    Extreme::Largest => offset.max(o),
+                };
+            }
+        }
+        let civil = offset.to_datetime(ts);
+        chrono::NaiveDate::from_ymd_opt(
+            i32::from(civil.year()),
+            u32::try_from(civil.month()).ok()?,
+            u32::try_from(civil.day()).ok()?,
+        )?
+        .and_hms_opt(
+            u32::try_from(civil.hour()).ok()?,
+            u32::try_from(civil.minute()).ok()?,
+            u32::try_from(civil.second()).ok()?,
+        )
+    }
+
+    /// The instants, in order, at which a fire at wall-clock time `local` runs: one, none (never
+    /// in practice), or two in a repeated hour for an every-hour schedule (module docs).
+    fn instants(&self, local: NaiveDateTime) -> Vec<DateTime<Utc>> {
+        let from_ts = |ts: jiff::Timestamp| DateTime::from_timestamp_millis(ts.as_millisecond());
+        let Some(civil) = civil_of(local) else {
+            return Vec::new();
+        };
+        let tz = self.zone.tz();
+        let at_offset =
+            |offset: jiff::tz::Offset| offset.to_timestamp(civil).ok().and_then(from_ts);
+        match tz.to_ambiguous_timestamp(civil).offset() {
+            AmbiguousOffset::Unambiguous { offset } => at_offset(offset).into_iter().collect(),
+            AmbiguousOffset::Gap { after, .. } => {
+                // The wall clock jumped over `local`: run at the jump, the first instant after
+                // the instant that `local` would have been on the later offset's clock.
+                let Some(before_jump) = after.to_timestamp(civil).ok() else {
+                    return Vec::new();
+                };
+                tz.following(before_jump)
+                    .next()
+                    .and_then(|t| from_ts(t.timestamp()))
+                    .into_iter()
+                    .collect()
+            }
+            AmbiguousOffset::Fold { before, after } => {
+                let first = at_offset(before);
+                let second = at_offset(after).filter(|_| self.every_hour);
+                first.into_iter().chain(second).collect()
+            }
+        }
     }
 
     /// The gap between the cron fire `fire` and the next one (the "interval" there).
@@ -125,7 +277,7 @@ impl Schedule {
         jitter: Jitter,
     ) -> Result<DateTime<Utc>, ScheduleError> {
         // The cron fire at or before `after` may still have its jittered fire ahead of us.
-        if let Ok(prev) = self.cron.find_previous_occurrence(&after, true) {
+        if let Some(prev) = self.previous_cron_fire(after) {
             let at = prev + jitter.offset(self.window_after(prev)?);
             if at > after {
                 return Ok(at);
@@ -141,6 +293,28 @@ impl Schedule {
             fire = self.next_cron_fire(fire)?;
         }
     }
+}
+
+/// Which end of the offsets near an instant [`Schedule::local`] reads it on.
+#[derive(Clone, Copy)]
+enum Extreme {
+    Smallest,
+    Largest,
+}
+
+/// `local` as jiff's civil date-time.
+fn civil_of(local: NaiveDateTime) -> Option<jiff::civil::DateTime> {
+    use chrono::{Datelike, Timelike};
+    jiff::civil::DateTime::new(
+        i16::try_from(local.year()).ok()?,
+        i8::try_from(local.month()).ok()?,
+        i8::try_from(local.day()).ok()?,
+        i8::try_from(local.hour()).ok()?,
+        i8::try_from(local.minute()).ok()?,
+        i8::try_from(local.second()).ok()?,
+        0,
+    )
+    .ok()
 }
 
 /// A stable fraction in [0, 1) of a stream's window, as a 64-bit fixed-point number.
@@ -334,6 +508,112 @@ mod tests {
         }
         for pair in fires.windows(2) {
             assert_eq!((pair[1] - pair[0]).num_seconds(), 300);
+        }
+    }
+
+    fn in_zone(expression: &str, zone: &str) -> Schedule {
+        Schedule::parse(expression)
+            .expect("parse")
+            .in_zone(HotelZone::parse(zone).expect("zone"))
+    }
+
+    /// Every cron fire from `from` up to `to`.
+    fn fires(s: &Schedule, from: &str, to: &str) -> Vec<DateTime<Utc>> {
+        let (mut at, to) = (t(from), t(to));
+        let mut out = Vec::new();
+        loop {
+            at = s.next_cron_fire(at).expect("fire");
+            if at > to {
+                return out;
+            }
+            out.push(at);
+        }
+    }
+
+    #[test]
+    fn six_oclock_is_six_at_the_hotel() {
+        let tokyo = in_zone("0 6 * * *", "Asia/Tokyo");
+        assert_eq!(
+            tokyo.next_cron_fire(t("2026-12-01T12:00:00Z")).unwrap(),
+            t("2026-12-01T21:00:00Z") // 06:00 JST on Dec 2
+        );
+        let la = in_zone("0 6 * * *", "America/Los_Angeles");
+        assert_eq!(
+            la.next_cron_fire(t("2026-12-01T12:00:00Z")).unwrap(),
+            t("2026-12-01T14:00:00Z") // 06:00 PST
+        );
+        // Kathmandu is UTC+05:45: a five-minute schedule still fires on the hotel's :00, :05 …
+        let ktm = in_zone("*/5 * * * *", "Asia/Kathmandu");
+        assert_eq!(
+            ktm.next_cron_fire(t("2026-12-01T12:01:00Z")).unwrap(),
+            t("2026-12-01T12:05:00Z")
+        );
+        assert_eq!(
+            ktm.previous_cron_fire(t("2026-12-01T12:04:59Z")),
+            Some(t("2026-12-01T12:00:00Z"))
+        );
+    }
+
+    #[test]
+    fn spring_forward_runs_skipped_times_once_at_the_jump() {
+        // Europe/Prague, 2026-03-29: 02:00 CET (01:00 UTC) jumps to 03:00 CEST.
+        let daily = in_zone("30 2 * * *", "Europe/Prague");
+        assert_eq!(
+            fires(&daily, "2026-03-28T00:00:00Z", "2026-03-30T23:00:00Z"),
+            [
+                t("2026-03-28T01:30:00Z"),
+                t("2026-03-29T01:00:00Z"), // the jump
+                t("2026-03-30T00:30:00Z"),
+            ]
+        );
+        // Four quarter-hours of the skipped hour run as one, at the jump; none twice.
+        let quarter = in_zone("*/15 * * * *", "Europe/Prague");
+        assert_eq!(
+            fires(&quarter, "2026-03-29T00:30:00Z", "2026-03-29T01:30:00Z"),
+            [
+                t("2026-03-29T00:45:00Z"), // 01:45 CET
+                t("2026-03-29T01:00:00Z"), // 02:00-02:45 skipped, and 03:00 CEST
+                t("2026-03-29T01:15:00Z"),
+                t("2026-03-29T01:30:00Z"),
+            ]
+        );
+    }
+
+    #[test]
+    fn fall_back_runs_named_hours_once_and_intervals_through() {
+        // Europe/Prague, 2026-10-25: 03:00 CEST (01:00 UTC) falls back to 02:00 CET.
+        let daily = in_zone("30 2 * * *", "Europe/Prague");
+        assert_eq!(
+            fires(&daily, "2026-10-24T00:00:00Z", "2026-10-26T23:00:00Z"),
+            [
+                t("2026-10-24T00:30:00Z"),
+                t("2026-10-25T00:30:00Z"), // first 02:30 (CEST) only
+                t("2026-10-26T01:30:00Z"),
+            ]
+        );
+        // Every 30 minutes of real time through the repeated hour.
+        let half = in_zone("*/30 * * * *", "Europe/Prague");
+        assert_eq!(
+            fires(&half, "2026-10-24T23:45:00Z", "2026-10-25T02:00:00Z"),
+            [
+                t("2026-10-25T00:00:00Z"),
+                t("2026-10-25T00:30:00Z"),
+                t("2026-10-25T01:00:00Z"),
+                t("2026-10-25T01:30:00Z"),
+                t("2026-10-25T02:00:00Z"),
+            ]
+        );
+        // Jitter windows stay inside the real gaps: never a doubled run.
+        let j = Jitter(u64::MAX);
+        let mut at = t("2026-10-24T23:00:00Z");
+        let mut jittered = Vec::new();
+        for _ in 0..6 {
+            at = half.next_fire(at, j).expect("fire");
+            jittered.push(at);
+        }
+        for pair in jittered.windows(2) {
+            assert!(pair[1] > pair[0]);
+            assert!((pair[1] - pair[0]).num_minutes() <= 31, "{pair:?}");
         }
     }
 

@@ -23,6 +23,7 @@ use super::schedule::{BoxFuture, Clock, Jitter, Schedule, ScheduleError};
 use crate::config::{SyncSettings, SyncStream};
 use crate::events::diff::SyncItems;
 use crate::events::tracker::ChangeTracker;
+use crate::zone::HotelZone;
 use chrono::{DateTime, Utc};
 use serde::Serialize;
 use std::collections::BTreeMap;
@@ -45,7 +46,8 @@ pub enum SyncFailure {
 /// Performs one sync run: fetches the stream from the PMS (through the egress limiter, so it
 /// takes its place in the hotel's rate budget), warms the cache with the result, and returns
 /// what it fetched: [`SyncItems::Reservations`] for arrivals, departures and in-house,
-/// [`SyncItems::Rooms`] for room status. `look_ahead_days` is the stream's config value.
+/// [`SyncItems::Rooms`] for room status. `look_ahead_days` is the stream's config value; `now`
+/// is the run's start on the scheduler's clock, from which the hotel-local dates are computed.
 pub trait SyncRunner: Send + Sync + 'static {
     /// One run; see the trait docs.
     fn run<'a>(
@@ -53,6 +55,7 @@ pub trait SyncRunner: Send + Sync + 'static {
         hotel: &'a str,
         stream: StreamKind,
         look_ahead_days: u32,
+        now: DateTime<Utc>,
     ) -> BoxFuture<'a, Result<SyncItems, SyncFailure>>;
 }
 
@@ -97,11 +100,13 @@ pub struct StreamJob {
     pub stream: StreamKind,
     /// Its resolved config.
     pub config: SyncStream,
+    /// The hotel's zone, whose wall clock the schedule is read on.
+    pub zone: HotelZone,
 }
 
 /// The four jobs of a hotel from its resolved `sync` block (`guestProfiles: on_demand` is not a
-/// stream: guests are fetched when asked, never bulk-synced).
-pub fn jobs_for_hotel(hotel: &str, sync: &SyncSettings) -> Vec<StreamJob> {
+/// stream: guests are fetched when asked, never bulk-synced), on the hotel's wall clock.
+pub fn jobs_for_hotel(hotel: &str, sync: &SyncSettings, zone: &HotelZone) -> Vec<StreamJob> {
     [
         (StreamKind::Arrivals, &sync.arrivals),
         (StreamKind::Departures, &sync.departures),
@@ -113,6 +118,7 @@ pub fn jobs_for_hotel(hotel: &str, sync: &SyncSettings) -> Vec<StreamJob> {
         hotel: hotel.to_owned(),
         stream,
         config: config.clone(),
+        zone: zone.clone(),
     })
     .collect()
 }
@@ -276,13 +282,13 @@ impl Scheduler {
                 if !job.config.enabled {
                     continue;
                 }
-                let mut schedule = Schedule::parse(&job.config.schedule).map_err(|source| {
-                    SchedulerError::Schedule {
+                let mut schedule = Schedule::parse(&job.config.schedule)
+                    .map_err(|source| SchedulerError::Schedule {
                         hotel: job.hotel.clone(),
                         stream: job.stream,
                         source,
-                    }
-                })?;
+                    })?
+                    .in_zone(job.zone.clone());
                 if let Some(cap) = options.max_spread {
                     schedule = schedule.with_max_spread(cap);
                 }
@@ -431,7 +437,7 @@ async fn execute(inner: &Inner, job: &Job, _busy: tokio::sync::OwnedMutexGuard<(
         .update(&job.hotel, job.stream, |s| s.last_started = Some(started));
     let result = inner
         .runner
-        .run(&job.hotel, job.stream, job.look_ahead_days)
+        .run(&job.hotel, job.stream, job.look_ahead_days, started)
         .await;
     let outcome = match result {
         Ok(items) => {
@@ -512,6 +518,8 @@ mod tests {
     struct Counting {
         takes: Duration,
         calls: Mutex<BTreeMap<(String, StreamKind), u32>>,
+        /// The `now` of every run, in order.
+        started: Mutex<Vec<DateTime<Utc>>>,
         active: AtomicU32,
         max_active: AtomicU32,
     }
@@ -521,6 +529,7 @@ mod tests {
             Arc::new(Counting {
                 takes,
                 calls: Mutex::new(BTreeMap::new()),
+                started: Mutex::new(Vec::new()),
                 active: AtomicU32::new(0),
                 max_active: AtomicU32::new(0),
             })
@@ -533,8 +542,13 @@ mod tests {
             hotel: &'a str,
             stream: StreamKind,
             _days: u32,
+            now: DateTime<Utc>,
         ) -> BoxFuture<'a, Result<SyncItems, SyncFailure>> {
             Box::pin(async move {
+                self.started
+                    .lock()
+                    .unwrap_or_else(PoisonError::into_inner)
+                    .push(now);
                 let now = self.active.fetch_add(1, Ordering::SeqCst) + 1;
                 self.max_active.fetch_max(now, Ordering::SeqCst);
                 *self
@@ -554,8 +568,8 @@ mod tests {
     async fn five_minutes_one_run_per_stream_per_hotel() {
         let clock = Arc::new(FakeClock::new(start_time()));
         let runner = Counting::new(Duration::from_secs(2));
-        let mut jobs = jobs_for_hotel("h1", &settings("*/5 * * * *"));
-        jobs.extend(jobs_for_hotel("h2", &settings("*/5 * * * *")));
+        let mut jobs = jobs_for_hotel("h1", &settings("*/5 * * * *"), &HotelZone::utc());
+        jobs.extend(jobs_for_hotel("h2", &settings("*/5 * * * *"), &HotelZone::utc()));
         let sched = Scheduler::start(
             jobs,
             runner.clone(),
@@ -610,6 +624,7 @@ mod tests {
             hotel: "h1".into(),
             stream: StreamKind::Arrivals,
             config: settings("*/5 * * * *").arrivals,
+            zone: HotelZone::utc(),
         }];
         let sched = Scheduler::start(
             jobs,
@@ -651,7 +666,7 @@ mod tests {
         for i in 0..50 {
             let mut s = settings("* * * * *");
             s.room_status.enabled = false;
-            jobs.extend(jobs_for_hotel(&format!("h{i}"), &s));
+            jobs.extend(jobs_for_hotel(&format!("h{i}"), &s, &HotelZone::utc()));
         }
         let sched = Scheduler::start(
             jobs,
@@ -679,12 +694,74 @@ mod tests {
         sched.shutdown().await;
     }
 
+    /// `30 2 * * *` at a hotel in New York, over the week clocks spring forward (2026-03-08:
+    /// 02:00 EST jumps to 03:00 EDT, so 02:30 never happens) and the week they fall back
+    /// (2026-11-01: 02:00 EDT back to 01:00 EST, so 01:30 happens twice): one run a day, every
+    /// day, at the hotel's 02:30 (on the jump day at the jump, 03:00 EDT).
+    #[tokio::test(start_paused = true)]
+    async fn daily_schedule_in_the_hotels_zone_across_clock_changes() {
+        let new_york = HotelZone::parse("America/New_York").expect("zone");
+        for (start, fires) in [
+            (
+                "2026-03-06T12:00:00Z",
+                [
+                    "2026-03-07T07:30:00Z", // 02:30 EST
+                    "2026-03-08T07:00:00Z", // the jump: 03:00 EDT
+                    "2026-03-09T06:30:00Z", // 02:30 EDT
+                ],
+            ),
+            (
+                "2026-10-30T12:00:00Z",
+                [
+                    "2026-10-31T05:30:00Z", // 01:30 EDT
+                    "2026-11-01T05:30:00Z", // the first 01:30 (EDT); not again at 06:30
+                    "2026-11-02T06:30:00Z", // 01:30 EST
+                ],
+            ),
+        ] {
+            let start: DateTime<Utc> = start.parse().expect("start");
+            let schedule = if start.format("%m").to_string() == "03" {
+                "30 2 * * *"
+            } else {
+                "30 1 * * *"
+            };
+            let clock = Arc::new(FakeClock::new(start));
+            let runner = Counting::new(Duration::from_secs(1));
+            let sched = Scheduler::start(
+                vec![StreamJob {
+                    hotel: "ny".into(),
+                    stream: StreamKind::Arrivals,
+                    config: settings(schedule).arrivals,
+                    zone: new_york.clone(),
+                }],
+                runner.clone(),
+                None,
+                clock.clone(),
+                SchedulerOptions {
+                    max_concurrent: 1,
+                    max_spread: Some(Duration::ZERO),
+                },
+            )
+            .expect("start");
+            clock.sleep_until(start + Duration::from_secs(3 * 86_400)).await;
+            let started = runner
+                .started
+                .lock()
+                .unwrap_or_else(PoisonError::into_inner)
+                .clone();
+            let expected: Vec<DateTime<Utc>> =
+                fires.iter().map(|f| f.parse().expect("fire")).collect();
+            assert_eq!(started, expected, "{schedule} from {start}");
+            sched.shutdown().await;
+        }
+    }
+
     #[tokio::test(start_paused = true)]
     async fn bad_schedule_and_run_now() {
         let clock = Arc::new(FakeClock::new(start_time()));
         let runner = Counting::new(Duration::from_secs(1));
         let err = Scheduler::start(
-            jobs_for_hotel("h1", &settings("*/5 * *")),
+            jobs_for_hotel("h1", &settings("*/5 * *"), &HotelZone::utc()),
             runner.clone(),
             None,
             clock.clone(),
@@ -695,7 +772,7 @@ mod tests {
         assert!(msg.contains("h1") && msg.contains("`*/5 * *`"), "{msg}");
 
         let sched = Scheduler::start(
-            jobs_for_hotel("h1", &settings("0 3 * * *")),
+            jobs_for_hotel("h1", &settings("0 3 * * *"), &HotelZone::utc()),
             runner.clone(),
             None,
             clock.clone(),
