@@ -408,8 +408,6 @@ async fn errors_are_problems() {
     assert_problem(status, &body, 400, "bad-request");
     let (status, body) = s.get("/v1/hotels/DEMO1/arrivals?date=2024-13-45").await;
     assert_problem(status, &body, 400, "bad-request");
-    let (status, body) = s.get("/v1/hotels/DEMO1/arrivals").await;
-    assert_problem(status, &body, 400, "bad-request");
     let (status, body) = s.get("/v1/hotels/DEMO1/guests").await;
     assert_problem(status, &body, 400, "bad-request");
     let (status, body) = s.get("/v1/hotels/DEMO1/guests/opera:123").await;
@@ -746,4 +744,107 @@ async fn a_reload_adds_and_removes_hotels_without_a_restart() {
         tokio::time::sleep(std::time::Duration::from_millis(100)).await;
     }
     assert!(s.logs().contains("config reloaded"));
+}
+
+/// The hotel's calendar date now in `zone`.
+fn local_date(zone: &str) -> String {
+    jiff::Timestamp::now()
+        .to_zoned(jiff::tz::TimeZone::get(zone).unwrap())
+        .date()
+        .to_string()
+}
+
+/// "Today" is the hotel's: at any moment one of two zones is on another date than UTC
+/// (Kiritimati, UTC+14, from 10:00 UTC; Pago Pago, UTC-11, before 11:00 UTC). A hotel there gets
+/// its own date's arrivals and departures when the caller names no date, its health says which
+/// zone and date it is on, and its arrivals sync fetches its own today and tomorrow.
+#[tokio::test]
+async fn today_is_the_hotels_date_not_utcs() {
+    use chrono::Timelike;
+    let zone = if chrono::Utc::now().hour() >= 10 {
+        "Pacific/Kiritimati"
+    } else {
+        "Pacific/Pago_Pago"
+    };
+    let rare = "{ schedule: \"0 0 1 1 *\", lookAheadDays: 1 }";
+    let s = Stack::start_with(support::StackOptions {
+        sync: true,
+        pms: format!(
+            "  sync:\n    arrivals: {rare}\n    departures: {rare}\n    inHouse: {rare}\n    roomStatus: {rare}\n"
+        ),
+        extra_hotels: format!(
+            "  - id: FAR\n    adapter: mock\n    timeZone: {zone}\n    settings: {{ baseUrl: \"http://127.0.0.1:{{mock_port}}\", hotelId: DEMO1 }}\n    secrets: {{ apiKey: {{ env: TEST_HOTEL_KEY }} }}\n"
+        ),
+        ..Default::default()
+    })
+    .await;
+    let hotel = seed_hotel("DEMO1");
+    // The mock PMS lays its seed out around UTC's date when it started.
+    let mock_today = chrono::Utc::now().date_naive();
+    let arrives_on = |r: &Value, date: &str| {
+        (mock_today + chrono::Duration::days(r["arrivalOffsetDays"].as_i64().unwrap()))
+            .format("%Y-%m-%d")
+            .to_string()
+            == date
+    };
+    let departs_on = |r: &Value, date: &str| {
+        let days = r["arrivalOffsetDays"].as_i64().unwrap() + r["nights"].as_i64().unwrap();
+        (mock_today + chrono::Duration::days(days))
+            .format("%Y-%m-%d")
+            .to_string()
+            == date
+    };
+
+    // Read the hotel's date on both sides of the request, so a local midnight in between is
+    // noticed and the check repeated rather than misjudged.
+    for _ in 0..3 {
+        let date = local_date(zone);
+        assert_ne!(
+            date,
+            today(),
+            "{zone} is on UTC's date: the test chose the wrong zone"
+        );
+        let (status, arrivals) = s.get("/v1/hotels/FAR/arrivals").await;
+        let (_, departures) = s.get("/v1/hotels/FAR/departures").await;
+        let (_, health) = s.get("/v1/hotels/FAR/health").await;
+        if local_date(zone) != date {
+            continue;
+        }
+        assert_eq!(status, 200, "{arrivals}");
+        assert_eq!(
+            confirmations(&arrivals),
+            expected_confirmations(&hotel, |r| arrives_on(r, &date)),
+            "arrivals of {date} at {zone}"
+        );
+        assert_eq!(
+            confirmations(&departures),
+            expected_confirmations(&hotel, |r| departs_on(r, &date))
+        );
+        assert_eq!(health["timeZone"], json!(zone), "{health}");
+        assert_eq!(health["timeZoneSource"], json!("config"));
+        assert_eq!(health["localDate"], json!(date));
+
+        // The sync's "today and one day ahead" are the hotel's dates too.
+        let (status, run) = s
+            .send(Method::POST, "/v1/hotels/FAR/sync/arrivals", json!({}))
+            .await;
+        assert_eq!(status, 200, "{run}");
+        let tomorrow = jiff::civil::Date::strptime("%Y-%m-%d", &date)
+            .unwrap()
+            .tomorrow()
+            .unwrap()
+            .to_string();
+        let expected =
+            expected_confirmations(&hotel, |r| arrives_on(r, &date) || arrives_on(r, &tomorrow))
+                .len();
+        if local_date(zone) == date {
+            assert_eq!(run["items"], json!(expected), "{run}");
+        }
+        // DEMO1 names no zone: its today is UTC's, and its health says it assumed so.
+        let (_, demo) = s.get("/v1/hotels/DEMO1/health").await;
+        assert_eq!(demo["timeZone"], json!("UTC"), "{demo}");
+        assert_eq!(demo["timeZoneSource"], json!("default"));
+        return;
+    }
+    panic!("the hotel's date kept changing under the test");
 }

@@ -139,7 +139,13 @@ mod tests {
 
     #[test]
     fn names_not_offsets() {
-        for bad in ["", "Mars/Olympus_Mons", "+09:00", "-05", "Europe/Prague\u{1b}[31m"] {
+        for bad in [
+            "",
+            "Mars/Olympus_Mons",
+            "+09:00",
+            "-05",
+            "Europe/Prague\u{1b}[31m",
+        ] {
             let e = HotelZone::parse(bad).unwrap_err();
             assert!(e.contains("IANA"), "{e}");
             assert!(!e.contains('\u{1b}'), "escaped: {e}");

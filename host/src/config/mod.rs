@@ -8,8 +8,8 @@
 pub mod raw;
 
 use crate::egress::Policy as EgressPolicy;
-use crate::zone::HotelZone;
 pub use crate::egress::retry::{Backoff, RetryPolicy};
+use crate::zone::HotelZone;
 use raw::{PmsBlock, RawConfig};
 use std::collections::{BTreeMap, BTreeSet};
 use std::net::SocketAddr;
@@ -555,9 +555,14 @@ impl Resolver<'_> {
             let pms = self.pms(&key("pms"), &pms_block)?;
             let time_zone = match (&h.time_zone, &h.pms, &raw.pms.time_zone) {
                 (Some(zone), _, _) => Some((key("timeZone"), zone)),
-                (None, Some(PmsBlock { time_zone: Some(zone), .. }), _) => {
-                    Some((key("pms.timeZone"), zone))
-                }
+                (
+                    None,
+                    Some(PmsBlock {
+                        time_zone: Some(zone),
+                        ..
+                    }),
+                    _,
+                ) => Some((key("pms.timeZone"), zone)),
                 (None, _, Some(zone)) => Some(("pms.timeZone".to_owned(), zone)),
                 (None, _, None) => None,
             }

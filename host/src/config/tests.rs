@@ -203,17 +203,24 @@ fn time_zones_resolve_per_hotel_and_bad_ones_name_key_and_line() {
             Some("America/Los_Angeles".to_owned())
         ]
     );
-    let none = load(&format!("server:\n{TOKEN}hotels:\n  - id: H1\n    adapter: mock\n")).unwrap();
+    let none = load(&format!(
+        "server:\n{TOKEN}hotels:\n  - id: H1\n    adapter: mock\n"
+    ))
+    .unwrap();
     assert!(none.hotels[0].time_zone.is_none());
 
     for (yaml, key, line) in [
         (
-            format!("server:\n{TOKEN}hotels:\n  - id: H1\n    adapter: mock\n    timeZone: Asia/Tokio\n"),
+            format!(
+                "server:\n{TOKEN}hotels:\n  - id: H1\n    adapter: mock\n    timeZone: Asia/Tokio\n"
+            ),
             "hotels[0].timeZone",
             8,
         ),
         (
-            format!("pms:\n  timeZone: \"+09:00\"\nserver:\n{TOKEN}hotels:\n  - id: H1\n    adapter: mock\n"),
+            format!(
+                "pms:\n  timeZone: \"+09:00\"\nserver:\n{TOKEN}hotels:\n  - id: H1\n    adapter: mock\n"
+            ),
             "pms.timeZone",
             2,
         ),

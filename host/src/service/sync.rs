@@ -34,7 +34,10 @@ impl Service {
         let now = jiff::Timestamp::from_millisecond(now.timestamp_millis())
             .unwrap_or_else(|_| jiff::Timestamp::now());
         // Today and up to 31 days ahead (a config range check keeps lookAheadDays there too).
-        let dates = || zone.dates_from(now, look_ahead_days.min(31) + 1).into_iter();
+        let dates = || {
+            zone.dates_from(now, look_ahead_days.min(31) + 1)
+                .into_iter()
+        };
         let calls: Vec<Call> = match stream {
             StreamKind::Arrivals => dates().map(Call::GetArrivals).collect(),
             StreamKind::Departures => dates().map(Call::GetDepartures).collect(),

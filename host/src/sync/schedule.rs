@@ -37,8 +37,8 @@
 use crate::zone::HotelZone;
 use chrono::{DateTime, NaiveDateTime, TimeDelta, Utc};
 use croner::Cron;
-use jiff::tz::AmbiguousOffset;
 use croner::parser::{CronParser, Seconds, Year};
+use jiff::tz::AmbiguousOffset;
 use sha2::{Digest, Sha256};
 use std::future::Future;
 use std::pin::Pin;
@@ -205,7 +205,12 @@ impl Schedule {
                 continue;
             }
             // The offsets on both sides of a transition within a day.
-            for side in [transition, transition.checked_sub(jiff::SignedDuration::from_secs(1)).ok()?] {
+            for side in [
+                transition,
+                transition
+                    .checked_sub(jiff::SignedDuration::from_secs(1))
+                    .ok()?,
+            ] {
                 let o = tz.to_offset(side);
                 offset = match extreme {
                     Extreme::Smallest => offset.min(o),

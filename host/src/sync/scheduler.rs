@@ -569,7 +569,11 @@ mod tests {
         let clock = Arc::new(FakeClock::new(start_time()));
         let runner = Counting::new(Duration::from_secs(2));
         let mut jobs = jobs_for_hotel("h1", &settings("*/5 * * * *"), &HotelZone::utc());
-        jobs.extend(jobs_for_hotel("h2", &settings("*/5 * * * *"), &HotelZone::utc()));
+        jobs.extend(jobs_for_hotel(
+            "h2",
+            &settings("*/5 * * * *"),
+            &HotelZone::utc(),
+        ));
         let sched = Scheduler::start(
             jobs,
             runner.clone(),
@@ -743,7 +747,9 @@ mod tests {
                 },
             )
             .expect("start");
-            clock.sleep_until(start + Duration::from_secs(3 * 86_400)).await;
+            clock
+                .sleep_until(start + Duration::from_secs(3 * 86_400))
+                .await;
             let started = runner
                 .started
                 .lock()
