@@ -84,7 +84,8 @@ async fn the_reference_adapter_conforms_against_the_mock_pms() {
     }
 }
 
-/// The three mistakes of `tests/adapters/broken`, each with its fix.
+/// The mistakes of `tests/adapters/broken`, each with its fix (the fourth, cancelled arrivals,
+/// needs the mock PMS: see [`a_broken_adapter_fails_with_each_mistake_named`]).
 fn assert_mistakes_named(report: &Value) {
     let failed = |id: &str, fix_mentions: &str| {
         let c = check(report, id);
@@ -138,6 +139,18 @@ async fn a_broken_adapter_fails_with_each_mistake_named() {
     .await;
     assert_eq!(code, 1, "{report:#}");
     assert_mistakes_named(&report);
+    // The mock PMS's seed has a cancelled stay arriving today (CONF1011): listing it breaks
+    // the contract's rule for arrivals, and the suite says so.
+    let c = check(&report, "operations.get-arrivals.happening");
+    assert_eq!(c["verdict"], "fail", "{report:#}");
+    assert!(
+        c["detail"]
+            .as_str()
+            .unwrap_or_default()
+            .contains("Cancelled")
+            && c["fix"].as_str().unwrap_or_default().contains("happening"),
+        "{c}"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

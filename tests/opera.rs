@@ -15,6 +15,8 @@ const HOTEL: &str = "HOTEL1";
 const DAY: &str = "2031-03-10";
 const BUSY_DAY: &str = "2031-03-20";
 const HUGE_DAY: &str = "2031-03-25";
+/// 1,000 stays that arrive on one day and depart on the next: no split of the search helps.
+const PACKED_DAY: &str = "2031-04-01";
 
 struct Ohip {
     s: Stack,
@@ -75,11 +77,18 @@ fn seed(state: &mut SimState) {
     r.status = "InHouse".into();
     r.room = Some("102".into());
     state.reservations.push(r);
-    // Arrivals today: one reserved, one cancelled.
+    // Arrivals today: one reserved, one cancelled, one no-show.
     state
         .reservations
         .push(Reservation::new(3, DAY, "2031-03-13", "P200"));
     let mut r = Reservation::new(4, DAY, "2031-03-11", "P100");
+    r.status = "Cancelled".into();
+    state.reservations.push(r);
+    let mut r = Reservation::new(5, DAY, "2031-03-12", "P200");
+    r.status = "NoShow".into();
+    state.reservations.push(r);
+    // A cancelled stay that would have departed today.
+    let mut r = Reservation::new(6, "2031-03-07", DAY, "P200");
     r.status = "Cancelled".into();
     state.reservations.push(r);
     // 450 arrivals on a busy day: three pages of 200.
@@ -88,11 +97,20 @@ fn seed(state: &mut SimState) {
             .reservations
             .push(Reservation::new(1000 + n, BUSY_DAY, "2031-03-22", "P200"));
     }
-    // More than OHIP's 1,000-record ceiling on one day.
+    // More than OHIP's 1,000-record ceiling arriving on one day, departing over the next five
+    // (every 100th cancelled).
     for n in 0..1005 {
+        let departure = format!("2031-03-{}", 26 + n % 5);
+        let mut r = Reservation::new(5000 + n, HUGE_DAY, &departure, "P200");
+        if n % 100 == 0 {
+            r.status = "Cancelled".into();
+        }
+        state.reservations.push(r);
+    }
+    for n in 0..1000 {
         state
             .reservations
-            .push(Reservation::new(5000 + n, HUGE_DAY, "2031-03-26", "P200"));
+            .push(Reservation::new(7000 + n, PACKED_DAY, "2031-04-02", "P200"));
     }
     // Reservation guests carry their profile's name.
     let names: Vec<(String, String, String)> = state
@@ -275,7 +293,8 @@ async fn every_operation_end_to_end() {
         .await;
     assert_eq!((status, &g["data"][0]["id"]), (200, &json!("opera:P200")));
 
-    // Arrivals (every status), departures and in-house.
+    // Arrivals and departures: only the stays that are happening, never cancelled or no-show
+    // ones (the contract's rule); in-house.
     let (status, a) = s
         .get(&format!("/v1/hotels/OPERA1/arrivals?date={DAY}"))
         .await;
@@ -286,10 +305,12 @@ async fn every_operation_end_to_end() {
         .iter()
         .map(|r| r["status"].as_str().unwrap())
         .collect();
-    assert_eq!(statuses, ["reserved", "cancelled"], "{a}");
+    assert_eq!(statuses, ["reserved"], "{a}");
+    assert_eq!(a["data"][0]["confirmationNumber"], "800003", "{a}");
     let (_, d) = s
         .get(&format!("/v1/hotels/OPERA1/departures?date={DAY}"))
         .await;
+    assert_eq!(d["data"].as_array().map(Vec::len), Some(1), "{d}");
     assert_eq!(d["data"][0]["confirmationNumber"], "800001", "{d}");
     let (_, h) = s.get("/v1/hotels/OPERA1/in-house").await;
     let mut in_house: Vec<&str> = h["data"]
@@ -323,14 +344,48 @@ async fn every_operation_end_to_end() {
         }
     }
 
-    // More than OHIP's 1,000-record ceiling: reported, never a silently short list.
+    // More than OHIP's 1,000-record ceiling: the search is split by departure date and the
+    // whole list returned (less the cancelled), each reservation once.
+    let before = o.sim.state().requests.len();
     let (status, huge) = s
         .get(&format!("/v1/hotels/OPERA1/arrivals?date={HUGE_DAY}"))
         .await;
-    assert_eq!(status, 502, "{huge}");
+    assert_eq!(status, 200, "{huge}");
+    let mut numbers: Vec<&str> = huge["data"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["confirmationNumber"].as_str().unwrap())
+        .collect();
+    numbers.sort_unstable();
+    numbers.dedup();
+    assert_eq!(
+        numbers.len(),
+        1005 - 11,
+        "every stay once, the 11 cancelled left out"
+    );
+    {
+        let state = o.sim.state();
+        let searches = &state.requests[before..];
+        assert!(
+            searches
+                .iter()
+                .skip(1)
+                .all(|r| r.query.contains("departureStartDate=")
+                    && r.query.contains("departureEndDate=")),
+            "the split searches narrow by departure date"
+        );
+        assert!(searches.len() < 60, "{} requests", searches.len());
+    }
+    // 1,000 stays sharing both dates: no split helps, and the error says so, never a short list.
+    let (status, packed) = s
+        .get(&format!("/v1/hotels/OPERA1/arrivals?date={PACKED_DAY}"))
+        .await;
+    assert_eq!(status, 502, "{packed}");
+    let detail = packed["detail"].as_str().unwrap_or_default();
     assert!(
-        huge["detail"].as_str().unwrap_or_default().contains("1000"),
-        "{huge}"
+        detail.contains("1000") && detail.contains("single day"),
+        "{packed}"
     );
 
     // Rooms, one and all, per NOTES §4.
@@ -430,7 +485,11 @@ async fn every_operation_end_to_end() {
         // The comment follows the schema (an array), not Oracle's contradicting example.
         let comment = &writes[0].body["reservations"][0]["comments"][0]["comment"];
         assert_eq!(comment["text"]["value"], "Wants a late taxi");
-        assert_eq!(comment["commentTitle"], format!("jack:{note_op}"));
+        // What staff read above the comment in OPERA: a short reference to the operation.
+        assert_eq!(
+            comment["commentTitle"],
+            format!("Jack, ref {}", &note_op[note_op.len() - 8..])
+        );
         assert_eq!(
             writes[1].body["reservations"][0]["roomStay"]["expectedTimes"]["reservationExpectedDepartureTime"],
             "2031-03-10 13:30:00.0",
@@ -525,6 +584,8 @@ async fn every_operation_end_to_end() {
         );
     }
     assert_no_secrets(&o);
+    // Every request the adapter sent in this run, held to Oracle's published specs.
+    assert_requests_follow_oracles_specs(&o);
 }
 
 #[tokio::test]
@@ -810,6 +871,41 @@ async fn simulator_answers_follow_oracles_schemas() {
         .await
         .unwrap();
     assert_eq!(response.status().as_u16(), 204);
+}
+
+/// Every request the OHIP simulator received conforms to Oracle's Swagger 2 spec of its module
+/// (declared operation, query parameters and types, required headers and their patterns such as
+/// `x-request-id`'s UUID, the body's schema).
+fn assert_requests_follow_oracles_specs(o: &Ohip) {
+    let specs = support::root().join("tests/vendor-api/opera");
+    let state = o.sim.state();
+    let mut findings = Vec::new();
+    for r in &state.requests {
+        let body = match &r.body {
+            Value::String(s) if s.is_empty() => Value::Null,
+            other => other.clone(),
+        };
+        let request = support::contract::OhipRequest {
+            method: &r.method,
+            path: &r.path,
+            query: &r.query,
+            headers: r
+                .headers
+                .iter()
+                .map(|(k, v)| (k.as_str(), v.as_str()))
+                .collect(),
+            body: &body,
+        };
+        findings.extend(support::contract::ohip(&specs, &request));
+    }
+    findings.sort();
+    findings.dedup();
+    assert!(
+        findings.is_empty(),
+        "requests that do not follow OHIP's specs ({} checked):\n{}",
+        state.requests.len(),
+        findings.join("\n")
+    );
 }
 
 fn validate(specs: &std::path::Path, file: &str, definition: &str, instance: &Value) {

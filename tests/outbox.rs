@@ -1005,3 +1005,271 @@ async fn audit_verify_while_the_host_writes_reports_no_tampering() {
     let (code, out) = audit_verify(&s);
     assert_eq!(code, 0, "once the writes stop:\n{out}");
 }
+
+/// A write the PMS refuses outright (here: a reservation it does not have) is the caller's to
+/// hear about and stays in the audit log, but it is no staff alert: there is nothing for a
+/// person at the hotel to resolve.
+#[tokio::test]
+async fn a_write_the_pms_refuses_outright_is_no_staff_alert() {
+    let s = outbox_stack().await;
+    let (status, body) = add_note(&s, "DEMO1", "NO-SUCH-RESERVATION", "Late arrival").await;
+    assert_eq!(status, 404, "{body}");
+    let id = body["operationId"].as_str().map(str::to_owned);
+    let metrics = s
+        .http
+        .get(s.url("/metrics"))
+        .send()
+        .await
+        .expect("metrics")
+        .text()
+        .await
+        .expect("metrics text");
+    assert!(
+        metrics.contains(r#"result="refused""#),
+        "the refusal is counted: {metrics}"
+    );
+    assert!(
+        !metrics
+            .lines()
+            .any(|l| l.starts_with("jack_pms_alerts_total") && l.contains("write_failed")),
+        "no write_failed alert: {metrics}"
+    );
+    assert!(!s.logs().contains("staff alert"), "{}", tail(&s.logs()));
+    let audit = cli(&s, &["audit", "list", "--hotel", "DEMO1"]);
+    assert_eq!(audit.0, 0, "{audit:?}");
+    assert!(audit.1.contains("refused"), "audited: {}", audit.1);
+    if let Some(id) = id {
+        assert_eq!(operation(&s, &id).await["state"], "failed");
+    }
+}
+
+/// UTC's date `days` from today (the mock PMS lays its seed out around it).
+fn offset_date(days: i64) -> String {
+    (chrono::Utc::now().date_naive() + chrono::Duration::days(days))
+        .format("%Y-%m-%d")
+        .to_string()
+}
+
+/// Guardrails, for a hotel that set them: largest charge 500.00 EUR, three charges per
+/// reservation per hour, charges over 200.00 held for approval.
+const GUARDED: &str = "writes:\n  maxChargeAmount: \"500.00\"\n  currency: EUR\n  maxChargesPerReservationPerHour: 3\n  approvalThreshold: \"200.00\"\n  checkoutWindowHours: 12\n  maxPreferencesPerGuest: 5\n";
+
+async fn guarded_stack() -> Stack {
+    Stack::start_with(StackOptions {
+        top: format!("{FAST_OUTBOX}{GUARDED}"),
+        ..StackOptions::default()
+    })
+    .await
+}
+
+fn charge(amount: &str, currency: &str, description: &str) -> Value {
+    json!({"amount": amount, "currency": currency, "description": description})
+}
+
+/// Asserts a 422 `write-refused` naming `rule`.
+fn assert_refused(status: u16, body: &Value, rule: &str) {
+    assert_eq!(status, 422, "{rule}: {body}");
+    assert_eq!(body["type"], "urn:jack-pms:problem:write-refused", "{body}");
+    assert_eq!(body["rule"], rule, "{body}");
+}
+
+/// What an assistant must never get onto a folio is refused before anything is stored or sent,
+/// with the rule named, audited with who asked, and counted in /metrics.
+#[tokio::test]
+async fn guardrails_refuse_absurd_writes_before_anything_is_sent() {
+    let s = guarded_stack().await;
+    let number = "CONF1001";
+    for (body, rule) in [
+        (charge("-5", "EUR", "Minibar"), "charge.amount.positive"),
+        (charge("0", "EUR", "Minibar"), "charge.amount.positive"),
+        (
+            charge("99999999999.99", "EUR", "Minibar"),
+            "charge.amount.max",
+        ),
+        (charge("500.01", "EUR", "Minibar"), "charge.amount.max"),
+        (charge("12.50", "USD", "Minibar"), "charge.currency"),
+        (charge("12.50", "EUR", "   "), "charge.description"),
+    ] {
+        let (status, answer) = post_charge(&s, "DEMO1", number, body, None).await;
+        assert_refused(status, &answer, rule);
+    }
+    for (note, rule) in [
+        (String::new(), "note.empty"),
+        ("late\u{1b}[2J".to_owned(), "note.control"),
+        ("x".repeat(4001), "note.length"),
+    ] {
+        let (status, answer) = add_note(&s, "DEMO1", number, &note).await;
+        assert_refused(status, &answer, rule);
+    }
+    // CONF1001 arrived yesterday and departs the day after tomorrow (UTC-day hotel).
+    let far = format!("{}T11:00:00Z", offset_date(9));
+    let (status, answer) = write(
+        &s,
+        Method::PUT,
+        &format!("/v1/hotels/DEMO1/reservations/{number}/checkout"),
+        json!({ "checkoutTime": far }),
+        None,
+    )
+    .await;
+    assert_refused(status, &answer, "checkout.window");
+    let before = format!("{}T11:00:00Z", offset_date(-3));
+    let (status, answer) = write(
+        &s,
+        Method::PUT,
+        &format!("/v1/hotels/DEMO1/reservations/{number}/checkout"),
+        json!({ "checkoutTime": before }),
+        None,
+    )
+    .await;
+    assert_refused(status, &answer, "checkout.before_arrival");
+    let many: Vec<Value> = (0..6)
+        .map(|i| json!({"category": "PILLOW", "code": format!("P{i}")}))
+        .collect();
+    let (status, answer) = write(
+        &s,
+        Method::PUT,
+        "/v1/hotels/DEMO1/guests/mock:G1001/preferences",
+        json!({ "preferences": many }),
+        None,
+    )
+    .await;
+    assert_refused(status, &answer, "preferences.count");
+
+    // Nothing reached the PMS or the outbox.
+    let stats = s.mock_stats().await;
+    assert_eq!(route_count(&stats, CHARGES_ROUTE), 0, "{stats}");
+    assert!(outbox_list(&s, &[]).is_empty());
+    // Each refusal is audited with the caller and the rule, and counted.
+    let (code, audit, err) = cli(&s, &["audit", "list", "--hotel", "DEMO1"]);
+    assert_eq!(code, 0, "{err}");
+    for rule in [
+        "charge.amount.positive",
+        "charge.amount.max",
+        "note.control",
+        "checkout.window",
+        "preferences.count",
+    ] {
+        assert!(
+            audit.contains(&format!("refused: {rule}")),
+            "{rule} not audited:\n{audit}"
+        );
+    }
+    assert!(audit.contains("test-suite"), "who asked:\n{audit}");
+    let metrics = s
+        .http
+        .get(s.url("/metrics"))
+        .send()
+        .await
+        .expect("metrics")
+        .text()
+        .await
+        .expect("metrics text");
+    assert!(
+        metrics.contains(
+            r#"jack_pms_guardrail_refusals_total{hotel="DEMO1",rule="charge.amount.max"} 2"#
+        ),
+        "{metrics}"
+    );
+}
+
+/// At most three charges per reservation per hour; the fourth is refused, another
+/// reservation's are not.
+#[tokio::test]
+async fn charges_per_reservation_per_hour_are_capped() {
+    let s = guarded_stack().await;
+    let mut ids = Vec::new();
+    for i in 0..3 {
+        let (status, body) = post_charge(
+            &s,
+            "DEMO1",
+            "CONF1001",
+            charge("10.00", "EUR", &format!("Coffee {i}")),
+            None,
+        )
+        .await;
+        ids.push(accepted_id(status, &body));
+    }
+    let (status, body) = post_charge(
+        &s,
+        "DEMO1",
+        "CONF1001",
+        charge("10.00", "EUR", "Coffee 4"),
+        None,
+    )
+    .await;
+    assert_refused(status, &body, "charge.rate");
+    let (status, body) = post_charge(
+        &s,
+        "DEMO1",
+        "CONF1002",
+        charge("10.00", "EUR", "Coffee"),
+        None,
+    )
+    .await;
+    ids.push(accepted_id(status, &body));
+    wait_applied(&s, &ids).await;
+}
+
+/// A charge over the approval threshold is held, visibly, until staff approve it (then it is
+/// sent) or reject it (then it never is); the audit log names who decided.
+#[tokio::test]
+async fn charges_over_the_threshold_wait_for_staff_approval() {
+    let s = guarded_stack().await;
+    let (status, body) = post_charge(
+        &s,
+        "DEMO1",
+        "CONF1001",
+        charge("350.00", "EUR", "Spa day"),
+        None,
+    )
+    .await;
+    assert_eq!(status, 202, "{body}");
+    assert_eq!(body["status"], "awaiting_approval", "{body}");
+    let held = accepted_id(status, &body);
+    let (status, body) = post_charge(
+        &s,
+        "DEMO1",
+        "CONF1002",
+        charge("480.00", "EUR", "Suite upgrade"),
+        None,
+    )
+    .await;
+    let rejected = accepted_id(status, &body);
+    assert_eq!(operation(&s, &held).await["state"], "awaiting_approval");
+    // Held means held: the worker leaves it alone.
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+    assert_eq!(route_count(&s.mock_stats().await, CHARGES_ROUTE), 0);
+    assert_eq!(operation(&s, &held).await["state"], "awaiting_approval");
+    let listed = outbox_list(&s, &["awaiting_approval"]);
+    assert_eq!(listed.len(), 2, "{listed:?}");
+    assert!(
+        s.logs().contains("awaiting_approval"),
+        "staff are alerted: {}",
+        tail(&s.logs())
+    );
+
+    let (code, _, err) = cli(&s, &["outbox", "approve", &held]);
+    assert_eq!(code, 0, "{err}");
+    let (code, _, err) = cli(&s, &["outbox", "reject", &rejected]);
+    assert_eq!(code, 0, "{err}");
+    wait_applied(&s, std::slice::from_ref(&held)).await;
+    assert_eq!(operation(&s, &rejected).await["state"], "cancelled");
+    assert_eq!(
+        route_count(&s.mock_stats().await, CHARGES_ROUTE),
+        1,
+        "only the approved one"
+    );
+    // Approving twice, or approving a rejected write, is refused with a clear message.
+    let (code, _, err) = cli(&s, &["outbox", "approve", &rejected]);
+    assert_ne!(code, 0);
+    assert!(err.contains("cancelled"), "{err}");
+    let (_, audit, _) = cli(&s, &["audit", "list", "--operation", &held]);
+    let login = std::env::var("USER")
+        .or_else(|_| std::env::var("LOGNAME"))
+        .unwrap_or_else(|_| "unknown".into());
+    let approver = format!("cli:{login}");
+    assert!(
+        audit.contains("approved") && audit.contains(&approver),
+        "who approved:\n{audit}"
+    );
+}

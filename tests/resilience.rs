@@ -172,6 +172,28 @@ async fn a_429_pauses_that_hotel_only() {
     );
 }
 
+/// A run of 429s longer than `pms.retry.maxAttempts` (3) is waited out, one `Retry-After` at a
+/// time, until the call's deadline: the seed's "queue request, respect Retry-After", not a 503.
+#[tokio::test]
+async fn a_run_of_429s_longer_than_max_attempts_is_waited_out() {
+    let s = Stack::start().await;
+    s.faults(json!({"rateLimited": {"count": 5, "retryAfterSeconds": 1}}))
+        .await;
+    let started = Instant::now();
+    let (status, body) = s.get("/v1/hotels/DEMO1/reservations/CONF1001").await;
+    assert_eq!(status, 200, "five 429s then the answer: {body}");
+    assert_eq!(
+        route_count(&s.mock_stats().await, RESERVATION),
+        6,
+        "each 429 waited out, then sent again"
+    );
+    assert!(
+        started.elapsed() >= Duration::from_secs(5),
+        "each Retry-After was respected: {:?}",
+        started.elapsed()
+    );
+}
+
 #[tokio::test]
 async fn reads_retry_server_errors_but_not_client_errors() {
     let s = Stack::start_with(StackOptions {

@@ -69,6 +69,10 @@ struct RawManifest {
     #[serde(default)]
     time_zone_key: Option<String>,
     #[serde(default)]
+    no_retry_statuses: Vec<u16>,
+    #[serde(default)]
+    note_max_chars: Option<u32>,
+    #[serde(default)]
     rate_limit: Vec<RateLimit>,
 }
 
@@ -170,6 +174,13 @@ pub struct Manifest {
     /// one (Mews `enterpriseTimeZone`, OHIP `timeZone`). The host fills it from the hotel's
     /// `timeZone`, so the zone is configured once and host and adapter agree on "today".
     pub time_zone_key: Option<String>,
+    /// Answers the host hands to the adapter at once instead of retrying (only 408 and 5xx are
+    /// ever retried): for a vendor whose 408 means "this query is too heavy", where resending
+    /// the same request cannot succeed but a smaller page can (Mews).
+    pub no_retry_statuses: Vec<u16>,
+    /// The longest reservation note the vendor keeps, in characters (the host refuses longer
+    /// ones before sending; 4,000 when the manifest says nothing).
+    pub note_max_chars: Option<u32>,
     /// Default rate limits.
     pub rate_limits: Vec<RateLimit>,
 }
@@ -360,6 +371,22 @@ impl Manifest {
                 format!("`{key}` is not one of config_keys or optional_config_keys"),
             ));
         }
+        if let Some(status) = raw
+            .no_retry_statuses
+            .iter()
+            .find(|s| !(**s == 408 || (500..=599).contains(*s)))
+        {
+            return Err(invalid(
+                "no_retry_statuses",
+                format!("{status} is never retried; list 408 or 5xx statuses only"),
+            ));
+        }
+        if raw.note_max_chars.is_some_and(|n| n == 0 || n > 1_000_000) {
+            return Err(invalid(
+                "note_max_chars",
+                "must be 1 to 1000000 characters".into(),
+            ));
+        }
         for limit in &raw.rate_limit {
             if limit.requests == 0 || limit.per_seconds == 0 {
                 return Err(invalid(
@@ -383,6 +410,8 @@ impl Manifest {
             config_keys: raw.config_keys,
             optional_config_keys: raw.optional_config_keys,
             time_zone_key: raw.time_zone_key,
+            no_retry_statuses: raw.no_retry_statuses,
+            note_max_chars: raw.note_max_chars,
             rate_limits: raw.rate_limit,
         })
     }

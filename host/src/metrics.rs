@@ -78,6 +78,15 @@ pub struct WriteLabels {
     pub result: &'static str,
 }
 
+/// `hotel`, `rule`: a write refused by a guardrail.
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub struct GuardrailLabels {
+    /// Hotel id.
+    pub hotel: String,
+    /// The rule (`charge.amount.max`, …).
+    pub rule: &'static str,
+}
+
 /// `hotel`, `kind` (`write_failed`, `critical_write_queued`, `pms_unavailable`).
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
 pub struct AlertLabels {
@@ -114,6 +123,8 @@ pub struct Metrics {
     pub writes: Family<WriteLabels, Counter>,
     /// Staff alerts raised.
     pub alerts: Family<AlertLabels, Counter>,
+    /// Writes refused by a guardrail, by rule.
+    pub guardrail_refusals: Family<GuardrailLabels, Counter>,
     /// Writes waiting in the outbox, per hotel (read at scrape time).
     pub outbox_depth: Family<HotelLabels, Gauge>,
 }
@@ -141,6 +152,7 @@ impl Metrics {
         let token_valid_seconds = Family::<HotelLabels, Gauge>::default();
         let writes = Family::<WriteLabels, Counter>::default();
         let alerts = Family::<AlertLabels, Counter>::default();
+        let guardrail_refusals = Family::<GuardrailLabels, Counter>::default();
         let outbox_depth = Family::<HotelLabels, Gauge>::default();
         registry.register(
             "writes",
@@ -151,6 +163,11 @@ impl Metrics {
             "alerts",
             "Staff alerts raised (failed writes, queued critical writes, PMS unavailable)",
             alerts.clone(),
+        );
+        registry.register(
+            "guardrail_refusals",
+            "Writes refused by a hotel's guardrails (writes:), by rule",
+            guardrail_refusals.clone(),
         );
         registry.register(
             "outbox_depth",
@@ -221,6 +238,7 @@ impl Metrics {
             token_valid_seconds,
             writes,
             alerts,
+            guardrail_refusals,
             outbox_depth,
         }
     }

@@ -150,6 +150,64 @@ impl Money {
     }
 }
 
+/// An exact decimal amount, in ten-thousandths (the four decimals [`Money::validate`] allows):
+/// compared and summed without a float's rounding.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub struct Decimal(i128);
+
+impl Decimal {
+    /// Zero.
+    pub const ZERO: Decimal = Decimal(0);
+
+    /// Parses `-`, up to 15 digits, and at most four decimals after a `.` (`"12.50"`).
+    pub fn parse(text: &str) -> Result<Decimal, String> {
+        let bad = || {
+            format!(
+                "`{}` is not a decimal amount such as \"12.50\"",
+                crate::untrusted::escape(text, 40)
+            )
+        };
+        let (negative, digits) = match text.strip_prefix('-') {
+            Some(rest) => (true, rest),
+            None => (false, text),
+        };
+        let (whole, fraction) = digits.split_once('.').unwrap_or((digits, ""));
+        if whole.is_empty()
+            || whole.len() > 15
+            || fraction.len() > 4
+            || (digits.contains('.') && fraction.is_empty())
+            || !whole
+                .bytes()
+                .chain(fraction.bytes())
+                .all(|b| b.is_ascii_digit())
+        {
+            return Err(bad());
+        }
+        let mut value: i128 = 0;
+        for b in whole.bytes().chain(fraction.bytes()) {
+            value = value * 10 + i128::from(b - b'0');
+        }
+        for _ in fraction.len()..4 {
+            value *= 10;
+        }
+        Ok(Decimal(if negative { -value } else { value }))
+    }
+}
+
+impl std::fmt::Display for Decimal {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let sign = if self.0 < 0 { "-" } else { "" };
+        let abs = self.0.unsigned_abs();
+        let (whole, fraction) = (abs / 10_000, abs % 10_000);
+        // Two decimals unless more are significant.
+        let mut text = format!("{fraction:04}");
+        while text.len() > 2 && text.ends_with('0') {
+            text.pop();
+        }
+        write!(f, "{sign}{whole}.{text}")
+    }
+}
+
 /// A charge to post.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]

@@ -78,6 +78,7 @@ mod host;
 pub mod http;
 pub mod log;
 pub mod money;
+pub mod notes;
 pub mod paging;
 #[cfg(not(target_arch = "wasm32"))]
 pub mod testing;
@@ -165,6 +166,40 @@ pub const EVERY_OPERATION: &[Operation] = &[
     Operation::FindWrite,
 ];
 
+/// The stays of `reservations` that are happening: the contract's `get-arrivals` and
+/// `get-departures` list neither cancelled nor no-show reservations, whatever the vendor's
+/// search returns for the date (OHIP and Cloudbeds return them; the conformance suite checks).
+///
+/// ```
+/// use jack_pms_sdk::{Reservation, ReservationStatus, happening};
+///
+/// let stay = |number: &str, status| Reservation {
+///     id: number.into(), confirmation_number: number.into(), guest_pms_id: "G".into(),
+///     guest_name: "Ann Lee".into(), status, arrival_date: "2024-05-01".into(),
+///     departure_date: "2024-05-03".into(), checkout_time: None, room_number: None,
+///     room_type: None, adults: 1, children: 0, notes: vec![],
+/// };
+/// let day = vec![
+///     stay("1", ReservationStatus::Reserved),
+///     stay("2", ReservationStatus::Cancelled),
+///     stay("3", ReservationStatus::NoShow),
+///     stay("4", ReservationStatus::CheckedIn),
+/// ];
+/// let kept: Vec<String> = happening(day).into_iter().map(|r| r.id).collect();
+/// assert_eq!(kept, ["1", "4"]);
+/// ```
+pub fn happening(reservations: Vec<Reservation>) -> Vec<Reservation> {
+    reservations
+        .into_iter()
+        .filter(|r| {
+            !matches!(
+                r.status,
+                ReservationStatus::Cancelled | ReservationStatus::NoShow
+            )
+        })
+        .collect()
+}
+
 /// Everything an adapter usually needs, in one `use`.
 ///
 /// ```
@@ -188,7 +223,7 @@ pub mod prelude {
         Adapter, AdapterInfo, Charge, CredentialScheme, EVERY_OPERATION, Guest, GuestIdentifier,
         GuestQuery, HealthStatus, HousekeepingStatus, Money, Operation, PmsError, Preference,
         Reservation, ReservationStatus, RoomStatus, WritePresence, WriteReceipt, WriteTarget,
-        export_adapter,
+        export_adapter, happening,
     };
 }
 

@@ -59,11 +59,16 @@ fn property_id() -> Result<String, PmsError> {
     config::require("propertyId")
 }
 
-/// A GET of `method` with `propertyID` set.
+/// A GET of `method` with the property set, under the name the spec declares for it
+/// (`propertyIDs` on getGuestList, which takes several; `propertyID` elsewhere).
 fn get(method: &str) -> Result<Request, PmsError> {
+    let name = match method {
+        "getGuestList" => "propertyIDs",
+        _ => "propertyID",
+    };
     Ok(Request::get(format!("{}/{method}", base_url()?))
         .credentials(CredentialScheme::ApiKeyHeader)
-        .query("propertyID", property_id()?))
+        .query(name, property_id()?))
 }
 
 /// Sends and returns the body of a 2xx answer; any other status becomes a `pms-error` with
@@ -313,12 +318,13 @@ impl Adapter for Cloudbeds {
 
     fn get_arrivals(date: String) -> Result<Vec<Reservation>, PmsError> {
         let date = Date::parse(&date)?.to_string();
-        reservations(&[("checkInFrom", date.clone()), ("checkInTo", date)])
+        // Cloudbeds lists cancelled and no-show reservations for the date too.
+        reservations(&[("checkInFrom", date.clone()), ("checkInTo", date)]).map(happening)
     }
 
     fn get_departures(date: String) -> Result<Vec<Reservation>, PmsError> {
         let date = Date::parse(&date)?.to_string();
-        reservations(&[("checkOutFrom", date.clone()), ("checkOutTo", date)])
+        reservations(&[("checkOutFrom", date.clone()), ("checkOutTo", date)]).map(happening)
     }
 
     fn get_in_house_guests() -> Result<Vec<Reservation>, PmsError> {
@@ -340,7 +346,7 @@ impl Adapter for Cloudbeds {
                 field("reservationID", confirmation_number),
                 field(
                     "reservationNote",
-                    mapping::with_marker(&note, &operation_id),
+                    jack_pms_sdk::notes::with_reference(&note, &operation_id),
                 ),
             ],
         )?;
@@ -433,7 +439,10 @@ impl Adapter for Cloudbeds {
                     field("amount", amount.to_string()),
                     field(
                         "notes",
-                        mapping::with_marker(charge.description.trim(), &operation_id),
+                        jack_pms_sdk::notes::with_reference(
+                            charge.description.trim(),
+                            &operation_id,
+                        ),
                     ),
                 ];
                 if let Some(item) = config::get("adjustmentItemId") {
@@ -482,7 +491,7 @@ impl Adapter for Cloudbeds {
                 let found = notes.iter().any(|n| {
                     n.reservation_note
                         .as_deref()
-                        .is_some_and(|t| mapping::has_marker(t, &operation_id))
+                        .is_some_and(|t| jack_pms_sdk::notes::has_reference(t, &operation_id))
                 });
                 Ok(if found {
                     WritePresence::Applied

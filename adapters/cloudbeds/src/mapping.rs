@@ -8,28 +8,6 @@ use crate::wire::{
 use jack_pms_sdk::money::Amount;
 use jack_pms_sdk::prelude::*;
 
-/// The marker appended to texts this adapter writes (notes, adjustment notes), so that
-/// `find-write` can recognise them by operation id. Staff see it as a short reference.
-pub const MARKER_PREFIX: &str = " [jack-op:";
-
-/// `text` with the operation-id marker appended.
-pub fn with_marker(text: &str, operation_id: &str) -> String {
-    format!("{text}{MARKER_PREFIX}{operation_id}]")
-}
-
-/// `text` without a trailing marker (what Jack originally wrote).
-pub fn strip_marker(text: &str) -> &str {
-    match text.rfind(MARKER_PREFIX) {
-        Some(at) if text.ends_with(']') => &text[..at],
-        _ => text,
-    }
-}
-
-/// Whether `text` carries the marker of `operation_id`.
-pub fn has_marker(text: &str, operation_id: &str) -> bool {
-    text.ends_with(&format!("{MARKER_PREFIX}{operation_id}]"))
-}
-
 /// Turns a `success: false` answer into the matching [`PmsError`], keeping Cloudbeds' message.
 ///
 /// Cloudbeds documents no error codes, only messages (NOTES §3.4), so the kind is read from the
@@ -316,12 +294,12 @@ pub fn notes(body: &[u8]) -> Result<Vec<WireNote>, PmsError> {
     Ok(notes)
 }
 
-/// Note texts as Jack sees them (without this adapter's markers).
+/// Note texts as Jack sees them (without the reference [`jack_pms_sdk::notes`] appends).
 pub fn note_texts(notes: &[WireNote]) -> Vec<String> {
     notes
         .iter()
         .filter_map(|n| n.reservation_note.as_deref())
-        .map(|t| strip_marker(t).to_string())
+        .map(|t| jack_pms_sdk::notes::strip_reference(t).to_string())
         .collect()
 }
 
@@ -636,14 +614,5 @@ mod tests {
             }])
             .is_err()
         );
-    }
-
-    #[test]
-    fn markers() {
-        let t = with_marker("Late arrival", "op-1");
-        assert!(has_marker(&t, "op-1"));
-        assert!(!has_marker(&t, "op-2"));
-        assert_eq!(strip_marker(&t), "Late arrival");
-        assert_eq!(strip_marker("plain [x]"), "plain [x]");
     }
 }

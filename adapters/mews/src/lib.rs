@@ -385,12 +385,13 @@ impl Adapter for Mews {
                 wire::category::CLASSIFICATION => classifications.push(p.code),
                 wire::category::DIETARY => dietary.push(p.description.unwrap_or(p.code)),
                 wire::category::SPACE_FEATURE => {
-                    return Err(invalid_request(
-                        "Mews does not let integrations set PreferredSpaceFeatures (read-only)",
+                    return Err(PmsError::Unsupported(
+                        "Mews does not let integrations set PreferredSpaceFeatures (read-only)"
+                            .into(),
                     ));
                 }
                 other => {
-                    return Err(invalid_request(format!(
+                    return Err(PmsError::Unsupported(format!(
                         "preference category `{other}` has no Mews field; use {} or {}",
                         wire::category::CLASSIFICATION,
                         wire::category::DIETARY
@@ -400,8 +401,8 @@ impl Adapter for Mews {
         }
         let dietary = dietary.join("; ");
         if dietary.chars().count() > 255 {
-            return Err(invalid_request(
-                "Mews keeps at most 255 characters of dietary requirements",
+            return Err(PmsError::Unsupported(
+                "Mews keeps at most 255 characters of dietary requirements".into(),
             ));
         }
         let s = settings()?;
@@ -475,7 +476,7 @@ impl Adapter for Mews {
         let body = json!({
             "ServiceOrderNotes": [{
                 "ServiceOrderId": reservation.id,
-                "Text": wire::marked_note(&note, &operation_id),
+                "Text": jack_pms_sdk::notes::with_reference(&note, &operation_id),
             }]
         });
         let response = post(&s, "serviceOrderNotes/add", &body)?;
@@ -553,20 +554,39 @@ impl Adapter for Mews {
     fn get_balance(confirmation_number: String) -> Result<Money, PmsError> {
         let s = settings()?;
         let reservation = require_reservation(&s, &confirmation_number)?;
-        let account = reservation.account_id.ok_or_else(|| {
+        let account = reservation.account_id.clone().ok_or_else(|| {
             internal(format!(
                 "Mews reservation {confirmation_number} has no owner account"
             ))
         })?;
         // Mews keeps no balance: what is owed is the open order items minus the open payments
-        // of the owner's account (payments are negative amounts, so both are summed).
+        // (negative amounts, so both are summed) of the owner's account, less what belongs to
+        // the account's other stays: items of their service orders, payments made towards them.
+        // Product orders (charges, Jack's included) carry their own order id; one linked to no
+        // other stay counts here.
         let currency = config::get("currency");
-        let mut f = filter(json!({ "AccountIds": [account], "AccountingStates": ["Open"] }));
+        let mut f = filter(json!({ "AccountIds": [&account], "AccountingStates": ["Open"] }));
         if let Some(c) = &currency {
             f.insert("Currency".into(), json!(c));
         }
-        let items = get_all::<wire::OrderItemsPage>(&s, "orderItems/getAll", f.clone(), MAX_PAGE)?;
-        let payments = get_all::<wire::PaymentsPage>(&s, "payments/getAll", f, MAX_PAGE)?;
+        let other_stays: BTreeSet<String> =
+            reservations_raw(&s, filter(json!({ "AccountIds": [&account] })))?
+                .into_iter()
+                .map(|r| r.id)
+                .filter(|id| *id != reservation.id)
+                .collect();
+        let elsewhere =
+            |id: &Option<String>| id.as_ref().is_some_and(|id| other_stays.contains(id));
+        let items: Vec<wire::WireOrderItem> =
+            get_all::<wire::OrderItemsPage>(&s, "orderItems/getAll", f.clone(), MAX_PAGE)?
+                .into_iter()
+                .filter(|i| !elsewhere(&i.service_order_id))
+                .collect();
+        let payments: Vec<wire::WirePayment> =
+            get_all::<wire::PaymentsPage>(&s, "payments/getAll", f, MAX_PAGE)?
+                .into_iter()
+                .filter(|p| !elsewhere(&p.reservation_id))
+                .collect();
         let mut total = Amount::ZERO;
         let mut seen: Option<String> = currency;
         let amounts = items
@@ -642,14 +662,15 @@ impl Adapter for Mews {
                 let Some(reservation) = find_reservation(&s, &number)? else {
                     return Ok(WritePresence::Absent);
                 };
-                let marker = format!("{}{operation_id}]", wire::NOTE_MARKER);
                 let notes = get_all::<wire::NotesPage>(
                     &s,
                     "serviceOrderNotes/getAll",
                     filter(json!({ "ServiceOrderIds": [reservation.id] })),
                     MAX_PAGE,
                 )?;
-                Ok(present(notes.iter().any(|n| n.text.contains(&marker))))
+                Ok(present(notes.iter().any(|n| {
+                    jack_pms_sdk::notes::has_reference(&n.text, &operation_id)
+                })))
             }
             WriteTarget::Charge(number) => {
                 let Some(account) = find_reservation(&s, &number)?.and_then(|r| r.account_id)

@@ -11,10 +11,6 @@ use serde::de::DeserializeOwned;
 use serde::{Deserialize, Deserializer, Serialize};
 use std::collections::HashMap;
 
-/// The marker this adapter appends to the notes it writes, so that `find-write` can tell whether
-/// a note whose outcome was unknown reached Mews (service order notes have no external id).
-pub const NOTE_MARKER: &str = "[jack-op:";
-
 /// A `null` list is an empty list (Mews sends `null` for lists it did not fill).
 fn null_as_empty<'de, D, T>(d: D) -> Result<Vec<T>, D::Error>
 where
@@ -279,6 +275,8 @@ pub struct WirePayment {
     pub amount: WireAmount,
     /// `Open`, `Closed`, …
     pub accounting_state: Option<String>,
+    /// The reservation the payment was made towards, if any.
+    pub reservation_id: Option<String>,
 }
 
 /// `orders/add` answer.
@@ -428,19 +426,6 @@ pub fn guest(c: WireCustomer) -> Guest {
     }
 }
 
-/// The note text as Jack wrote it: without this adapter's operation marker.
-pub fn note_text(text: &str) -> String {
-    match text.rfind(NOTE_MARKER) {
-        Some(at) if text.ends_with(']') => text[..at].trim_end().to_string(),
-        _ => text.to_string(),
-    }
-}
-
-/// The note text as written to Mews: Jack's text and the operation marker.
-pub fn marked_note(text: &str, operation_id: &str) -> String {
-    format!("{}\n{NOTE_MARKER}{operation_id}]", text.trim_end())
-}
-
 /// What a reservation list needs beside the reservations: the customers, rooms and notes they
 /// point at, the hotel's time zone and which age categories count as children.
 pub struct Context<'a> {
@@ -468,10 +453,10 @@ impl<'a> Context<'a> {
         let mut by_order: HashMap<String, Vec<(Option<String>, String)>> = HashMap::new();
         for n in notes {
             if let Some(order) = n.order_id {
-                by_order
-                    .entry(order)
-                    .or_default()
-                    .push((n.created_utc, note_text(&n.text)));
+                by_order.entry(order).or_default().push((
+                    n.created_utc,
+                    jack_pms_sdk::notes::strip_reference(&n.text).to_string(),
+                ));
             }
         }
         let notes = by_order
@@ -682,13 +667,5 @@ mod tests {
             matches!(&e, PmsError::Internal(m) if m.contains("Teleported")),
             "{e:?}"
         );
-    }
-
-    #[test]
-    fn note_markers_round_trip() {
-        let written = marked_note("Late arrival ", "op-1");
-        assert!(written.contains("[jack-op:op-1]"));
-        assert_eq!(note_text(&written), "Late arrival");
-        assert_eq!(note_text("plain [x]"), "plain [x]");
     }
 }

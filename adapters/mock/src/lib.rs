@@ -181,12 +181,12 @@ impl Adapter for MockPms {
 
     fn get_arrivals(date: String) -> Result<Vec<Reservation>, PmsError> {
         let date = Date::parse(&date)?;
-        reservations(&[("arrival", date.to_string())])
+        reservations(&[("arrival", date.to_string())]).map(happening)
     }
 
     fn get_departures(date: String) -> Result<Vec<Reservation>, PmsError> {
         let date = Date::parse(&date)?;
-        reservations(&[("departure", date.to_string())])
+        reservations(&[("departure", date.to_string())]).map(happening)
     }
 
     fn get_in_house_guests() -> Result<Vec<Reservation>, PmsError> {

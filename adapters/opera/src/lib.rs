@@ -31,8 +31,14 @@ const MAX_PAGES: u32 = 60;
 const MAX_SEARCH_PROFILES: usize = 20;
 /// Profiles asked for per page of a guest search.
 const PROFILE_PAGE_SIZE: u32 = 50;
-/// Prefix of the comment title that carries the host's operation id.
-const OPERATION_TITLE: &str = "jack:";
+/// The comment title of earlier versions: `jack:<operation id>` (still recognised).
+const LEGACY_OPERATION_TITLE: &str = "jack:";
+
+/// The title of a comment Jack writes: what staff read above it in OPERA, and how `find-write`
+/// knows it again (OHIP keeps no reference of ours on a comment).
+fn comment_title(operation_id: &str) -> String {
+    format!("Jack, ref {}", jack_pms_sdk::notes::reference(operation_id))
+}
 
 /// What every call needs from the hotel's settings.
 struct Ctx {
@@ -154,11 +160,15 @@ fn follow_offsets<T>(
     )))
 }
 
-/// Every reservation of a search, refusing a list OHIP cut at its 1,000-record ceiling rather
-/// than returning part of it as if it were all.
-fn reservation_search(ctx: &Ctx, filter: &[(&str, String)]) -> Result<Vec<Reservation>, PmsError> {
+/// Every reservation of one OHIP search, or `None` when OHIP cut the list at its 1,000-record
+/// ceiling (the caller then splits the search; a cut list is never returned as if it were all).
+fn reservation_search(
+    ctx: &Ctx,
+    filter: &[(&str, String)],
+) -> Result<Option<Vec<Reservation>>, PmsError> {
     let url = ctx.hotel_url("rsv", "/reservations");
-    follow_offsets(
+    let mut cut = false;
+    let all = follow_offsets(
         ctx,
         &url,
         filter,
@@ -170,7 +180,12 @@ fn reservation_search(ctx: &Ctx, filter: &[(&str, String)]) -> Result<Vec<Reserv
             if page.total_results.is_some_and(|t| t >= RESULT_CEILING)
                 || (before + records) as u64 > RESULT_CEILING
             {
-                return Err(ceiling(filter));
+                cut = true;
+                return Ok(Batch {
+                    items: Vec::new(),
+                    records,
+                    more: false,
+                });
             }
             Ok(Batch {
                 items: page.reservations,
@@ -178,14 +193,118 @@ fn reservation_search(ctx: &Ctx, filter: &[(&str, String)]) -> Result<Vec<Reserv
                 more: page.has_more,
             })
         },
+    )?;
+    Ok((!cut).then_some(all))
+}
+
+/// OHIP's `x-request-id` for a write: the spec requires a UUID (`8-4-4-4-12` hex), so the host's
+/// operation id (`op-` and 32 hex digits) is laid out as one, its last 32 hex digits (zeros in
+/// front when it has fewer). The same operation always gets the same id, so OHIP's logs tie
+/// every attempt of one write together.
+fn request_id(operation_id: &str) -> String {
+    let digits: Vec<u8> = operation_id
+        .bytes()
+        .filter(u8::is_ascii_hexdigit)
+        .map(|b| b.to_ascii_lowercase())
+        .collect();
+    let tail = &digits[digits.len().saturating_sub(32)..];
+    let mut hex = vec![b'0'; 32 - tail.len()];
+    hex.extend_from_slice(tail);
+    let part = |range: std::ops::Range<usize>| String::from_utf8_lossy(&hex[range]).into_owned();
+    format!(
+        "{}-{}-{}-{}-{}",
+        part(0..8),
+        part(8..12),
+        part(12..16),
+        part(16..20),
+        part(20..32)
     )
 }
 
-fn ceiling(filter: &[(&str, String)]) -> PmsError {
+/// The most searches one list may be split into (each under OHIP's ceiling): with it, a list
+/// of up to `MAX_SPLITS` x 999 reservations (about 63,000) is returned whole.
+const MAX_SPLITS: usize = 64;
+
+/// Every reservation matching `filter`, however many there are: a search OHIP cuts at its
+/// 1,000-record ceiling is split by the date range `by` (`departure`: `departureStartDate`/
+/// `departureEndDate`, or `arrival`) over the windows `windows` (which together cover every
+/// date the matching reservations can have there), each window that is still cut being halved
+/// until it fits. Fails, naming the search, only when one day of `by` alone holds 1,000 or more
+/// of them, or the list needs more than [`MAX_SPLITS`] searches.
+fn complete_search(
+    ctx: &Ctx,
+    filter: &[(&str, String)],
+    by: &str,
+    windows: &[(Date, Date)],
+) -> Result<Vec<Reservation>, PmsError> {
+    if let Some(all) = reservation_search(ctx, filter)? {
+        return Ok(all);
+    }
+    let (start_key, end_key) = match by {
+        "arrival" => ("arrivalStartDate", "arrivalEndDate"),
+        _ => ("departureStartDate", "departureEndDate"),
+    };
+    let mut found = std::collections::BTreeMap::new();
+    let mut pending: Vec<(Date, Date)> = windows.iter().rev().copied().collect();
+    let mut searches = 1;
+    while let Some((from, to)) = pending.pop() {
+        searches += 1;
+        if searches > MAX_SPLITS {
+            return Err(ceiling(filter, "even split into smaller searches"));
+        }
+        let mut part: Vec<(&str, String)> = filter.to_vec();
+        part.push((start_key, from.to_string()));
+        part.push((end_key, to.to_string()));
+        match reservation_search(ctx, &part)? {
+            Some(rs) => {
+                for r in rs {
+                    found.insert(r.id.clone(), r);
+                }
+            }
+            None if from == to => return Err(ceiling(&part, "on a single day")),
+            None => {
+                let days = to.days_since_epoch() - from.days_since_epoch();
+                let middle = from.add_days(days / 2);
+                pending.push((middle.add_days(1), to));
+                pending.push((from, middle));
+            }
+        }
+    }
+    Ok(found.into_values().collect())
+}
+
+/// Windows of `by` dates that cover every date from `first` to `last`: a day at a time near
+/// `near` (where most reservations are), wider further away.
+fn windows_around(near: Date, first: Date, last: Date) -> Vec<(Date, Date)> {
+    let mut out = Vec::new();
+    let mut day = first;
+    while day.days_since_epoch() <= last.days_since_epoch() {
+        let distance = (day.days_since_epoch() - near.days_since_epoch()).abs();
+        let width = match distance {
+            0..=6 => 0,
+            7..=30 => 6,
+            _ => 364,
+        };
+        let end = day.add_days(width);
+        let end = if end.days_since_epoch() > last.days_since_epoch() {
+            last
+        } else {
+            end
+        };
+        out.push((day, end));
+        day = end.add_days(1);
+    }
+    out
+}
+
+/// How far from the searched date a stay's other end may lie: ten years.
+const STAY_SPAN_DAYS: i64 = 3650;
+
+fn ceiling(filter: &[(&str, String)], how: &str) -> PmsError {
     let what: Vec<String> = filter.iter().map(|(k, v)| format!("{k}={v}")).collect();
     internal(format!(
-        "OHIP returns at most {RESULT_CEILING} records per search and the search {} reached that ceiling; \
-         refusing to return a list that may be incomplete",
+        "OHIP returns at most {RESULT_CEILING} records per search and the search {} reached that \
+         ceiling {how}; refusing to return a list that may be incomplete",
         what.join("&")
     ))
 }
@@ -384,7 +503,7 @@ fn put_reservation(
             Method::Put,
             ctx.hotel_url("rsv", &format!("/reservations/{}", encode(reservation_id))),
         )
-        .header("x-request-id", operation_id)
+        .header("x-request-id", request_id(operation_id))
         .json(&body)?;
     write(request)?;
     Ok(WriteReceipt {
@@ -507,7 +626,7 @@ impl Adapter for Opera {
                             encode(code)
                         ),
                     )
-                    .header("x-request-id", &operation_id);
+                    .header("x-request-id", request_id(&operation_id));
                 match fetch(request) {
                     Ok(_) | Err(PmsError::NotFound) => {}
                     Err(e) => return Err(e),
@@ -550,7 +669,7 @@ impl Adapter for Opera {
             };
             write(
                 ctx.request(Method::Post, url)
-                    .header("x-request-id", &operation_id)
+                    .header("x-request-id", request_id(&operation_id))
                     .json(&body)?,
             )?;
         }
@@ -576,28 +695,44 @@ impl Adapter for Opera {
 
     fn get_arrivals(date: String) -> Result<Vec<Reservation>, PmsError> {
         let ctx = Ctx::load()?;
-        let date = Date::parse(&date)?.to_string();
-        reservation_search(
-            &ctx,
-            &[("arrivalStartDate", date.clone()), ("arrivalEndDate", date)],
-        )
+        let day = Date::parse(&date)?;
+        // Split by departure: a stay arriving on `day` departs on it (day use) or after it.
+        let windows = windows_around(day, day, day.add_days(STAY_SPAN_DAYS));
+        let filter = [
+            ("arrivalStartDate", day.to_string()),
+            ("arrivalEndDate", day.to_string()),
+        ];
+        complete_search(&ctx, &filter, "departure", &windows).map(happening)
     }
 
     fn get_departures(date: String) -> Result<Vec<Reservation>, PmsError> {
         let ctx = Ctx::load()?;
-        let date = Date::parse(&date)?.to_string();
-        reservation_search(
-            &ctx,
-            &[
-                ("departureStartDate", date.clone()),
-                ("departureEndDate", date),
-            ],
-        )
+        let day = Date::parse(&date)?;
+        // Split by arrival: a stay departing on `day` arrived on it or before it.
+        let windows = windows_around(day, day.add_days(-STAY_SPAN_DAYS), day);
+        let filter = [
+            ("departureStartDate", day.to_string()),
+            ("departureEndDate", day.to_string()),
+        ];
+        complete_search(&ctx, &filter, "arrival", &windows).map(happening)
     }
 
     fn get_in_house_guests() -> Result<Vec<Reservation>, PmsError> {
         let ctx = Ctx::load()?;
-        reservation_search(&ctx, &[("searchType", "InHouse".to_string())])
+        // Split by departure around the hotel's today: in-house guests leave today or later
+        // (or are overstaying a past departure date).
+        let today = ctx.zone.today()?;
+        let windows = windows_around(
+            today,
+            today.add_days(-STAY_SPAN_DAYS),
+            today.add_days(STAY_SPAN_DAYS),
+        );
+        complete_search(
+            &ctx,
+            &[("searchType", "InHouse".to_string())],
+            "departure",
+            &windows,
+        )
     }
 
     fn add_reservation_note(
@@ -616,7 +751,7 @@ impl Adapter for Opera {
         let comment = wire::CommentInfo {
             comment: Some(wire::Comment {
                 text: Some(wire::Text { value: Some(note) }),
-                comment_title: Some(format!("{OPERATION_TITLE}{operation_id}")),
+                comment_title: Some(comment_title(&operation_id)),
                 notification_location: Some("RESERVATION".into()),
                 kind: Some("RESERVATION".into()),
                 internal: Some(false),
@@ -646,9 +781,11 @@ impl Adapter for Opera {
             .unwrap_or_default();
         let local_date = time::date_of(local).format("%Y-%m-%d").to_string();
         if !departure.starts_with(&local_date) {
-            return Err(invalid_request(format!(
+            // OHIP sets the expected time of the departure day only: for this input the vendor
+            // cannot do it (another vendor could), so `unsupported`, not a bad request.
+            return Err(PmsError::Unsupported(format!(
                 "{time} is on {local_date} in the hotel's time zone, but reservation {confirmation_number} departs on {departure}; \
-                 change the departure date in OPERA first"
+                 OHIP sets the time of the departure day only: change the departure date in OPERA first"
             )));
         }
         let times = wire::ExpectedTimes {
@@ -701,7 +838,7 @@ impl Adapter for Opera {
                 Method::Post,
                 ctx.hotel_url("csh", &format!("/reservations/{}/charges", encode(&id))),
             )
-            .header("x-request-id", &operation_id)
+            .header("x-request-id", request_id(&operation_id))
             .json(&body)?,
         )?;
         Ok(receipt_from(&answer))
@@ -752,11 +889,14 @@ impl Adapter for Opera {
                 let Some(id) = wire::id_of(&info.reservation_id_list, "Reservation") else {
                     return Ok(WritePresence::Unknown);
                 };
-                let title = format!("{OPERATION_TITLE}{operation_id}");
+                let title = comment_title(&operation_id);
+                let legacy = format!("{LEGACY_OPERATION_TITLE}{operation_id}");
                 let found = full_reservation(&ctx, id)?.is_some_and(|r| {
                     r.comments.iter().any(|c| {
-                        c.comment.as_ref().and_then(|c| c.comment_title.as_deref())
-                            == Some(title.as_str())
+                        c.comment
+                            .as_ref()
+                            .and_then(|c| c.comment_title.as_deref())
+                            .is_some_and(|t| t == title || t == legacy)
                     })
                 });
                 Ok(if found {
@@ -792,3 +932,41 @@ impl Adapter for Opera {
 }
 
 export_adapter!(Opera);
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn request_ids_are_uuids_and_stable_per_operation() {
+        let uuid = |s: &str| {
+            let parts: Vec<&str> = s.split('-').collect();
+            parts.iter().map(|p| p.len()).collect::<Vec<_>>() == [8, 4, 4, 4, 12]
+                && s.bytes().all(|b| b == b'-' || b.is_ascii_hexdigit())
+        };
+        let id = request_id("op-0123456789abcdef0123456789ABCDEF");
+        assert_eq!(id, "01234567-89ab-cdef-0123-456789abcdef");
+        assert_eq!(id, request_id("op-0123456789abcdef0123456789ABCDEF"));
+        let conformance = request_id("conformance-5f0c8a1e-2b3d-4c5e-8f90-a1b2c3d4e5f6");
+        assert_eq!(conformance, "5f0c8a1e-2b3d-4c5e-8f90-a1b2c3d4e5f6");
+        for odd in ["", "x", "op-12", "\u{0}\u{ffff}"] {
+            assert!(uuid(&request_id(odd)), "{odd:?} -> {}", request_id(odd));
+        }
+    }
+
+    #[test]
+    fn windows_cover_every_day_once() {
+        let near = Date::parse("2031-03-25").unwrap();
+        let windows = windows_around(near, near.add_days(-400), near.add_days(400));
+        let mut next = near.add_days(-400);
+        for (from, to) in &windows {
+            assert_eq!(*from, next, "contiguous");
+            assert!(to.days_since_epoch() >= from.days_since_epoch());
+            next = to.add_days(1);
+        }
+        assert_eq!(next, near.add_days(401), "to the last day");
+        // Single days near the date, wider ones far from it.
+        assert!(windows.iter().any(|(f, t)| *f == near && *t == near));
+        assert!(windows.len() < 40, "{}", windows.len());
+    }
+}

@@ -45,6 +45,18 @@ impl HotelZone {
         Some(instant.to_rfc3339_opts(chrono::SecondsFormat::Secs, true))
     }
 
+    /// The hotel's date now.
+    pub fn today(self) -> Result<jack_pms_sdk::dates::Date, PmsError> {
+        use chrono::Datelike;
+        let local = self.to_local(&jack_pms_sdk::tz::now_utc())?;
+        jack_pms_sdk::dates::Date::new(
+            local.year(),
+            u8::try_from(local.month()).unwrap_or(1),
+            u8::try_from(local.day()).unwrap_or(1),
+        )
+        .ok_or_else(|| PmsError::Internal("the clock reads an impossible date".into()))
+    }
+
     /// The hotel-local wall clock of an RFC 3339 instant.
     pub fn to_local(self, instant: &str) -> Result<NaiveDateTime, PmsError> {
         let parsed = DateTime::parse_from_rfc3339(instant).map_err(|_| {

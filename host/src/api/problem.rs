@@ -26,6 +26,9 @@ pub struct Problem {
     /// The write's operation id, when the problem is about a stored write.
     #[serde(skip_serializing_if = "Option::is_none", rename = "operationId")]
     pub operation_id: Option<String>,
+    /// The guardrail a refused write broke (`charge.amount.max`, …), for `write-refused`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub rule: Option<String>,
 }
 
 impl Problem {
@@ -38,6 +41,7 @@ impl Problem {
             detail: detail.into(),
             retry_after: None,
             operation_id: None,
+            rule: None,
         }
     }
 
@@ -126,6 +130,15 @@ impl From<ServiceError> for Problem {
                     StatusCode::CONFLICT,
                     "write-failed",
                     "The write will not be applied",
+                    detail,
+                )
+            },
+            ServiceError::Guardrail { rule, .. } => Problem {
+                rule: Some(rule.to_owned()),
+                ..Problem::new(
+                    StatusCode::UNPROCESSABLE_ENTITY,
+                    "write-refused",
+                    "The write breaks one of the hotel's guardrails",
                     detail,
                 )
             },

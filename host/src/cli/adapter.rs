@@ -84,6 +84,8 @@ pub fn inspect(
             "configKeys": m.config_keys,
             "optionalConfigKeys": m.optional_config_keys,
             "timeZoneKey": m.time_zone_key,
+            "noRetryStatuses": m.no_retry_statuses,
+            "noteMaxChars": m.note_max_chars,
             "tokenEndpoints": m.auth_schemes().filter_map(|a| a.oauth()).map(|(o, _)| match &o.token_origin {
                 Some(origin) => format!("{origin}{}", o.token_path),
                 None => format!("{} on the API's origin", o.token_path),

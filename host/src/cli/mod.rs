@@ -168,7 +168,8 @@ enum OutboxCommand {
         /// Only this hotel.
         #[arg(long)]
         hotel: Option<String>,
-        /// Only these states (pending, queued, applied, failed, cancelled); repeatable.
+        /// Only these states (awaiting_approval, pending, queued, applied, failed, cancelled);
+        /// repeatable.
         #[arg(long = "state")]
         states: Vec<String>,
         /// Print JSON.
@@ -186,8 +187,25 @@ enum OutboxCommand {
         #[arg(long)]
         resend: bool,
     },
-    /// Cancel a queued or failed write.
+    /// Cancel a queued, failed or held write.
     Cancel {
+        /// Config file.
+        #[arg(long)]
+        config: PathBuf,
+        /// Operation id.
+        id: String,
+    },
+    /// Approve a write held for approval (over the hotel's `writes.approvalThreshold`): it is
+    /// then sent. The audit log records who approved it.
+    Approve {
+        /// Config file.
+        #[arg(long)]
+        config: PathBuf,
+        /// Operation id.
+        id: String,
+    },
+    /// Reject a write held for approval: it is cancelled, never sent.
+    Reject {
         /// Config file.
         #[arg(long)]
         config: PathBuf,
@@ -403,6 +421,8 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             } => outbox::list(&config, hotel.as_deref(), &states, json),
             OutboxCommand::Retry { config, id, resend } => outbox::retry(&config, &id, resend),
             OutboxCommand::Cancel { config, id } => outbox::cancel(&config, &id),
+            OutboxCommand::Approve { config, id } => outbox::approve(&config, &id),
+            OutboxCommand::Reject { config, id } => outbox::reject(&config, &id),
         },
         Command::Audit { command } => match command {
             AuditCommand::List {

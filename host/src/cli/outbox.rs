@@ -46,7 +46,7 @@ pub fn list(
         .map(|s| {
             WriteState::parse(s).map_err(|_| {
                 anyhow::anyhow!(
-                    "`{s}` is not a state: pending, queued, applied, failed or cancelled"
+                    "`{s}` is not a state: awaiting_approval, pending, queued, applied, failed or cancelled"
                 )
             })
         })
@@ -102,6 +102,24 @@ pub fn cancel(config_path: &Path, id: &str) -> anyhow::Result<ExitCode> {
     with_state(config_path, async |_, state| {
         let record = state.cancel(id, &actor()).await?;
         eprintln!("operation `{id}` is {}", record.state);
+        Ok(ExitCode::SUCCESS)
+    })
+}
+
+/// `outbox approve ID`
+pub fn approve(config_path: &Path, id: &str) -> anyhow::Result<ExitCode> {
+    with_state(config_path, async |_, state| {
+        let record = state.approve(id, &actor()).await?;
+        eprintln!("operation `{id}` is approved and {}", record.state);
+        Ok(ExitCode::SUCCESS)
+    })
+}
+
+/// `outbox reject ID`
+pub fn reject(config_path: &Path, id: &str) -> anyhow::Result<ExitCode> {
+    with_state(config_path, async |_, state| {
+        let record = state.reject(id, &actor()).await?;
+        eprintln!("operation `{id}` is rejected and {}", record.state);
         Ok(ExitCode::SUCCESS)
     })
 }

@@ -9,6 +9,7 @@ pub mod raw;
 
 use crate::egress::Policy as EgressPolicy;
 pub use crate::egress::retry::{Backoff, RetryPolicy};
+use crate::model::Decimal;
 use crate::zone::HotelZone;
 use raw::{PmsBlock, RawConfig};
 use std::collections::{BTreeMap, BTreeSet};
@@ -274,6 +275,39 @@ pub struct HotelSettings {
     pub rate_limits: Option<Vec<crate::egress::limits::RateLimit>>,
     /// The token vendor webhooks must carry, when inbound webhooks are configured.
     pub inbound_webhook_token: Option<SecretRef>,
+    /// Guardrails on writes.
+    pub writes: WriteRules,
+}
+
+/// Guardrails on what an assistant may write to one hotel's PMS (`writes:` laid under
+/// `hotels[].writes`), checked before a write is stored or sent.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct WriteRules {
+    /// Largest charge amount (in the hotel's currency).
+    pub max_charge_amount: Decimal,
+    /// The hotel's currency, when configured: charges in another are refused.
+    pub currency: Option<String>,
+    /// Charges per reservation per rolling hour.
+    pub max_charges_per_reservation_per_hour: u32,
+    /// Charges over this are held for approval; `None` holds none.
+    pub approval_threshold: Option<Decimal>,
+    /// How far a new check-out time may lie outside the booked departure day.
+    pub checkout_window: Duration,
+    /// Preferences per guest.
+    pub max_preferences_per_guest: u32,
+}
+
+impl Default for WriteRules {
+    fn default() -> WriteRules {
+        WriteRules {
+            max_charge_amount: Decimal::parse("1000.00").unwrap_or(Decimal::ZERO),
+            currency: None,
+            max_charges_per_reservation_per_hour: 10,
+            approval_threshold: None,
+            checkout_window: Duration::from_secs(24 * 3600),
+            max_preferences_per_guest: 20,
+        }
+    }
 }
 
 /// Change events (`events:`).
@@ -642,6 +676,14 @@ impl Resolver<'_> {
                     .as_ref()
                     .map(|w| self.secret_ref(&key("inboundWebhook.token"), &w.token))
                     .transpose()?,
+                writes: self.write_rules(
+                    if h.writes.is_some() {
+                        key("writes")
+                    } else {
+                        "writes".into()
+                    },
+                    &overlay_writes(&raw.writes, h.writes.as_ref()),
+                )?,
             });
         }
         Ok(Config {
@@ -894,6 +936,88 @@ impl Resolver<'_> {
         })
     }
 
+    fn write_rules(
+        &self,
+        key: String,
+        block: &raw::WritesBlock,
+    ) -> Result<WriteRules, ConfigError> {
+        let base = WriteRules::default();
+        let amount = |field: &str,
+                      value: &Option<String>|
+         -> Result<Option<Decimal>, ConfigError> {
+            value
+                .as_deref()
+                .map(|v| {
+                    let d = Decimal::parse(v)
+                        .map_err(|e| self.invalid(format!("{key}.{field}"), Some((field, v)), e))?;
+                    if d <= Decimal::ZERO {
+                        return Err(self.invalid(
+                            format!("{key}.{field}"),
+                            Some((field, v)),
+                            "must be more than zero",
+                        ));
+                    }
+                    Ok(d)
+                })
+                .transpose()
+        };
+        let max_charge_amount =
+            amount("maxChargeAmount", &block.max_charge_amount)?.unwrap_or(base.max_charge_amount);
+        let approval_threshold = amount("approvalThreshold", &block.approval_threshold)?;
+        if approval_threshold.is_some_and(|t| t >= max_charge_amount) {
+            return Err(self.invalid(
+                format!("{key}.approvalThreshold"),
+                None,
+                "must be below maxChargeAmount (larger charges are refused, not held)",
+            ));
+        }
+        if let Some(c) = &block.currency
+            && (c.len() != 3 || !c.bytes().all(|b| b.is_ascii_uppercase()))
+        {
+            return Err(self.invalid(
+                format!("{key}.currency"),
+                Some(("currency", c)),
+                "is not an ISO 4217 code such as EUR",
+            ));
+        }
+        let count = |field: &str, value: Option<u32>, default: u32, max: u32| {
+            let v = value.unwrap_or(default);
+            if v == 0 || v > max {
+                return Err(self.invalid(
+                    format!("{key}.{field}"),
+                    Some((field, &v.to_string())),
+                    format!("must be 1 to {max}"),
+                ));
+            }
+            Ok(v)
+        };
+        Ok(WriteRules {
+            max_charge_amount,
+            currency: block.currency.clone(),
+            max_charges_per_reservation_per_hour: count(
+                "maxChargesPerReservationPerHour",
+                block.max_charges_per_reservation_per_hour,
+                base.max_charges_per_reservation_per_hour,
+                10_000,
+            )?,
+            approval_threshold,
+            checkout_window: Duration::from_secs(
+                u64::from(count(
+                    "checkoutWindowHours",
+                    block.checkout_window_hours,
+                    24,
+                    24 * 366,
+                )?) * 3600,
+            ),
+            max_preferences_per_guest: count(
+                "maxPreferencesPerGuest",
+                block.max_preferences_per_guest,
+                base.max_preferences_per_guest,
+                1000,
+            )?,
+        })
+    }
+
     fn pms(&self, key: &str, block: &PmsBlock) -> Result<PmsSettings, ConfigError> {
         let stream = |name: &str,
                       s: &Option<raw::SyncStream>,
@@ -964,6 +1088,31 @@ impl Resolver<'_> {
             },
             retry: policy,
         })
+    }
+}
+
+/// A hotel's `writes:` block laid over the file's: set fields win.
+fn overlay_writes(base: &raw::WritesBlock, over: Option<&raw::WritesBlock>) -> raw::WritesBlock {
+    let Some(over) = over else {
+        return base.clone();
+    };
+    raw::WritesBlock {
+        max_charge_amount: over
+            .max_charge_amount
+            .clone()
+            .or_else(|| base.max_charge_amount.clone()),
+        currency: over.currency.clone().or_else(|| base.currency.clone()),
+        max_charges_per_reservation_per_hour: over
+            .max_charges_per_reservation_per_hour
+            .or(base.max_charges_per_reservation_per_hour),
+        approval_threshold: over
+            .approval_threshold
+            .clone()
+            .or_else(|| base.approval_threshold.clone()),
+        checkout_window_hours: over.checkout_window_hours.or(base.checkout_window_hours),
+        max_preferences_per_guest: over
+            .max_preferences_per_guest
+            .or(base.max_preferences_per_guest),
     }
 }
 

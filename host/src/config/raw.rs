@@ -35,6 +35,9 @@ pub struct RawConfig {
     /// Change events: retention and webhooks to Jack.
     #[serde(default)]
     pub events: EventsBlock,
+    /// Guardrails on what Jack may write, for every hotel (`hotels[].writes` overrides).
+    #[serde(default)]
+    pub writes: WritesBlock,
     /// One entry per hotel.
     #[serde(default)]
     pub hotels: Vec<HotelBlock>,
@@ -332,6 +335,26 @@ pub struct HotelBlock {
     pub rate_limits: Option<Vec<RateLimitBlock>>,
     /// The vendor's webhooks into `POST /v1/webhooks/{hotel}/{vendor}`.
     pub inbound_webhook: Option<InboundWebhookBlock>,
+    /// Guardrails on writes for this hotel, over the file's `writes:` (set fields win).
+    pub writes: Option<WritesBlock>,
+}
+
+/// `writes:` the guardrails on what an assistant may write (README "Guardrails").
+#[derive(Debug, Default, Clone, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct WritesBlock {
+    /// Largest charge, a decimal string in the hotel's currency (default "1000.00").
+    pub max_charge_amount: Option<String>,
+    /// The hotel's ISO 4217 currency: a charge in another is refused (default: not checked).
+    pub currency: Option<String>,
+    /// Charges one reservation may receive per hour (default 10).
+    pub max_charges_per_reservation_per_hour: Option<u32>,
+    /// Charges over this amount are held for staff approval (default: none held).
+    pub approval_threshold: Option<String>,
+    /// How far a new check-out time may lie from the booked departure day, hours (default 24).
+    pub checkout_window_hours: Option<u32>,
+    /// Preferences one guest may have set at once (default 20).
+    pub max_preferences_per_guest: Option<u32>,
 }
 
 /// `hotels[].inboundWebhook`: the shared secret the vendor puts in the webhook URL

@@ -605,6 +605,13 @@ impl Suite<'_> {
             let target = write_target(&call);
             match ctx.call(Mode::Pass, call.clone()).await {
                 (Ok(outcome), requests) => {
+                    if let Some(rule) = stay_rule(&call, &outcome) {
+                        report.fail(
+                            format!("{id}.happening"),
+                            rule,
+                            "arrivals and departures list the stays that are happening on the date: filter out cancelled and no-show reservations (the SDK's `happening`) and any the vendor's search returns for another date",
+                        );
+                    }
                     report.pass(id, format!("{} ({requests} request(s))", summary(&outcome)));
                     if let Some(target) = target {
                         written.push(Written {
@@ -1086,6 +1093,46 @@ fn write_target(call: &Call) -> Option<WriteTarget> {
     }
 }
 
+/// What breaks the contract's rule for arrivals and departures in `outcome`, if anything: every
+/// stay listed is happening (not cancelled, not no-show) and arrives (or departs) on the date.
+fn stay_rule(call: &Call, outcome: &Outcome) -> Option<String> {
+    use crate::model::ReservationStatus;
+    let (date, departing) = match call {
+        Call::GetArrivals(date) => (date, false),
+        Call::GetDepartures(date) => (date, true),
+        _ => return None,
+    };
+    let Outcome::Reservations(list) = outcome else {
+        return None;
+    };
+    list.iter().find_map(|r| {
+        let on = if departing {
+            &r.departure_date
+        } else {
+            &r.arrival_date
+        };
+        if matches!(
+            r.status,
+            ReservationStatus::Cancelled | ReservationStatus::NoShow
+        ) {
+            Some(format!(
+                "reservation `{}` is listed for {date} although it is {:?}",
+                crate::untrusted::escape(&r.confirmation_number, 64),
+                r.status
+            ))
+        } else if on != date {
+            Some(format!(
+                "reservation `{}` is listed for {date} but {} on {}",
+                crate::untrusted::escape(&r.confirmation_number, 64),
+                if departing { "departs" } else { "arrives" },
+                crate::untrusted::escape(on, 32)
+            ))
+        } else {
+            None
+        }
+    })
+}
+
 fn list_len(outcome: &Outcome) -> usize {
     match outcome {
         Outcome::Guests(g) => g.len(),
@@ -1163,4 +1210,74 @@ fn explain(e: &CallError) -> (String, &'static str) {
         "check the profile's inputs exist in the PMS, then the request the adapter builds and its mapping"
     };
     (text, fix)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::{Reservation, ReservationStatus};
+
+    fn stay(
+        number: &str,
+        status: ReservationStatus,
+        arrival: &str,
+        departure: &str,
+    ) -> Reservation {
+        Reservation {
+            id: number.into(),
+            confirmation_number: number.into(),
+            guest_id: "mock:G1".into(),
+            guest_name: "Ann Lee".into(),
+            status,
+            arrival_date: arrival.into(),
+            departure_date: departure.into(),
+            checkout_time: None,
+            room_number: None,
+            room_type: None,
+            adults: 1,
+            children: 0,
+            notes: vec![],
+        }
+    }
+
+    #[test]
+    fn arrivals_and_departures_hold_happening_stays_of_the_date_only() {
+        let arrivals = Call::GetArrivals("2026-12-02".into());
+        let departures = Call::GetDepartures("2026-12-04".into());
+        let ok = Outcome::Reservations(vec![
+            stay(
+                "A1",
+                ReservationStatus::Reserved,
+                "2026-12-02",
+                "2026-12-04",
+            ),
+            stay(
+                "A2",
+                ReservationStatus::CheckedIn,
+                "2026-12-02",
+                "2026-12-04",
+            ),
+        ]);
+        assert_eq!(stay_rule(&arrivals, &ok), None);
+        assert_eq!(stay_rule(&departures, &ok), None);
+        for (status, word) in [
+            (ReservationStatus::Cancelled, "Cancelled"),
+            (ReservationStatus::NoShow, "NoShow"),
+        ] {
+            let listed =
+                Outcome::Reservations(vec![stay("C1", status, "2026-12-02", "2026-12-04")]);
+            let rule = stay_rule(&arrivals, &listed).expect("refused");
+            assert!(rule.contains("C1") && rule.contains(word), "{rule}");
+            assert!(stay_rule(&departures, &listed).is_some());
+        }
+        let elsewhere = Outcome::Reservations(vec![stay(
+            "W1",
+            ReservationStatus::Reserved,
+            "2026-12-01",
+            "2026-12-04",
+        )]);
+        let rule = stay_rule(&arrivals, &elsewhere).expect("another day");
+        assert!(rule.contains("arrives on 2026-12-01"), "{rule}");
+        assert_eq!(stay_rule(&Call::GetInHouseGuests, &elsewhere), None);
+    }
 }

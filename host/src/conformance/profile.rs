@@ -115,9 +115,9 @@ pub struct Inputs {
 #[derive(Debug, Default, Clone, Deserialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct Expect {
-    /// Arrivals on `inputs.date`.
+    /// Arrivals on `inputs.date` that are happening (cancelled and no-show stays not counted).
     pub arrivals: Option<usize>,
-    /// Departures on `inputs.date`.
+    /// Departures on `inputs.date` that are happening.
     pub departures: Option<usize>,
     /// Reservations in house.
     pub in_house: Option<usize>,

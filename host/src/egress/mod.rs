@@ -195,7 +195,13 @@ pub struct Destination {
     /// Headers set on every request from the hotel's settings (the manifest's
     /// `request_headers_from_config`, OHIP `x-hotelid`); the guest may not set them.
     pub request_headers: Vec<(String, String)>,
+    /// Statuses handed to the adapter on the first answer instead of retried by the host
+    /// (the manifest's `no_retry_statuses`: Mews' 408 for a query too heavy for its page).
+    pub no_retry_statuses: Vec<u16>,
 }
+
+/// The shortest pause after a 429, even one with `Retry-After: 0`.
+const MIN_RATE_LIMIT_PAUSE: Duration = Duration::from_millis(100);
 
 /// Per-request options from the call.
 #[derive(Debug, Clone, Copy)]
@@ -509,7 +515,10 @@ impl Egress {
     ) -> Result<RawResponse, EgressError> {
         let buckets = self.buckets(destination, &prepared.url, applied);
         let policy = &destination.retry;
+        // Attempts that count against `pms.retry.maxAttempts` (5xx, 408, connection errors);
+        // 429s do not: waiting one out is a pause, bounded by the call's deadline.
         let mut attempt = 1;
+        let mut rate_limited: u32 = 0;
         loop {
             for (bucket, _) in &buckets {
                 if !bucket.acquire(options.deadline).await {
@@ -524,12 +533,16 @@ impl Egress {
                 .outbound_status(&destination.hotel, result.as_ref().ok().map(|r| r.status));
             // `wait` is how long until the next attempt may start; for a 429 the paused buckets
             // do the waiting, so nothing more is slept here.
-            let (retryable, wait, sleep) = match &result {
+            let (retryable, wait, sleep, counts) = match &result {
                 Ok(r) if r.status == 429 => {
                     // The PMS did not process the request: pause everyone behind the same
-                    // buckets, then send it again whatever the operation.
+                    // buckets, then send it again whatever the operation. Without a
+                    // Retry-After the limiter backs off by itself; a Retry-After of 0 still
+                    // waits a little, so that a vendor answering 429 forever is not hammered.
+                    rate_limited = rate_limited.saturating_add(1);
                     let asked = retry::retry_after(&r.headers, chrono::Utc::now())
-                        .unwrap_or_else(|| policy.delay(attempt));
+                        .unwrap_or_else(|| policy.delay(rate_limited))
+                        .max(MIN_RATE_LIMIT_PAUSE);
                     let (pause, clamped) =
                         retry::clamp_vendor_delay(asked, self.policy.max_retry_after);
                     // Environment buckets are shared by every hotel on the origin: one
@@ -546,24 +559,30 @@ impl Egress {
                     } else {
                         tracing::warn!(hotel = %destination.hotel, pause_ms, "the PMS answered 429; pausing this hotel's requests");
                     }
-                    (true, pause, false)
+                    // With no bucket of its own to pause (a destination without a declared
+                    // limit), the request itself waits.
+                    let paused = buckets.iter().any(|(_, s)| *s != RateScope::Environment);
+                    (true, pause, !paused, false)
                 }
                 Ok(r) => (
-                    options.read_only && (r.status >= 500 || r.status == 408),
+                    options.read_only
+                        && (r.status >= 500 || r.status == 408)
+                        && !destination.no_retry_statuses.contains(&r.status),
                     policy.delay(attempt),
+                    true,
                     true,
                 ),
                 Err(EgressError::Timeout | EgressError::Connection(_)) => {
-                    (options.read_only, policy.delay(attempt), true)
+                    (options.read_only, policy.delay(attempt), true, true)
                 }
-                Err(_) => (false, Duration::ZERO, false),
+                Err(_) => (false, Duration::ZERO, false, false),
             };
             // Past the deadline the adapter gets the last answer itself (a 429 keeps its
             // Retry-After for the caller).
             let out_of_time = Instant::now()
                 .checked_add(wait)
                 .is_none_or(|t| t >= options.deadline);
-            if !retryable || attempt >= policy.max_attempts || out_of_time {
+            if !retryable || (counts && attempt >= policy.max_attempts) || out_of_time {
                 if retryable && matches!(result, Err(EgressError::Timeout)) {
                     tracing::warn!(hotel = %destination.hotel, attempts = attempt, "the PMS keeps timing out");
                     crate::metrics::metrics()
@@ -579,7 +598,9 @@ impl Egress {
             if sleep {
                 tokio::time::sleep(wait).await;
             }
-            attempt += 1;
+            if counts {
+                attempt += 1;
+            }
         }
     }
 

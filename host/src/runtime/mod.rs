@@ -358,6 +358,7 @@ impl Runtime {
                 auth: auth.clone(),
                 secrets,
                 retry: hotel.pms.retry.clone(),
+                no_retry_statuses: manifest.no_retry_statuses.clone(),
                 rate_limits: hotel
                     .rate_limits
                     .clone()

@@ -5,6 +5,7 @@
 //! Reads go through the read cache; writes go through the durable outbox and the audit log
 //! ([`writes`]).
 
+mod guardrails;
 mod inbound;
 mod sync;
 mod writes;
@@ -76,6 +77,15 @@ pub enum ServiceError {
         state: WriteState,
         /// Why.
         reason: String,
+    },
+    /// The write breaks one of the hotel's guardrails (`writes:`): refused before anything was
+    /// stored or sent, and audited.
+    #[error("refused by guardrail `{rule}`: {detail}")]
+    Guardrail {
+        /// The rule's name (`charge.amount.max`, `note.length`, …).
+        rule: &'static str,
+        /// What the write did against it.
+        detail: String,
     },
     /// The thing is busy (a sync run of the same stream is in progress).
     #[error("{0}")]
@@ -795,14 +805,7 @@ impl Service {
         caller: &str,
         idempotency_key: Option<&str>,
     ) -> Result<Written, ServiceError> {
-        if note.trim().is_empty() {
-            return Err(ServiceError::BadInput("the note is empty".into()));
-        }
-        if note.len() > 4000 {
-            return Err(ServiceError::BadInput(
-                "the note is longer than 4000 bytes".into(),
-            ));
-        }
+        // Empty, over-long and control-character notes are the guardrails' (422, audited).
         let request = WriteRequest::AddReservationNote {
             confirmation_number: number.to_string(),
             note: note.to_string(),
@@ -840,12 +843,8 @@ impl Service {
         caller: &str,
         idempotency_key: Option<&str>,
     ) -> Result<Written, ServiceError> {
+        // A malformed amount is a bad request; an absurd one is the guardrails' (422, audited).
         charge.money().validate().map_err(ServiceError::BadInput)?;
-        if charge.description.trim().is_empty() {
-            return Err(ServiceError::BadInput(
-                "the charge needs a description".into(),
-            ));
-        }
         let request = WriteRequest::PostCharge {
             confirmation_number: number.to_string(),
             charge,

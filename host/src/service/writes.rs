@@ -15,6 +15,7 @@
 //! - Refusals (not found, invalid, conflict, unsupported) are final: `failed`, and the caller
 //!   gets the problem at once.
 
+use super::guardrails::Verdict;
 use super::{Service, ServiceError};
 use crate::config::OutboxSettings;
 use crate::events::diff::ChangeEvent;
@@ -310,8 +311,17 @@ impl Service {
         request: WriteRequest,
     ) -> Result<Written, ServiceError> {
         self.binding(hotel)?;
+        let verdict = self.guard(hotel, caller, &request).await?;
         let id = format!("op-{}", uuid::Uuid::new_v4().simple());
         let down = self.writes.is_down(hotel);
+        let (state, because) = match &verdict {
+            Verdict::Hold(reason) => (WriteState::AwaitingApproval, Some(reason.clone())),
+            Verdict::Send if down => (
+                WriteState::Queued,
+                Some("the PMS is unavailable".to_owned()),
+            ),
+            Verdict::Send => (WriteState::Pending, None),
+        };
         let accepted = self
             .state
             .writer()
@@ -321,12 +331,8 @@ impl Service {
                 request: request.clone(),
                 idempotency_key: idempotency_key.map(idempotency_hash),
                 caller: caller.to_owned(),
-                state: if down {
-                    WriteState::Queued
-                } else {
-                    WriteState::Pending
-                },
-                queued_because: down.then(|| "the PMS is unavailable".to_owned()),
+                state,
+                queued_because: because.clone(),
             })
             .await?;
         match accepted {
@@ -352,6 +358,21 @@ impl Service {
                 };
             }
             Accepted::New(WriteState::Pending) => {}
+            Accepted::New(WriteState::AwaitingApproval) => {
+                // A write that needs a person: staff hear of it now.
+                self.alert(
+                    hotel,
+                    "awaiting_approval",
+                    &id,
+                    request.operation(),
+                    because.as_deref().unwrap_or("over the approval threshold"),
+                );
+                return Ok(Written {
+                    operation_id: id,
+                    status: WriteState::AwaitingApproval,
+                    pms_reference: None,
+                });
+            }
             Accepted::New(state) => {
                 self.queued(hotel, &id, request.operation(), "accepted into the queue");
                 self.writes.wake.notify_one();
@@ -503,6 +524,16 @@ impl Service {
                 self.requeue(a, number, true, &e, "attempt").await
             }
             Err(e) => match reach(&e) {
+                Reach::Refused
+                    if a.attempts == 0 && !matches!(e, CallError::Pms(PmsError::Conflict(_))) =>
+                {
+                    // Refused outright while the caller waits (the target does not exist, the
+                    // request is wrong, the vendor cannot do it): the caller hears why and the
+                    // audit log keeps it; staff are not alerted, as there is nothing for a
+                    // person to resolve.
+                    let reason = e.to_string();
+                    self.refuse(a, number, reason, e).await
+                }
                 Reach::Refused => {
                     let reason = e.to_string();
                     self.give_up(a, number, reason, Some(e), "attempt", "refused")
@@ -563,6 +594,32 @@ impl Service {
             self.queued(a.hotel, a.id, a.request.operation(), &e.to_string());
         }
         Ok(Attempted::Queued)
+    }
+
+    /// Fails a write the PMS refused outright on its first attempt, without a staff alert: the
+    /// caller gets the refusal, the audit log and `/metrics` (`outcome="refused"`) keep it.
+    async fn refuse(
+        &self,
+        a: &Attempt<'_>,
+        number: u32,
+        reason: String,
+        cause: CallError,
+    ) -> Result<Attempted, ServiceError> {
+        self.writes_metric(a.hotel, a.request.operation(), "refused");
+        tracing::info!(hotel = %a.hotel, operation = %a.request.operation(), operation_id = %a.id, %reason, "write refused by the PMS");
+        self.record(
+            a,
+            Step {
+                verify: a.verify,
+                error: Some(reason.clone()),
+                ..Step::new(WriteState::Failed, number, "attempt", "refused")
+            },
+        )
+        .await?;
+        Ok(Attempted::Failed {
+            reason,
+            cause: Some(cause),
+        })
     }
 
     /// Fails a write for good and alerts staff.

@@ -169,7 +169,49 @@ impl State {
             reset_attempts: false,
             // A pending write may be cancelled too (its attempt may be stuck, or its host gone):
             // if the attempt then applies it, the PMS's truth is recorded over the cancel.
-            from: &[WriteState::Pending, WriteState::Queued, WriteState::Failed],
+            from: &[
+                WriteState::AwaitingApproval,
+                WriteState::Pending,
+                WriteState::Queued,
+                WriteState::Failed,
+            ],
+        };
+        self.staff_change(&row, actor, action).await
+    }
+
+    /// Approves a write held for approval (`jack-pms outbox approve`): it is queued and sent
+    /// (a serving host picks it up within a second), the audit log naming who approved it.
+    pub async fn approve(
+        &self,
+        id: &str,
+        actor: &str,
+    ) -> Result<outbox::OperationRecord, StateError> {
+        let row = self.row(id).await?;
+        let action = StaffAction {
+            event: "approved",
+            outcome: "queued",
+            to: WriteState::Queued,
+            verify: false,
+            reset_attempts: true,
+            from: &[WriteState::AwaitingApproval],
+        };
+        self.staff_change(&row, actor, action).await
+    }
+
+    /// Rejects a write held for approval (`jack-pms outbox reject`): it is cancelled, never sent.
+    pub async fn reject(
+        &self,
+        id: &str,
+        actor: &str,
+    ) -> Result<outbox::OperationRecord, StateError> {
+        let row = self.row(id).await?;
+        let action = StaffAction {
+            event: "rejected",
+            outcome: "cancelled",
+            to: WriteState::Cancelled,
+            verify: false,
+            reset_attempts: false,
+            from: &[WriteState::AwaitingApproval],
         };
         self.staff_change(&row, actor, action).await
     }
@@ -217,10 +259,9 @@ impl State {
                 row.id,
                 row.state,
                 allowed.join(" or "),
-                if action.to == WriteState::Queued {
-                    "retried"
-                } else {
-                    "cancelled"
+                match action.event {
+                    "retry" => "retried",
+                    other => other,
                 }
             )));
         }

@@ -47,6 +47,10 @@ pub const SCHEMA: &[&str] = &[
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "lowercase")]
 pub enum WriteState {
+    /// Held for a person's approval (over the hotel's `writes.approvalThreshold`): nothing is
+    /// sent until staff approve it (`jack-pms outbox approve`), or reject it.
+    #[serde(rename = "awaiting_approval")]
+    AwaitingApproval,
     /// Accepted; its first attempt is running.
     Pending,
     /// Waiting for the replay worker.
@@ -63,6 +67,7 @@ impl WriteState {
     /// The stored name.
     pub fn as_str(self) -> &'static str {
         match self {
+            WriteState::AwaitingApproval => "awaiting_approval",
             WriteState::Pending => "pending",
             WriteState::Queued => "queued",
             WriteState::Applied => "applied",
@@ -74,6 +79,7 @@ impl WriteState {
     /// Parses a stored name.
     pub fn parse(s: &str) -> Result<WriteState, StateError> {
         Ok(match s {
+            "awaiting_approval" => WriteState::AwaitingApproval,
             "pending" => WriteState::Pending,
             "queued" => WriteState::Queued,
             "applied" => WriteState::Applied,
@@ -505,6 +511,31 @@ impl OutboxReader {
         .await
         .map_err(|e| StateError::storage("cannot read the outbox", e))?;
         rows.iter().map(|r| open_row(&self.cipher, r)).collect()
+    }
+
+    /// Writes of `operation` to `target` of `hotel` accepted since `since` that are, or may yet
+    /// be, applied (held, pending, queued or applied; not failed or cancelled): what a
+    /// per-reservation rate guardrail counts.
+    pub async fn recent(
+        &self,
+        hotel: &str,
+        operation: Operation,
+        target: &str,
+        since: DateTime<Utc>,
+    ) -> Result<u64, StateError> {
+        let n: i64 = sqlx::query_scalar(
+            "SELECT COUNT(*) FROM outbox WHERE hotel = ?1 AND operation = ?2 AND target = ?3 \
+             AND created_at >= ?4 \
+             AND state IN ('awaiting_approval', 'pending', 'queued', 'applied')",
+        )
+        .bind(hotel)
+        .bind(operation.camel_name())
+        .bind(target)
+        .bind(millis(since))
+        .fetch_one(&self.pool)
+        .await
+        .map_err(|e| StateError::storage("cannot read the outbox", e))?;
+        Ok(u64::try_from(n).unwrap_or(0))
     }
 
     /// Writes of `hotel` not yet applied, failed or cancelled.

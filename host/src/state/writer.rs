@@ -59,6 +59,7 @@ enum Job {
     Accept(NewWrite, oneshot::Sender<Result<Accepted, StateError>>),
     Transition(Transition, oneshot::Sender<Result<bool, StateError>>),
     Recover(oneshot::Sender<Result<u64, StateError>>),
+    Audit(AuditEntry, oneshot::Sender<Result<bool, StateError>>),
     Prune(DateTime<Utc>, oneshot::Sender<Result<u64, StateError>>),
 }
 
@@ -69,6 +70,7 @@ impl Job {
             Job::Accept(_, reply) => drop(reply.send(Err(e))),
             Job::Transition(_, reply) => drop(reply.send(Err(e))),
             Job::Recover(reply) => drop(reply.send(Err(e))),
+            Job::Audit(_, reply) => drop(reply.send(Err(e))),
             Job::Prune(_, reply) => drop(reply.send(Err(e))),
         }
     }
@@ -151,6 +153,13 @@ impl Writer {
         self.ask(Job::Prune(before, tx), rx).await
     }
 
+    /// Appends one audit row that belongs to no stored write (a write the guardrails refused
+    /// before it was stored).
+    pub async fn audit(&self, entry: AuditEntry) -> Result<(), StateError> {
+        let (tx, rx) = oneshot::channel();
+        self.ask(Job::Audit(entry, tx), rx).await.map(|_| ())
+    }
+
     /// Queues (with read-back) every write left `pending` by a process that stopped mid-attempt.
     pub async fn recover(&self) -> Result<u64, StateError> {
         let (tx, rx) = oneshot::channel();
@@ -194,7 +203,8 @@ fn reply_all(jobs: Vec<Job>, done: Vec<Done>) {
     for (job, d) in jobs.into_iter().zip(done) {
         match (job, d) {
             (Job::Accept(_, r), Done::Accept(a)) => drop(r.send(Ok(a))),
-            (Job::Transition(_, r), Done::Transition(t)) => drop(r.send(Ok(t))),
+            (Job::Transition(_, r), Done::Transition(t))
+            | (Job::Audit(_, r), Done::Transition(t)) => drop(r.send(Ok(t))),
             (Job::Recover(r), Done::Count(n)) | (Job::Prune(_, r), Done::Count(n)) => {
                 drop(r.send(Ok(n)))
             }
@@ -220,6 +230,11 @@ async fn commit(ctx: &Context, jobs: &[Job]) -> Result<Vec<Done>, StateError> {
             }
             Job::Recover(_) => Done::Count(recover(ctx, &mut tx, &mut head, now).await?),
             Job::Prune(before, _) => Done::Count(prune(&mut tx, *before).await?),
+            Job::Audit(entry, _) => {
+                head.append(&mut tx, &ctx.chain, &ctx.cipher, entry, now)
+                    .await?;
+                Done::Transition(true)
+            }
         });
     }
     head.store(&mut tx).await?;

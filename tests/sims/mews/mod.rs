@@ -31,7 +31,7 @@ pub const ACCESS_TOKEN: &str = "C66EF7B239D24632943D115EDE9CB810-EA00F8FD8294692
 /// The accommodation service of the simulated enterprise (from the documented examples).
 pub const SERVICE_ID: &str = "bd26d8db-86da-4f96-9efc-e5a4654a4a94";
 
-const EXAMPLES: &str = "tests/vendor-api/mews/examples";
+pub const EXAMPLES: &str = "tests/vendor-api/mews/examples";
 
 /// The first item of list `field` in documented example `file` (a response), as a template.
 fn template(file: &str, field: &str) -> Value {
@@ -249,12 +249,21 @@ impl Sim {
         self.lock().data.order_items.push(i);
     }
 
-    /// Adds a payment by `account` (`amount` is negative, as Mews sends payments).
-    pub fn add_payment(&self, id: &str, account: &str, amount: f64, accounting_state: &str) {
+    /// Adds a payment by `account` towards `reservation` (none: a payment on the account alone);
+    /// `amount` is negative, as Mews sends payments.
+    pub fn add_payment(
+        &self,
+        id: &str,
+        account: &str,
+        reservation: Option<&str>,
+        amount: f64,
+        accounting_state: &str,
+    ) {
         let mut p = template("payments-getAll.response.json", "Payments");
         set(
             &mut p,
             json!({"Id": id, "AccountId": account, "AccountingState": accounting_state,
+                   "ReservationId": reservation,
                    "Amount": {"Currency": "EUR", "NetValue": amount, "GrossValue": amount,
                               "TaxValues": [], "Breakdown": {"Items": []}}}),
         );
@@ -541,6 +550,7 @@ impl Inner {
                     if in_list(&b["ServiceIds"], &r["ServiceId"])
                         && in_list(&b["Numbers"], &r["Number"])
                         && in_list(&b["ReservationIds"], &r["Id"])
+                        && in_list(&b["AccountIds"], &r["AccountId"])
                         && in_list(&b["States"], &r["State"])
                         && in_interval(&b["ScheduledStartUtc"], &r["ScheduledStartUtc"])
                             .map_err(|m| bad(&m))?
