@@ -215,7 +215,7 @@ pub fn cloudbeds(
     write: bool,
     params: &[(String, String)],
 ) -> Vec<String> {
-    let label = format!("{call}");
+    let label = call;
     let Some(item) = spec["paths"].get(format!("/{call}")) else {
         return vec![format!("{label}: not an operation of the Cloudbeds spec")];
     };

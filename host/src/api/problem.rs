@@ -15,28 +15,33 @@ pub struct Problem {
     #[serde(rename = "type")]
     pub kind: String,
     /// Short summary of the kind.
-    pub title: String,
+    pub title: &'static str,
     /// HTTP status.
     pub status: u16,
     /// What happened in this case.
     pub detail: String,
     /// Seconds to wait before retrying, when known.
     #[serde(skip_serializing_if = "Option::is_none", rename = "retryAfter")]
-    pub retry_after: Option<u64>,
+    pub retry_after: Option<u32>,
     /// The write's operation id, when the problem is about a stored write.
     #[serde(skip_serializing_if = "Option::is_none", rename = "operationId")]
     pub operation_id: Option<String>,
     /// The guardrail a refused write broke (`charge.amount.max`, …), for `write-refused`.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub rule: Option<String>,
+    pub rule: Option<&'static str>,
 }
 
 impl Problem {
     /// A problem of `kind` with `status`.
-    pub fn new(status: StatusCode, kind: &str, title: &str, detail: impl Into<String>) -> Problem {
+    pub fn new(
+        status: StatusCode,
+        kind: &str,
+        title: &'static str,
+        detail: impl Into<String>,
+    ) -> Problem {
         Problem {
             kind: format!("urn:jack-pms:problem:{kind}"),
-            title: title.into(),
+            title,
             status: status.as_u16(),
             detail: detail.into(),
             retry_after: None,
@@ -134,7 +139,7 @@ impl From<ServiceError> for Problem {
                 )
             },
             ServiceError::Guardrail { rule, .. } => Problem {
-                rule: Some(rule.to_owned()),
+                rule: Some(rule),
                 ..Problem::new(
                     StatusCode::UNPROCESSABLE_ENTITY,
                     "write-refused",
@@ -186,7 +191,7 @@ impl From<CallError> for Problem {
                 )
             },
             CallError::CircuitOpen { retry_after, .. } => Problem {
-                retry_after: Some(retry_after.as_secs().max(1)),
+                retry_after: Some(seconds(retry_after.as_secs())),
                 ..Problem::new(
                     StatusCode::SERVICE_UNAVAILABLE,
                     "adapter-suspended",
@@ -196,6 +201,11 @@ impl From<CallError> for Problem {
             },
         }
     }
+}
+
+/// A `Retry-After` in whole seconds: at least 1, at most what a `u32` holds (136 years).
+fn seconds(secs: u64) -> u32 {
+    u32::try_from(secs.max(1)).unwrap_or(u32::MAX)
 }
 
 fn pms_problem(e: PmsError, detail: String) -> Problem {
@@ -213,7 +223,7 @@ fn pms_problem(e: PmsError, detail: String) -> Problem {
             detail,
         ),
         PmsError::RateLimited(ms) => Problem {
-            retry_after: Some(ms.map(|ms| ms.div_ceil(1000)).unwrap_or(1).max(1)),
+            retry_after: Some(seconds(ms.map(|ms| ms.div_ceil(1000)).unwrap_or(1))),
             ..Problem::new(
                 StatusCode::SERVICE_UNAVAILABLE,
                 "pms-rate-limited",
