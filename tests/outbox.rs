@@ -1015,15 +1015,7 @@ async fn a_write_the_pms_refuses_outright_is_no_staff_alert() {
     let (status, body) = add_note(&s, "DEMO1", "NO-SUCH-RESERVATION", "Late arrival").await;
     assert_eq!(status, 404, "{body}");
     let id = body["operationId"].as_str().map(str::to_owned);
-    let metrics = s
-        .http
-        .get(s.url("/metrics"))
-        .send()
-        .await
-        .expect("metrics")
-        .text()
-        .await
-        .expect("metrics text");
+    let metrics = metrics_text(&s).await;
     assert!(
         metrics.contains(r#"result="refused""#),
         "the refusal is counted: {metrics}"
@@ -1041,6 +1033,18 @@ async fn a_write_the_pms_refuses_outright_is_no_staff_alert() {
     if let Some(id) = id {
         assert_eq!(operation(&s, &id).await["state"], "failed");
     }
+}
+
+/// `GET /metrics` (no token needed), as text.
+async fn metrics_text(s: &Stack) -> String {
+    s.http
+        .get(s.url("/metrics"))
+        .send()
+        .await
+        .expect("metrics")
+        .text()
+        .await
+        .expect("metrics text")
 }
 
 /// UTC's date `days` from today (the mock PMS lays its seed out around it).
@@ -1155,15 +1159,7 @@ async fn guardrails_refuse_absurd_writes_before_anything_is_sent() {
         );
     }
     assert!(audit.contains("test-suite"), "who asked:\n{audit}");
-    let metrics = s
-        .http
-        .get(s.url("/metrics"))
-        .send()
-        .await
-        .expect("metrics")
-        .text()
-        .await
-        .expect("metrics text");
+    let metrics = metrics_text(&s).await;
     assert!(
         metrics.contains(
             r#"jack_pms_guardrail_refusals_total{hotel="DEMO1",rule="charge.amount.max"} 2"#
@@ -1184,11 +1180,21 @@ async fn charges_per_reservation_per_hour_are_capped() {
             "DEMO1",
             "CONF1001",
             charge("10.00", "EUR", &format!("Coffee {i}")),
-            None,
+            Some(&format!("coffee-{i}")),
         )
         .await;
         ids.push(accepted_id(status, &body));
     }
+    // A retry of the third (same Idempotency-Key) is that charge again, not a fourth.
+    let (status, body) = post_charge(
+        &s,
+        "DEMO1",
+        "CONF1001",
+        charge("10.00", "EUR", "Coffee 2"),
+        Some("coffee-2"),
+    )
+    .await;
+    assert_eq!(accepted_id(status, &body), ids[2], "{body}");
     let (status, body) = post_charge(
         &s,
         "DEMO1",

@@ -150,6 +150,33 @@ impl Money {
     }
 }
 
+#[cfg(test)]
+impl Reservation {
+    /// A stay for unit tests: `number` arriving and departing on the dates, in `status`.
+    pub(crate) fn stay(
+        number: &str,
+        status: ReservationStatus,
+        arrival: &str,
+        departure: &str,
+    ) -> Reservation {
+        Reservation {
+            id: number.into(),
+            confirmation_number: number.into(),
+            guest_id: "mock:G1".into(),
+            guest_name: "Ann Lee".into(),
+            status,
+            arrival_date: arrival.into(),
+            departure_date: departure.into(),
+            checkout_time: None,
+            room_number: None,
+            room_type: None,
+            adults: 1,
+            children: 0,
+            notes: vec![],
+        }
+    }
+}
+
 /// An exact decimal amount, in ten-thousandths (the four decimals [`Money::validate`] allows):
 /// compared and summed without a float's rounding.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]

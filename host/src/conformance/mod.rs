@@ -1223,21 +1223,7 @@ mod tests {
         arrival: &str,
         departure: &str,
     ) -> Reservation {
-        Reservation {
-            id: number.into(),
-            confirmation_number: number.into(),
-            guest_id: "mock:G1".into(),
-            guest_name: "Ann Lee".into(),
-            status,
-            arrival_date: arrival.into(),
-            departure_date: departure.into(),
-            checkout_time: None,
-            room_number: None,
-            room_type: None,
-            adults: 1,
-            children: 0,
-            notes: vec![],
-        }
+        Reservation::stay(number, status, arrival, departure)
     }
 
     #[test]

@@ -683,6 +683,27 @@ async fn property_refused_destinations_and_headers_never_reach_the_wire() {
     }
 }
 
+/// Sends one GET to `d` through a transport answering `answers` in turn; the final answer and
+/// how many requests the transport saw.
+async fn scripted_get(
+    d: &Destination,
+    answers: Vec<RawResponse>,
+    options: SendOptions,
+) -> (u16, usize) {
+    let t = Scripted::new(answers);
+    let egress = Egress::with_transport(Policy::default(), t.clone());
+    let r = egress
+        .send(
+            d,
+            get("https://api.pms.example/x", SchemeKind::None),
+            options,
+        )
+        .await
+        .unwrap();
+    let seen = t.seen.lock().unwrap().len();
+    (r.status, seen)
+}
+
 /// A run of 429s longer than `maxAttempts` is waited out (the vendor said "not now", not "no"),
 /// bounded by the call's deadline alone; a 5xx still counts against `maxAttempts`.
 #[tokio::test]
@@ -692,46 +713,31 @@ async fn a_run_of_429s_is_a_pause_bounded_by_the_deadline_not_by_max_attempts() 
         .map(|_| response(429, &[("retry-after", "0")], ""))
         .collect();
     answers.push(response(200, &[], "ok"));
-    let t = Scripted::new(answers);
-    let egress = Egress::with_transport(Policy::default(), t.clone());
-    let r = egress
-        .send(
-            &d,
-            get("https://api.pms.example/x", SchemeKind::None),
-            read_opts(true),
-        )
-        .await
-        .unwrap();
-    assert_eq!(
-        r.status, 200,
-        "five 429s then an answer, with maxAttempts 3"
-    );
-    assert_eq!(t.seen.lock().unwrap().len(), 6);
+    let (status, sent) = scripted_get(&d, answers, read_opts(true)).await;
+    assert_eq!(status, 200, "five 429s then an answer, with maxAttempts 3");
+    assert_eq!(sent, 6);
 
     // 429 forever: the last one goes back to the adapter at the deadline, and `Retry-After: 0`
     // still waits a little between tries, so the vendor is not hammered.
-    let t = Scripted::new(
-        (0..100)
-            .map(|_| response(429, &[("retry-after", "0")], ""))
-            .collect(),
-    );
-    let egress = Egress::with_transport(Policy::default(), t.clone());
+    let forever = (0..100)
+        .map(|_| response(429, &[("retry-after", "0")], ""))
+        .collect();
     let started = Instant::now();
-    let r = egress
-        .send(
-            &d,
-            get("https://api.pms.example/x", SchemeKind::None),
-            SendOptions {
-                deadline: Instant::now() + Duration::from_millis(800),
-                ..read_opts(true)
-            },
-        )
-        .await
-        .unwrap();
-    assert_eq!(r.status, 429);
+    let (status, sent) = scripted_get(
+        &d,
+        forever,
+        SendOptions {
+            deadline: Instant::now() + Duration::from_millis(800),
+            ..read_opts(true)
+        },
+    )
+    .await;
+    assert_eq!(status, 429);
     assert!(started.elapsed() < Duration::from_secs(2));
-    let sent = t.seen.lock().unwrap().len();
     assert!((2..=9).contains(&sent), "{sent} requests in 800 ms");
+    // Five 503s with maxAttempts 3: three requests, then the 503 goes back.
+    let busy = (0..5).map(|_| response(503, &[], "busy")).collect();
+    assert_eq!(scripted_get(&d, busy, read_opts(true)).await, (503, 3));
 }
 
 /// A status the manifest lists in `no_retry_statuses` reaches the adapter on its first answer.
@@ -739,31 +745,9 @@ async fn a_run_of_429s_is_a_pause_bounded_by_the_deadline_not_by_max_attempts() 
 async fn no_retry_statuses_go_straight_to_the_adapter() {
     let mut d = destination(&["api.pms.example"]);
     d.no_retry_statuses = vec![408];
-    let t = Scripted::new(vec![
-        response(408, &[], "too heavy"),
-        response(200, &[], "ok"),
-    ]);
-    let egress = Egress::with_transport(Policy::default(), t.clone());
-    let r = egress
-        .send(
-            &d,
-            get("https://api.pms.example/x", SchemeKind::None),
-            read_opts(true),
-        )
-        .await
-        .unwrap();
-    assert_eq!(r.status, 408);
-    assert_eq!(t.seen.lock().unwrap().len(), 1);
+    let heavy = vec![response(408, &[], "too heavy"), response(200, &[], "ok")];
+    assert_eq!(scripted_get(&d, heavy, read_opts(true)).await, (408, 1));
     // A 503 on the same destination is still retried.
-    let t = Scripted::new(vec![response(503, &[], "busy"), response(200, &[], "ok")]);
-    let egress = Egress::with_transport(Policy::default(), t.clone());
-    let r = egress
-        .send(
-            &d,
-            get("https://api.pms.example/x", SchemeKind::None),
-            read_opts(true),
-        )
-        .await
-        .unwrap();
-    assert_eq!(r.status, 200);
+    let busy = vec![response(503, &[], "busy"), response(200, &[], "ok")];
+    assert_eq!(scripted_get(&d, busy, read_opts(true)).await, (200, 2));
 }

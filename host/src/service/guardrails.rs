@@ -422,21 +422,7 @@ mod tests {
     }
 
     fn stay(arrival: &str, departure: &str) -> Reservation {
-        Reservation {
-            id: "1".into(),
-            confirmation_number: "C1".into(),
-            guest_id: "mock:G1".into(),
-            guest_name: "Ann Lee".into(),
-            status: ReservationStatus::CheckedIn,
-            arrival_date: arrival.into(),
-            departure_date: departure.into(),
-            checkout_time: None,
-            room_number: None,
-            room_type: None,
-            adults: 1,
-            children: 0,
-            notes: vec![],
-        }
+        Reservation::stay("C1", ReservationStatus::CheckedIn, arrival, departure)
     }
 
     #[test]

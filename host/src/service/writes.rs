@@ -311,6 +311,14 @@ impl Service {
         request: WriteRequest,
     ) -> Result<Written, ServiceError> {
         self.binding(hotel)?;
+        let key = idempotency_key.map(idempotency_hash);
+        // A retry of an accepted write answers with the first operation, before any guardrail
+        // looks at it again (it would count itself against the per-reservation rate).
+        if let Some(key) = &key
+            && let Some(first) = self.state.outbox().by_idempotency_key(hotel, key).await?
+        {
+            return self.first_of_key(hotel, &first).await;
+        }
         let verdict = self.guard(hotel, caller, &request).await?;
         let id = format!("op-{}", uuid::Uuid::new_v4().simple());
         let down = self.writes.is_down(hotel);
@@ -329,34 +337,15 @@ impl Service {
                 id: id.clone(),
                 hotel: hotel.to_owned(),
                 request: request.clone(),
-                idempotency_key: idempotency_key.map(idempotency_hash),
+                idempotency_key: key,
                 caller: caller.to_owned(),
                 state,
                 queued_because: because.clone(),
             })
             .await?;
         match accepted {
-            Accepted::Existing(first) => {
-                let row = self
-                    .state
-                    .outbox()
-                    .get(&first)
-                    .await?
-                    .ok_or_else(|| ServiceError::NotFound(format!("no operation `{first}`")))?;
-                tracing::info!(%hotel, operation_id = %first, "idempotency key reused: answering with the first operation");
-                return match row.state {
-                    WriteState::Failed | WriteState::Cancelled => Err(ServiceError::WriteFailed {
-                        operation_id: row.id.clone(),
-                        state: row.state,
-                        reason: row.last_error.clone().unwrap_or_default(),
-                    }),
-                    state => Ok(Written {
-                        operation_id: row.id,
-                        status: state,
-                        pms_reference: row.pms_reference,
-                    }),
-                };
-            }
+            // Accepted meanwhile under the same key (two retries racing).
+            Accepted::Existing(first) => return self.first_of_key(hotel, &first).await,
             Accepted::New(WriteState::Pending) => {}
             Accepted::New(WriteState::AwaitingApproval) => {
                 // A write that needs a person: staff hear of it now.
@@ -413,6 +402,29 @@ impl Service {
                 operation_id: id,
                 state: WriteState::Failed,
                 reason,
+            }),
+        }
+    }
+
+    /// The answer to a write whose idempotency key was used before: the first operation's.
+    async fn first_of_key(&self, hotel: &str, first: &str) -> Result<Written, ServiceError> {
+        let row = self
+            .state
+            .outbox()
+            .get(first)
+            .await?
+            .ok_or_else(|| ServiceError::NotFound(format!("no operation `{first}`")))?;
+        tracing::info!(%hotel, operation_id = %first, "idempotency key reused: answering with the first operation");
+        match row.state {
+            WriteState::Failed | WriteState::Cancelled => Err(ServiceError::WriteFailed {
+                operation_id: row.id.clone(),
+                state: row.state,
+                reason: row.last_error.clone().unwrap_or_default(),
+            }),
+            state => Ok(Written {
+                operation_id: row.id,
+                status: state,
+                pms_reference: row.pms_reference,
             }),
         }
     }
@@ -597,7 +609,7 @@ impl Service {
     }
 
     /// Fails a write the PMS refused outright on its first attempt, without a staff alert: the
-    /// caller gets the refusal, the audit log and `/metrics` (`outcome="refused"`) keep it.
+    /// caller gets the refusal, the audit log and `/metrics` (`result="refused"`) keep it.
     async fn refuse(
         &self,
         a: &Attempt<'_>,

@@ -186,16 +186,8 @@ impl State {
         id: &str,
         actor: &str,
     ) -> Result<outbox::OperationRecord, StateError> {
-        let row = self.row(id).await?;
-        let action = StaffAction {
-            event: "approved",
-            outcome: "queued",
-            to: WriteState::Queued,
-            verify: false,
-            reset_attempts: true,
-            from: &[WriteState::AwaitingApproval],
-        };
-        self.staff_change(&row, actor, action).await
+        self.decide(id, actor, ("approved", "queued", WriteState::Queued))
+            .await
     }
 
     /// Rejects a write held for approval (`jack-pms outbox reject`): it is cancelled, never sent.
@@ -204,13 +196,24 @@ impl State {
         id: &str,
         actor: &str,
     ) -> Result<outbox::OperationRecord, StateError> {
+        self.decide(id, actor, ("rejected", "cancelled", WriteState::Cancelled))
+            .await
+    }
+
+    /// Staff's decision on a held write: (audit event, audit outcome, the write's new state).
+    async fn decide(
+        &self,
+        id: &str,
+        actor: &str,
+        (event, outcome, to): (&'static str, &'static str, WriteState),
+    ) -> Result<outbox::OperationRecord, StateError> {
         let row = self.row(id).await?;
         let action = StaffAction {
-            event: "rejected",
-            outcome: "cancelled",
-            to: WriteState::Cancelled,
+            event,
+            outcome,
+            to,
             verify: false,
-            reset_attempts: false,
+            reset_attempts: true,
             from: &[WriteState::AwaitingApproval],
         };
         self.staff_change(&row, actor, action).await

@@ -513,6 +513,20 @@ impl OutboxReader {
         rows.iter().map(|r| open_row(&self.cipher, r)).collect()
     }
 
+    /// The write `hotel` accepted under the (hashed) idempotency key `key`, if any.
+    pub async fn by_idempotency_key(
+        &self,
+        hotel: &str,
+        key: &str,
+    ) -> Result<Option<String>, StateError> {
+        sqlx::query_scalar("SELECT id FROM outbox WHERE hotel = ?1 AND idempotency_key = ?2")
+            .bind(hotel)
+            .bind(key)
+            .fetch_optional(&self.pool)
+            .await
+            .map_err(|e| StateError::storage("cannot read the outbox", e))
+    }
+
     /// Writes of `operation` to `target` of `hotel` accepted since `since` that are, or may yet
     /// be, applied (held, pending, queued or applied; not failed or cancelled): what a
     /// per-reservation rate guardrail counts.

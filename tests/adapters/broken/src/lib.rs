@@ -20,6 +20,26 @@ fn reservation_url(confirmation: &str) -> Result<String, PmsError> {
     ))
 }
 
+/// The common model's reservation from the mock PMS's JSON, with `status` as the caller read it.
+fn reservation(body: &serde_json::Value, status: ReservationStatus) -> Reservation {
+    let text = |key: &str| body[key].as_str().unwrap_or_default().to_string();
+    Reservation {
+        id: text("id"),
+        confirmation_number: text("confirmation"),
+        guest_pms_id: text("guestId"),
+        guest_name: text("guestName"),
+        status,
+        arrival_date: text("arrival"),
+        departure_date: text("departure"),
+        checkout_time: None,
+        room_number: None,
+        room_type: None,
+        adults: 1,
+        children: 0,
+        notes: vec![],
+    }
+}
+
 impl Adapter for Broken {
     const VENDOR: &'static str = "mock";
     const VERSION: &'static str = "0.1.0";
@@ -41,22 +61,7 @@ impl Adapter for Broken {
         }
         // Mistake 2: trusting the PMS to always send valid JSON.
         let body: serde_json::Value = serde_json::from_slice(response.bytes()).unwrap();
-        let text = |key: &str| body[key].as_str().unwrap_or_default().to_string();
-        Ok(Some(Reservation {
-            id: text("id"),
-            confirmation_number: text("confirmation"),
-            guest_pms_id: text("guestId"),
-            guest_name: text("guestName"),
-            status: ReservationStatus::Reserved,
-            arrival_date: text("arrival"),
-            departure_date: text("departure"),
-            checkout_time: None,
-            room_number: None,
-            room_type: None,
-            adults: 1,
-            children: 0,
-            notes: vec![],
-        }))
+        Ok(Some(reservation(&body, ReservationStatus::Reserved)))
     }
 
     fn get_arrivals(date: String) -> Result<Vec<Reservation>, PmsError> {
@@ -77,28 +82,14 @@ impl Adapter for Broken {
         Ok(items
             .iter()
             .map(|r| {
-                let text = |key: &str| r[key].as_str().unwrap_or_default().to_string();
-                Reservation {
-                    id: text("id"),
-                    confirmation_number: text("confirmation"),
-                    guest_pms_id: text("guestId"),
-                    guest_name: text("guestName"),
-                    status: match r["state"].as_str() {
-                        Some("CANCELLED") => ReservationStatus::Cancelled,
-                        Some("NO_SHOW") => ReservationStatus::NoShow,
-                        Some("IN_HOUSE" | "DUE_OUT") => ReservationStatus::CheckedIn,
-                        Some("CHECKED_OUT") => ReservationStatus::CheckedOut,
-                        _ => ReservationStatus::Reserved,
-                    },
-                    arrival_date: text("arrival"),
-                    departure_date: text("departure"),
-                    checkout_time: None,
-                    room_number: None,
-                    room_type: None,
-                    adults: 1,
-                    children: 0,
-                    notes: vec![],
-                }
+                let status = match r["state"].as_str() {
+                    Some("CANCELLED") => ReservationStatus::Cancelled,
+                    Some("NO_SHOW") => ReservationStatus::NoShow,
+                    Some("IN_HOUSE" | "DUE_OUT") => ReservationStatus::CheckedIn,
+                    Some("CHECKED_OUT") => ReservationStatus::CheckedOut,
+                    _ => ReservationStatus::Reserved,
+                };
+                reservation(r, status)
             })
             .collect())
     }

@@ -187,11 +187,14 @@ impl Adapter for Hostile {
                 Ok(observed(vec!["flooded".into()]))
             }
             "flood-stdout" => {
+                // Six times the per-call line budget and seven times its byte budget, then
+                // 1 MiB on stderr without a newline: well over both, quick to write even on a
+                // loaded machine (the deadline here is 2 s).
                 let line = "y".repeat(300);
-                for i in 0..30_000 {
+                for i in 0..6_000 {
                     println!("{i} {line}");
                 }
-                eprint!("{}", "z".repeat(4 << 20));
+                eprint!("{}", "z".repeat(1 << 20));
                 Ok(observed(vec!["flooded".into()]))
             }
             "log-injection" => {
