@@ -33,6 +33,13 @@ const LEGACY: &str = "[jack-op:";
 
 /// The eight-character reference of `operation_id`: its last eight hex digits, or (for an id
 /// with fewer) a 32-bit FNV-1a hash of it, in lowercase hex.
+///
+/// ```
+/// use jack_pms_sdk::notes::reference;
+///
+/// assert_eq!(reference("op-6f1c0e5d2b8a4c7e9d3f1a2b3F9A1C2E"), "3f9a1c2e");
+/// assert_eq!(reference("x").len(), 8);
+/// ```
 pub fn reference(operation_id: &str) -> String {
     let hex: Vec<u8> = operation_id
         .bytes()
@@ -49,11 +56,29 @@ pub fn reference(operation_id: &str) -> String {
 }
 
 /// `text` with the reference of `operation_id` appended.
+///
+/// ```
+/// use jack_pms_sdk::notes::with_reference;
+///
+/// assert_eq!(
+///     with_reference("Extra towels ", "op-00000000000000000000000012345678"),
+///     "Extra towels (via Jack, ref 12345678)"
+/// );
+/// ```
 pub fn with_reference(text: &str, operation_id: &str) -> String {
     format!("{}{OPEN}{})", text.trim_end(), reference(operation_id))
 }
 
 /// Whether `text` carries the reference of `operation_id` (or an earlier version's marker).
+///
+/// ```
+/// use jack_pms_sdk::notes::has_reference;
+///
+/// let op = "op-00000000000000000000000012345678";
+/// assert!(has_reference("Extra towels (via Jack, ref 12345678)", op));
+/// assert!(has_reference("Extra towels [jack-op:op-00000000000000000000000012345678]", op));
+/// assert!(!has_reference("Extra towels", op));
+/// ```
 pub fn has_reference(text: &str, operation_id: &str) -> bool {
     let text = text.trim_end();
     text.ends_with(&format!("{OPEN}{})", reference(operation_id)))
@@ -61,6 +86,13 @@ pub fn has_reference(text: &str, operation_id: &str) -> bool {
 }
 
 /// `text` as Jack wrote it: without a trailing reference (or an earlier version's marker).
+///
+/// ```
+/// use jack_pms_sdk::notes::strip_reference;
+///
+/// assert_eq!(strip_reference("Extra towels (via Jack, ref 12345678)"), "Extra towels");
+/// assert_eq!(strip_reference("Call back (room 12)"), "Call back (room 12)");
+/// ```
 pub fn strip_reference(text: &str) -> &str {
     let trimmed = text.trim_end();
     if let Some(at) = trimmed.rfind(OPEN) {

@@ -279,18 +279,20 @@ fn windows_around(near: Date, first: Date, last: Date) -> Vec<(Date, Date)> {
     let mut out = Vec::new();
     let mut day = first;
     while day.days_since_epoch() <= last.days_since_epoch() {
-        let distance = (day.days_since_epoch() - near.days_since_epoch()).abs();
-        let width = match distance {
-            0..=6 => 0,
-            7..=30 => 6,
-            _ => 364,
+        let offset = day.days_since_epoch() - near.days_since_epoch();
+        // (width - 1, and the nearest distance the zone reaches): single days within a week of
+        // `near`, weeks within a month, years beyond.
+        let (width, zone_edge) = match offset.abs() {
+            0..=6 => (0, 0),
+            7..=30 => (6, 7),
+            _ => (364, 31),
         };
-        let end = day.add_days(width);
-        let end = if end.days_since_epoch() > last.days_since_epoch() {
-            last
-        } else {
-            end
-        };
+        let mut end = day.add_days(width).days_since_epoch();
+        if offset < 0 {
+            // Walking towards `near`: a wide window stops where the narrower zone begins.
+            end = end.min(near.days_since_epoch() - zone_edge);
+        }
+        let end = Date::from_days_since_epoch(end.min(last.days_since_epoch()));
         out.push((day, end));
         day = end.add_days(1);
     }

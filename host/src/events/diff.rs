@@ -418,6 +418,15 @@ impl HotelSnapshot {
         self.reservations
             .iter()
             .filter(|(n, e)| e.seen_by & stream.bit() != 0 && !present.contains(n.as_str()))
+            // A stay already seen cancelled, no-show or checked out has nothing left to report.
+            .filter(|(_, e)| {
+                !matches!(
+                    e.status,
+                    ReservationStatus::Cancelled
+                        | ReservationStatus::NoShow
+                        | ReservationStatus::CheckedOut
+                )
+            })
             .map(|(n, _)| n.clone())
             .collect()
     }

@@ -112,6 +112,19 @@ impl ChangeTracker {
         Ok(stored)
     }
 
+    /// Reservations `stream` of `hotel` saw last time that are not in `items` and were still
+    /// live then: a run looks them up one by one to learn whether they were cancelled (arrival
+    /// and departure lists leave cancelled and no-show stays out). See
+    /// [`HotelSnapshot::vanished`].
+    pub async fn vanished(
+        &self,
+        hotel: &str,
+        stream: StreamKind,
+        items: &SyncItems,
+    ) -> Vec<String> {
+        self.hotel(hotel).lock().await.vanished(stream, items)
+    }
+
     /// Records a failed run; the first failure with `unavailable` set after success gives
     /// `pms.unavailable` (one per outage, not one per stream and run).
     pub async fn failed(

@@ -7,6 +7,7 @@
 use super::{Service, ServiceError, pms_is_down};
 use crate::cache::{Key as CacheKey, ReadCache};
 use crate::events::diff::SyncItems;
+use crate::model::{Reservation, ReservationStatus};
 use crate::operation::{Call, Outcome};
 use crate::sync::StreamKind;
 use crate::sync::schedule::BoxFuture;
@@ -14,6 +15,9 @@ use crate::sync::scheduler::{RunOutcome, SchedulerError, SyncFailure, SyncRunner
 use chrono::{DateTime, Utc};
 use std::collections::BTreeMap;
 use std::sync::Arc;
+
+/// Stays that left a list looked up per run, at most (the rest wait for the next runs).
+const MAX_VANISHED_LOOKUPS: usize = 50;
 
 impl Service {
     /// One run of `stream` for `hotel`: arrivals and departures for the hotel's today (its
@@ -62,10 +66,51 @@ impl Service {
                 }
             }
         }
+        if matches!(stream, StreamKind::Arrivals | StreamKind::Departures) {
+            self.confirm_vanished(hotel, stream, &mut reservations)
+                .await;
+        }
         Ok(match stream {
             StreamKind::RoomStatus => SyncItems::Rooms(rooms),
             _ => SyncItems::Reservations(reservations.into_values().collect()),
         })
+    }
+
+    /// Arrivals and departures list only stays that are happening, so a cancelled or no-show
+    /// stay leaves the list instead of showing its new status. The stays this stream saw last
+    /// time and no longer lists are read one by one (at most [`MAX_VANISHED_LOOKUPS`] a run,
+    /// through the normal pipeline); those now cancelled or no-show are added to the run's
+    /// items, so the change tracker reports them. The others moved dates and are left out.
+    async fn confirm_vanished(
+        &self,
+        hotel: &str,
+        stream: StreamKind,
+        reservations: &mut BTreeMap<String, Reservation>,
+    ) {
+        let listed = SyncItems::Reservations(reservations.values().cloned().collect());
+        let vanished = self.tracker.vanished(hotel, stream, &listed).await;
+        if vanished.len() > MAX_VANISHED_LOOKUPS {
+            tracing::warn!(%hotel, %stream, vanished = vanished.len(), "more stays left the list than one run looks up; the rest are looked up on the next runs");
+        }
+        for number in vanished.into_iter().take(MAX_VANISHED_LOOKUPS) {
+            match self
+                .fetch_into_cache(hotel, Call::GetReservation(number))
+                .await
+            {
+                Ok(Outcome::Reservation(Some(r)))
+                    if matches!(
+                        r.status,
+                        ReservationStatus::Cancelled | ReservationStatus::NoShow
+                    ) =>
+                {
+                    reservations.insert(r.confirmation_number.clone(), r);
+                }
+                Ok(_) => {}
+                Err(e) => {
+                    tracing::debug!(%hotel, %stream, error = %e, "a stay that left the list could not be read back");
+                }
+            }
+        }
     }
 
     /// Runs `stream` (`arrivals`, `departures`, `inHouse`, `roomStatus`) of `hotel` now,
