@@ -485,3 +485,65 @@ impl Runtime {
         })
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::config::Config;
+
+    fn hotel(extra: &str) -> HotelSettings {
+        let yaml = format!(
+            "server:\n  tokens:\n    - name: t\n      sha256: 0000000000000000000000000000000000000000000000000000000000000000\nhotels:\n  - id: H1\n    adapter: mews\n{extra}"
+        );
+        Config::from_yaml(&yaml, std::path::Path::new("/tmp/t.yaml"))
+            .expect("config")
+            .hotels
+            .remove(0)
+    }
+
+    #[test]
+    fn the_zone_is_configured_once_and_handed_to_the_adapter() {
+        let key = Some("enterpriseTimeZone");
+        // Configured: the adapter's setting is filled from it.
+        let (zone, source, settings) =
+            settle_zone(&hotel("    timeZone: Asia/Tokyo\n"), key).expect("settled");
+        assert_eq!((zone.name(), source), ("Asia/Tokyo", ZoneSource::Config));
+        assert_eq!(
+            settings.get("enterpriseTimeZone").map(String::as_str),
+            Some("Asia/Tokyo")
+        );
+        // Only the adapter's setting: it names the hotel's zone.
+        let (zone, source, _) = settle_zone(
+            &hotel("    settings: { enterpriseTimeZone: Europe/Prague }\n"),
+            key,
+        )
+        .expect("settled");
+        assert_eq!(
+            (zone.name(), source),
+            ("Europe/Prague", ZoneSource::AdapterSetting)
+        );
+        // Both, and different: host and adapter would disagree on "today".
+        let e = settle_zone(
+            &hotel(
+                "    timeZone: Asia/Tokyo\n    settings: { enterpriseTimeZone: Europe/Prague }\n",
+            ),
+            key,
+        )
+        .expect_err("contradiction");
+        assert!(
+            e.contains("Europe/Prague") && e.contains("Asia/Tokyo"),
+            "{e}"
+        );
+        // Neither: UTC, said so.
+        let (zone, source, _) = settle_zone(&hotel(""), key).expect("settled");
+        assert_eq!((zone.name(), source), ("UTC", ZoneSource::Default));
+        // A fixed offset in the adapter's setting is not a zone.
+        assert!(
+            settle_zone(
+                &hotel("    settings: { enterpriseTimeZone: \"+01:00\" }\n"),
+                key
+            )
+            .is_err()
+        );
+    }
+}
