@@ -125,21 +125,7 @@ impl Money {
     /// Checks the amount is a plain decimal string (`-`, digits, at most one `.` with up to four
     /// decimals) and the currency three upper-case letters.
     pub fn validate(&self) -> Result<(), String> {
-        let digits = self.amount.strip_prefix('-').unwrap_or(&self.amount);
-        let (whole, fraction) = match digits.split_once('.') {
-            Some((w, f)) => (w, Some(f)),
-            None => (digits, None),
-        };
-        let whole_ok =
-            !whole.is_empty() && whole.len() <= 15 && whole.bytes().all(|b| b.is_ascii_digit());
-        let fraction_ok = fraction
-            .is_none_or(|f| (1..=4).contains(&f.len()) && f.bytes().all(|b| b.is_ascii_digit()));
-        if !(whole_ok && fraction_ok) {
-            return Err(format!(
-                "`{}` is not a decimal amount such as \"12.50\"",
-                self.amount
-            ));
-        }
+        Decimal::parse(&self.amount)?;
         if self.currency.len() != 3 || !self.currency.bytes().all(|b| b.is_ascii_uppercase()) {
             return Err(format!(
                 "`{}` is not an ISO 4217 currency code such as \"EUR\"",

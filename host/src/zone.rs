@@ -34,19 +34,17 @@ impl HotelZone {
     /// strings or fixed offsets such as `+09:00`): a hotel's zone has daylight-saving rules that
     /// an offset cannot carry.
     pub fn parse(name: &str) -> Result<HotelZone, String> {
-        let trimmed = name.trim();
-        if trimmed.is_empty() || trimmed.len() > 64 || trimmed.starts_with(['+', '-']) {
-            return Err(format!(
-                "`{}` is not an IANA time-zone name (like Europe/Prague or Asia/Tokyo)",
-                crate::untrusted::escape(name, 80)
-            ));
-        }
-        let tz = TimeZone::get(trimmed).map_err(|_| {
+        let not_a_zone = || {
             format!(
                 "`{}` is not an IANA time-zone name (like Europe/Prague or Asia/Tokyo)",
                 crate::untrusted::escape(name, 80)
             )
-        })?;
+        };
+        let trimmed = name.trim();
+        if trimmed.is_empty() || trimmed.len() > 64 || trimmed.starts_with(['+', '-']) {
+            return Err(not_a_zone());
+        }
+        let tz = TimeZone::get(trimmed).map_err(|_| not_a_zone())?;
         Ok(HotelZone {
             name: trimmed.to_owned(),
             tz,

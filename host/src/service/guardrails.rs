@@ -112,8 +112,8 @@ impl Service {
         hotel: &str,
         request: &WriteRequest,
     ) -> Result<Result<Verdict, Refusal>, ServiceError> {
-        let settings = self.hotel(hotel)?.settings.clone();
-        let rules = &settings.writes;
+        let hotel_now = self.hotel(hotel)?;
+        let rules = &hotel_now.settings.writes;
         let binding = self.binding(hotel)?;
         Ok(match request {
             WriteRequest::PostCharge {
@@ -264,7 +264,7 @@ fn checkout_rules(
             "checkout.window",
             format!(
                 "cannot place {what} of reservation {} in the hotel's calendar",
-                reservation.confirmation_number
+                crate::untrusted::escape(&reservation.confirmation_number, 64)
             ),
         )
     };
