@@ -12,7 +12,7 @@ use jack_pms_host::egress::{EgressError, Policy, PreparedRequest, RawResponse, T
 use jack_pms_host::model::GuestIdentifier;
 use jack_pms_host::operation::{Call, Outcome};
 use jack_pms_host::vault::master_key::MasterKey;
-use jack_pms_host::vault::sqlite::SqliteVault;
+use jack_pms_host::vault::store::Vault;
 use std::future::Future;
 use std::path::Path;
 use std::pin::Pin;
@@ -105,7 +105,7 @@ fn benches(c: &mut Criterion) {
     ));
     let app = rt
         .block_on(async {
-            let vault = SqliteVault::open(&cache.path().join("state.db"), MasterKey::generate())
+            let vault = Vault::open(&cache.path().join("state.db"), MasterKey::generate())
                 .await
                 .expect("vault");
             App::build_with(&config, egress, Arc::new(vault)).await

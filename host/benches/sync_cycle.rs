@@ -14,7 +14,7 @@ use jack_pms_host::egress::Egress;
 use jack_pms_host::sync::StreamKind;
 use jack_pms_host::sync::scheduler::SchedulerOptions;
 use jack_pms_host::vault::master_key::MasterKey;
-use jack_pms_host::vault::sqlite::SqliteVault;
+use jack_pms_host::vault::store::Vault;
 use std::path::Path;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -84,7 +84,7 @@ fn main() {
             .await
             .expect("mock PMS");
         let egress = Arc::new(Egress::new(config.egress.clone()).expect("egress"));
-        let vault = SqliteVault::open(&dir.path().join("state.db"), MasterKey::generate())
+        let vault = Vault::open(&dir.path().join("state.db"), MasterKey::generate())
             .await
             .expect("vault");
         let app = App::build_with(&config, egress, Arc::new(vault))

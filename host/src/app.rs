@@ -5,6 +5,7 @@
 use crate::api::{self, AppState};
 use crate::config::Config;
 use crate::config::{MasterKeySource, SecretRef};
+use crate::db::{Db, Location};
 use crate::egress::{Egress, EgressError};
 use crate::events::log::{EventLog, EventLogError, LogOptions};
 use crate::events::tracker::ChangeTracker;
@@ -17,7 +18,7 @@ use crate::state::State;
 use crate::sync::schedule::SystemClock;
 use crate::sync::scheduler::{Scheduler, SchedulerOptions, jobs_for_hotel};
 use crate::vault::master_key::MasterKey;
-use crate::vault::sqlite::SqliteVault;
+use crate::vault::store::Vault;
 use crate::vault::{self, ConfiguredSecrets, VaultError};
 use secrecy::SecretString;
 use std::future::Future;
@@ -134,25 +135,22 @@ impl App {
     }
 
     /// Builds the host over a given egress pipeline and vault (benchmarks answer in-process).
-    /// The outbox and the audit log live in the vault's state file.
+    /// The outbox, the audit log and the event log live in the vault's state database.
     pub async fn build_with(
         config: &Config,
         egress: Arc<Egress>,
-        vault: Arc<SqliteVault>,
+        vault: Arc<Vault>,
     ) -> Result<App, AppError> {
         let runtime = Arc::new(Runtime::new(config.adapters.clone(), egress)?);
-        let state = Arc::new(State::open(&vault).await?);
-        let log = Arc::new(
-            EventLog::from_pool(
-                vault.pool().clone(),
-                state.cipher().clone(),
-                LogOptions {
-                    retention: config.events.retention,
-                    ..LogOptions::default()
-                },
-            )
-            .await?,
-        );
+        let state = Arc::new(State::open(&vault, &config.state.node_id).await?);
+        let log = Arc::new(EventLog::from_db(
+            vault.db().clone(),
+            state.cipher().clone(),
+            LogOptions {
+                retention: config.events.retention,
+                ..LogOptions::default()
+            },
+        ));
         let tracker = Arc::new(ChangeTracker::new(log).await?);
         let mut secrets = ConfiguredSecrets::new(Some(vault));
         for h in &config.hotels {
@@ -358,7 +356,7 @@ fn generate_key_file(path: &std::path::Path) -> Result<MasterKey, VaultError> {
 
 /// Opens the vault. The host needs it: it holds the key that seals personal data in the outbox
 /// and the audit log, so a missing master key is an error that says how to make one.
-pub async fn open_vault(config: &Config) -> Result<Arc<SqliteVault>, VaultError> {
+pub async fn open_vault(config: &Config) -> Result<Arc<Vault>, VaultError> {
     let key = master_key(config).map_err(|e| match e {
         VaultError::MasterKey(m) => VaultError::MasterKey(format!(
             "{m} (the state file's outbox and audit log are encrypted with keys held in the vault)"
@@ -366,15 +364,25 @@ pub async fn open_vault(config: &Config) -> Result<Arc<SqliteVault>, VaultError>
         other => other,
     })?;
     let vault = open_state_vault(config, key).await?;
-    tracing::info!(path = %config.state.path.display(), "vault open");
+    tracing::info!(
+        at = %config.state.location.describe(),
+        node = %config.state.node_id,
+        "state database and vault open"
+    );
     Ok(Arc::new(vault))
 }
 
-/// Opens (creating if needed) the vault in the config's state file under `key`.
-pub async fn open_state_vault(config: &Config, key: MasterKey) -> Result<SqliteVault, VaultError> {
-    if let Some(dir) = config.state.path.parent() {
+/// Opens the config's state database (creating a SQLite file and its directory if needed,
+/// applying any schema migrations) and the vault in it under `key`.
+pub async fn open_state_vault(config: &Config, key: MasterKey) -> Result<Vault, VaultError> {
+    if let Location::Sqlite(path) = &config.state.location
+        && let Some(dir) = path.parent()
+    {
         std::fs::create_dir_all(dir)
             .map_err(|e| VaultError::Storage(format!("cannot create {}: {e}", dir.display())))?;
     }
-    SqliteVault::open(&config.state.path, key).await
+    let db = Db::open(&config.state.location)
+        .await
+        .map_err(|e| VaultError::Storage(e.to_string()))?;
+    Vault::from_db(db, key).await
 }

@@ -26,6 +26,7 @@ pub mod capabilities;
 pub mod cli;
 pub mod config;
 pub mod conformance;
+pub mod db;
 pub mod egress;
 pub mod events;
 pub mod manifest;

@@ -8,7 +8,7 @@ use jack_pms_host::egress::{Egress, EgressError, Policy, PreparedRequest, RawRes
 use jack_pms_host::service::Service;
 use jack_pms_host::vault::Secret;
 use jack_pms_host::vault::master_key::MasterKey;
-use jack_pms_host::vault::sqlite::SqliteVault;
+use jack_pms_host::vault::store::Vault;
 use std::future::Future;
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
@@ -45,7 +45,7 @@ pub fn start(secret_var: &str, secret: &str) -> Option<PathBuf> {
 /// in-process and its state in a new vault at `state`. Call inside a tokio runtime.
 pub async fn serve_api(config: &Config, transport: Arc<dyn Transport>, state: &Path) -> SocketAddr {
     let egress = Arc::new(Egress::with_transport(Policy::default(), transport));
-    let vault = SqliteVault::open(state, MasterKey::generate())
+    let vault = Vault::open(state, MasterKey::generate())
         .await
         .expect("vault");
     let app = App::build_with(config, egress, Arc::new(vault))
@@ -127,7 +127,7 @@ pub fn canned_service(
         Arc::new(Canned(Box::new(answer))),
     ));
     let service = rt.block_on(async {
-        let vault = SqliteVault::open(&dir.path().join("state.db"), MasterKey::generate())
+        let vault = Vault::open(&dir.path().join("state.db"), MasterKey::generate())
             .await
             .expect("vault");
         for name in secrets {

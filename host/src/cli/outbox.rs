@@ -1,5 +1,5 @@
 //! `jack-pms outbox …` and `jack-pms audit …`: staff work on the durable write queue and the
-//! audit log, straight on the state file (a serving host picks retried writes up within a
+//! audit log, straight on the state database (a serving host picks retried writes up within a
 //! second). Both need the vault's master key: the payloads and details are encrypted.
 
 use crate::app::{master_key, open_state_vault};
@@ -19,11 +19,17 @@ fn with_state<T>(
     let config = Config::load(config_path)?;
     super::tokio_runtime()?.block_on(async {
         let vault = open_state_vault(&config, master_key(&config)?).await?;
-        let state = State::open(&vault).await?;
+        let state = State::open(&vault, &cli_node()).await?;
         let result = work(&config, &state).await;
         vault.close().await;
         result
     })
+}
+
+/// The node id the CLI's writer runs as. The CLI attempts no writes, so it holds no leases;
+/// the id is unique so it is never taken for a host's.
+fn cli_node() -> String {
+    format!("cli-{}", std::process::id())
 }
 
 /// Who the CLI's writes and staff actions are recorded as: `cli:<login>`.

@@ -5,14 +5,14 @@ use crate::app::{master_key, open_state_vault};
 use crate::config::Config;
 use crate::vault::Secret;
 use crate::vault::master_key::MasterKey;
-use crate::vault::sqlite::SqliteVault;
+use crate::vault::store::Vault;
 use anyhow::Context;
 use std::io::{IsTerminal, Read};
 use std::path::Path;
 use std::process::ExitCode;
 
 /// The CLI, unlike `serve`, always needs the vault: a missing master key is an error here.
-async fn open(config: &Config) -> anyhow::Result<SqliteVault> {
+async fn open(config: &Config) -> anyhow::Result<Vault> {
     Ok(open_state_vault(config, master_key(config)?).await?)
 }
 
@@ -36,7 +36,7 @@ pub fn set(config_path: &Path, hotel: &str, name: &str) -> anyhow::Result<ExitCo
         vault.close().await;
         eprintln!(
             "secret `{name}` of `{hotel}` stored in {}",
-            config.state.path.display()
+            config.state.location.describe()
         );
         Ok(ExitCode::SUCCESS)
     })

@@ -68,11 +68,14 @@ pub enum MasterKeySource {
     File(PathBuf),
 }
 
-/// The state file and the vault's key.
+/// The state database and the vault's key.
 #[derive(Clone, Debug)]
 pub struct StateSettings {
-    /// SQLite state file.
-    pub path: PathBuf,
+    /// Where the state lives: a SQLite file (default) or a PostgreSQL database.
+    pub location: crate::db::Location,
+    /// This host's node id: the owner of the writes it attempts (see [`crate::state::outbox`]).
+    /// Configured (`state.nodeId`), or `local` on SQLite, or unique per process on PostgreSQL.
+    pub node_id: String,
     /// The vault's master key.
     pub master_key: MasterKeySource,
     /// Development only: create the key file with a new key when it is missing.
@@ -693,7 +696,8 @@ impl Resolver<'_> {
             egress,
             mock_pms,
             state: StateSettings {
-                path: self.relative(raw.state.path.as_deref().unwrap_or(".jack-pms/state.db")),
+                location: self.state_location(&raw.state)?,
+                node_id: self.node_id(&raw.state)?,
                 master_key: match (&raw.vault.master_key_env, &raw.vault.master_key_file) {
                     (Some(_), Some(_)) => {
                         return Err(self.invalid(
@@ -724,6 +728,83 @@ impl Resolver<'_> {
             events: self.events(&raw.events)?,
             hotels,
         })
+    }
+
+    /// `state.path`, `state.url` or `state.urlEnv`: at most one of them.
+    fn state_location(&self, raw: &raw::StateBlock) -> Result<crate::db::Location, ConfigError> {
+        use crate::db::Location;
+        let url = match (&raw.path, &raw.url, &raw.url_env) {
+            (None, None, None) => {
+                return Ok(Location::Sqlite(self.relative(".jack-pms/state.db")));
+            }
+            (Some(path), None, None) => return Ok(Location::Sqlite(self.relative(path))),
+            (None, Some(url), None) => url.clone(),
+            (None, None, Some(var)) => std::env::var(var).map_err(|_| {
+                self.invalid(
+                    "state.urlEnv",
+                    Some(("urlEnv", var)),
+                    format!("environment variable `{var}` is not set (or not UTF-8)"),
+                )
+            })?,
+            _ => {
+                return Err(self.invalid(
+                    "state",
+                    None,
+                    "set one of path (SQLite), url or urlEnv (PostgreSQL)",
+                ));
+            }
+        };
+        let key = if raw.url.is_some() {
+            "state.url"
+        } else {
+            "state.urlEnv"
+        };
+        // The URL may hold a password: messages name the key, never the value.
+        match url::Url::parse(&url) {
+            Ok(u) if matches!(u.scheme(), "postgres" | "postgresql") && u.host().is_some() => {
+                Ok(Location::Postgres(secrecy::SecretString::from(url)))
+            }
+            _ => Err(self.invalid(
+                key,
+                raw.url.as_deref().map(|_| ("url", "")),
+                "not a PostgreSQL URL (postgres://user@host:5432/database)",
+            )),
+        }
+    }
+
+    /// `state.nodeId`, or the default: `local` for a SQLite file (one host), a name unique to
+    /// this process for PostgreSQL (two live hosts must never share one: each would take the
+    /// other's writes in flight for its own).
+    fn node_id(&self, raw: &raw::StateBlock) -> Result<String, ConfigError> {
+        if let Some(id) = &raw.node_id {
+            let fine = !id.is_empty()
+                && id.len() <= 64
+                && id
+                    .bytes()
+                    .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.'));
+            if !fine {
+                return Err(self.invalid(
+                    "state.nodeId",
+                    Some(("nodeId", id)),
+                    "1 to 64 letters, digits, `-`, `_` or `.`",
+                ));
+            }
+            return Ok(id.clone());
+        }
+        if raw.url.is_none() && raw.url_env.is_none() {
+            return Ok("local".to_owned());
+        }
+        let host = std::fs::read_to_string("/proc/sys/kernel/hostname")
+            .ok()
+            .map(|h| h.trim().to_owned())
+            .filter(|h| !h.is_empty())
+            .unwrap_or_else(|| "host".to_owned());
+        let host: String = host
+            .chars()
+            .filter(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'))
+            .take(40)
+            .collect();
+        Ok(format!("{host}-{}", std::process::id()))
     }
 
     fn events(&self, raw: &raw::EventsBlock) -> Result<EventsSettings, ConfigError> {

@@ -276,6 +276,12 @@ pub struct SecretRefBlock {
 pub struct StateBlock {
     /// SQLite state file, relative to the config file (`.jack-pms/state.db`).
     pub path: Option<String>,
+    /// PostgreSQL URL (`postgres://user@host/db`), for several hosts sharing one state.
+    pub url: Option<String>,
+    /// Environment variable holding the PostgreSQL URL (keeps a password out of the file).
+    pub url_env: Option<String>,
+    /// This host's name among the hosts sharing the state (the owner of the writes it attempts).
+    pub node_id: Option<String>,
 }
 
 /// `vault`.

@@ -1,27 +1,27 @@
-//! The durable, bounded event log (SQLite) with a live broadcast for subscribers.
+//! The durable, bounded event log (in the state database) with a live broadcast for subscribers.
 //!
-//! Table `events(id INTEGER PRIMARY KEY AUTOINCREMENT, at TEXT, hotel TEXT, kind TEXT,
-//! payload BLOB)`. `AUTOINCREMENT` because ids are the SSE `Last-Event-ID` and the webhook
-//! cursors: an id must never be reused after pruning, or a resuming client would skip events.
+//! Table `events(id, at TEXT, hotel TEXT, kind TEXT, payload BLOB)`; ids come from SQLite's
+//! `AUTOINCREMENT` or PostgreSQL's identity sequence, because ids are the SSE `Last-Event-ID`
+//! and the webhook cursors: an id must never be reused after pruning, or a resuming client
+//! would skip events.
 //! `payload` is the event's `data` as JSON, sealed with the [`FieldCipher`] bound to
 //! (`events`, id, `payload`), because it holds guest names and reservation details. `hotel` and
 //! `kind` stay in clear for filtering; they are not personal data.
 //!
 //! Appends run in one transaction that also prunes to the newest `retention` rows, and are
 //! serialized by a mutex so that ids reach the broadcast in increasing order (SSE and webhook
-//! readers rely on that to detect gaps).
+//! readers rely on that to detect gaps). Across processes they hold [`Lock::Events`], so ids
+//! are committed in the order they were issued: a reader that has seen id `n` never later
+//! finds a smaller id appear (PostgreSQL hands out sequence values before commit).
 
 use super::diff::ChangeEvent;
+use crate::db::{Db, DbError, Lock, Tx};
 use crate::state::pii::FieldCipher;
+use crate::{on_db, on_tx};
 use chrono::SecondsFormat;
 use serde::{Deserialize, Serialize};
-use sqlx::Row as _;
-use sqlx::sqlite::{
-    SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous,
-};
 use std::path::Path;
 use std::sync::Arc;
-use std::time::Duration;
 use tokio::sync::{Mutex, broadcast};
 
 /// Table name, also the cipher's `table`.
@@ -52,6 +52,9 @@ pub enum EventLogError {
     /// An event's data could not be encoded.
     #[error("event log: cannot encode an event: {0}")]
     Encode(#[from] serde_json::Error),
+    /// The database could not be opened.
+    #[error("event log: {0}")]
+    Open(#[from] DbError),
 }
 
 fn storage(context: &'static str) -> impl FnOnce(sqlx::Error) -> EventLogError {
@@ -103,7 +106,7 @@ impl Default for LogOptions {
 
 /// The event log. Cheap to share behind an `Arc`.
 pub struct EventLog {
-    pool: SqlitePool,
+    db: Db,
     cipher: Arc<FieldCipher>,
     options: LogOptions,
     live: broadcast::Sender<Arc<StoredEvent>>,
@@ -119,59 +122,42 @@ impl std::fmt::Debug for EventLog {
     }
 }
 
-/// Connection settings for a standalone log file: created if missing, WAL, 5 s busy timeout.
-/// The host normally shares its state-file pool instead ([`EventLog::from_pool`]).
-pub fn connect_options(path: &Path) -> SqliteConnectOptions {
-    SqliteConnectOptions::new()
-        .filename(path)
-        .create_if_missing(true)
-        .journal_mode(SqliteJournalMode::Wal)
-        .synchronous(SqliteSynchronous::Normal)
-        .busy_timeout(Duration::from_secs(5))
+/// A stored event row, still sealed.
+#[derive(sqlx::FromRow)]
+struct StoredRow {
+    id: i64,
+    at: String,
+    hotel: String,
+    kind: String,
+    payload: Vec<u8>,
 }
 
 impl EventLog {
-    /// Opens (creating if missing) a log in the SQLite file at `path`.
+    /// Opens (creating if missing) a log in the SQLite file at `path` (tools and tests; the
+    /// host shares its state database: [`EventLog::from_db`]).
     pub async fn open(
         path: &Path,
         cipher: Arc<FieldCipher>,
         options: LogOptions,
     ) -> Result<EventLog, EventLogError> {
-        let pool = SqlitePoolOptions::new()
-            .max_connections(4)
-            .connect_with(connect_options(path))
-            .await
-            .map_err(storage("cannot open the database"))?;
-        Self::from_pool(pool, cipher, options).await
+        Ok(Self::from_db(Db::open_sqlite(path).await?, cipher, options))
     }
 
-    /// Uses an existing pool (the host's state file), creating the table if missing.
-    pub async fn from_pool(
-        pool: SqlitePool,
-        cipher: Arc<FieldCipher>,
-        options: LogOptions,
-    ) -> Result<EventLog, EventLogError> {
-        sqlx::query(
-            "CREATE TABLE IF NOT EXISTS events (\
-             id INTEGER PRIMARY KEY AUTOINCREMENT, at TEXT NOT NULL, hotel TEXT NOT NULL, \
-             kind TEXT NOT NULL, payload BLOB NOT NULL)",
-        )
-        .execute(&pool)
-        .await
-        .map_err(storage("cannot create the events table"))?;
+    /// A log in the state database `db` (its schema already migrated).
+    pub fn from_db(db: Db, cipher: Arc<FieldCipher>, options: LogOptions) -> EventLog {
         let (live, _) = broadcast::channel(options.broadcast_capacity.max(16));
-        Ok(EventLog {
-            pool,
+        EventLog {
+            db,
             cipher,
             options,
             live,
             append_lock: Mutex::new(()),
-        })
+        }
     }
 
-    /// The pool (for the webhook cursors and the snapshots in the same file).
-    pub fn pool(&self) -> &SqlitePool {
-        &self.pool
+    /// The state database (the webhook cursors and the snapshots live there too).
+    pub fn db(&self) -> &Db {
+        &self.db
     }
 
     /// Stores `events` in one transaction (pruning to the retention), then broadcasts them.
@@ -185,8 +171,8 @@ impl EventLog {
         }
         let _order = self.append_lock.lock().await;
         let mut tx = self
-            .pool
-            .begin()
+            .db
+            .begin_write(Lock::Events)
             .await
             .map_err(storage("cannot start an append"))?;
         let mut stored = Vec::with_capacity(events.len());
@@ -195,25 +181,25 @@ impl EventLog {
             let at = ev.occurred_at.to_rfc3339_opts(SecondsFormat::Millis, true);
             // The id is only known after the insert and the seal is bound to it, so the row
             // goes in with an empty payload and is sealed in place, inside the transaction.
-            let id = sqlx::query(
-                "INSERT INTO events (at, hotel, kind, payload) VALUES (?1, ?2, ?3, x'')",
+            let id: i64 = on_tx!(&mut tx, c => sqlx::query_scalar(
+                "INSERT INTO events (at, hotel, kind, payload) VALUES ($1, $2, $3, $4) RETURNING id",
             )
             .bind(&at)
             .bind(&ev.hotel)
             .bind(ev.kind.as_str())
-            .execute(&mut *tx)
-            .await
-            .map_err(storage("cannot insert an event"))?
-            .last_insert_rowid();
+            .bind(&[] as &[u8])
+            .fetch_one(&mut *c)
+            .await)
+            .map_err(storage("cannot insert an event"))?;
             let sealed = self
                 .cipher
                 .seal(TABLE, &id.to_string(), PAYLOAD, &plaintext);
-            sqlx::query("UPDATE events SET payload = ?1 WHERE id = ?2")
-                .bind(sealed)
+            on_tx!(&mut tx, c => sqlx::query("UPDATE events SET payload = $1 WHERE id = $2")
+                .bind(&sealed)
                 .bind(id)
-                .execute(&mut *tx)
-                .await
-                .map_err(storage("cannot seal an event"))?;
+                .execute(&mut *c)
+                .await.map(drop))
+            .map_err(storage("cannot seal an event"))?;
             stored.push(Arc::new(StoredEvent {
                 id: id.to_string(),
                 kind: ev.kind.as_str().to_owned(),
@@ -224,13 +210,13 @@ impl EventLog {
         }
         let newest = stored.last().map(|e| e.seq()).unwrap_or(0);
         let keep = i64::try_from(self.options.retention).unwrap_or(i64::MAX);
-        // Ids are dense and increasing, so "the newest N" is an id range: a cheap primary-key
-        // range delete instead of a sort.
-        sqlx::query("DELETE FROM events WHERE id <= ?1")
+        // Ids are increasing (and dense but for rolled-back appends), so "the newest N" is an
+        // id range: a cheap primary-key range delete instead of a sort.
+        on_tx!(&mut tx, c => sqlx::query("DELETE FROM events WHERE id <= $1")
             .bind(newest.saturating_sub(keep))
-            .execute(&mut *tx)
-            .await
-            .map_err(storage("cannot prune the log"))?;
+            .execute(&mut *c)
+            .await.map(drop))
+        .map_err(storage("cannot prune the log"))?;
         tx.commit()
             .await
             .map_err(storage("cannot commit an append"))?;
@@ -243,23 +229,20 @@ impl EventLog {
 
     /// Up to `limit` events with id greater than `after`, oldest first.
     pub async fn since(&self, after: i64, limit: u32) -> Result<Vec<StoredEvent>, EventLogError> {
-        let rows = sqlx::query(
-            "SELECT id, at, hotel, kind, payload FROM events WHERE id > ?1 ORDER BY id LIMIT ?2",
+        let rows: Vec<StoredRow> = on_db!(&self.db, p => sqlx::query_as(
+            "SELECT id, at, hotel, kind, payload FROM events WHERE id > $1 ORDER BY id LIMIT $2",
         )
         .bind(after)
         .bind(i64::from(limit))
-        .fetch_all(&self.pool)
-        .await
+        .fetch_all(p)
+        .await)
         .map_err(storage("cannot read events"))?;
         rows.into_iter()
             .map(|row| {
-                let id: i64 = row.try_get("id").map_err(storage("cannot read an id"))?;
-                let sealed: Vec<u8> = row
-                    .try_get("payload")
-                    .map_err(storage("cannot read a payload"))?;
+                let id = row.id;
                 let plain = self
                     .cipher
-                    .open(TABLE, &id.to_string(), PAYLOAD, &sealed)
+                    .open(TABLE, &id.to_string(), PAYLOAD, &row.payload)
                     .map_err(|e| EventLogError::Corrupt {
                         id,
                         reason: e.to_string(),
@@ -270,25 +253,38 @@ impl EventLog {
                 })?;
                 Ok(StoredEvent {
                     id: id.to_string(),
-                    kind: row.try_get("kind").map_err(storage("cannot read a kind"))?,
-                    hotel: row
-                        .try_get("hotel")
-                        .map_err(storage("cannot read a hotel"))?,
-                    occurred_at: row.try_get("at").map_err(storage("cannot read a time"))?,
+                    kind: row.kind,
+                    hotel: row.hotel,
+                    occurred_at: row.at,
                     data,
                 })
             })
             .collect()
     }
 
-    /// The newest id in the log (0 when empty and never written).
+    /// The newest id in the log (0 when empty and never written). Read under the append lock:
+    /// no append is in flight, so every id up to it is committed (or was rolled back).
     pub async fn last_id(&self) -> Result<i64, EventLogError> {
-        // sqlite_sequence remembers the last id even after everything was pruned.
-        let seq: Option<i64> =
-            sqlx::query_scalar("SELECT seq FROM sqlite_sequence WHERE name = 'events'")
-                .fetch_optional(&self.pool)
-                .await
-                .map_err(storage("cannot read the last id"))?;
+        let mut tx = self
+            .db
+            .begin_write(Lock::Events)
+            .await
+            .map_err(storage("cannot start a read"))?;
+        // The sequence remembers the last id even after everything was pruned.
+        let seq: Option<i64> = match &mut tx {
+            Tx::Sqlite(c) => {
+                sqlx::query_scalar("SELECT seq FROM sqlite_sequence WHERE name = 'events'")
+                    .fetch_optional(&mut **c)
+                    .await
+            }
+            Tx::Postgres(c) => sqlx::query_scalar(
+                "SELECT pg_sequence_last_value(pg_get_serial_sequence('events', 'id')::regclass)",
+            )
+            .fetch_one(&mut **c)
+            .await,
+        }
+        .map_err(storage("cannot read the last id"))?;
+        tx.rollback().await.map_err(storage("cannot end a read"))?;
         Ok(seq.unwrap_or(0))
     }
 
@@ -352,7 +348,7 @@ pub(crate) mod tests {
         assert_eq!(back[0].data["n"], 2);
         assert_eq!(back[0].kind, "reservation.created");
         let raw: Vec<u8> = sqlx::query_scalar("SELECT payload FROM events WHERE id = 1")
-            .fetch_one(log.pool())
+            .fetch_one(log.db().sqlite().expect("sqlite"))
             .await
             .expect("raw");
         assert!(!String::from_utf8_lossy(&raw).contains("Ada"));
@@ -381,7 +377,7 @@ pub(crate) mod tests {
         sqlx::query(
             "UPDATE events SET payload = (SELECT payload FROM events WHERE id = 1) WHERE id = 2",
         )
-        .execute(log.pool())
+        .execute(log.db().sqlite().expect("sqlite"))
         .await
         .expect("tamper");
         let err = log.since(1, 10).await.expect_err("must fail");

@@ -10,6 +10,7 @@
 
 use super::diff::{ChangeEvent, HotelSnapshot, SyncItems};
 use super::log::{EventLog, EventLogError, StoredEvent};
+use crate::on_db;
 use crate::sync::StreamKind;
 use chrono::{DateTime, Utc};
 use std::collections::{HashMap, HashSet};
@@ -37,19 +38,14 @@ fn storage(context: &'static str) -> impl FnOnce(sqlx::Error) -> EventLogError {
 }
 
 impl ChangeTracker {
-    /// Creates the snapshot table if missing and loads every stored snapshot.
+    /// Loads every stored snapshot.
     pub async fn new(log: Arc<EventLog>) -> Result<ChangeTracker, EventLogError> {
-        sqlx::query(
-            "CREATE TABLE IF NOT EXISTS sync_snapshots (hotel TEXT PRIMARY KEY, snapshot BLOB NOT NULL)",
+        let rows: Vec<(String, Vec<u8>)> = on_db!(log.db(), p => sqlx::query_as(
+            "SELECT hotel, snapshot FROM sync_snapshots",
         )
-        .execute(log.pool())
-        .await
-        .map_err(storage("cannot create the snapshot table"))?;
-        let rows: Vec<(String, Vec<u8>)> =
-            sqlx::query_as("SELECT hotel, snapshot FROM sync_snapshots")
-                .fetch_all(log.pool())
-                .await
-                .map_err(storage("cannot read the snapshots"))?;
+        .fetch_all(p)
+        .await)
+        .map_err(storage("cannot read the snapshots"))?;
         let mut hotels = HashMap::new();
         for (hotel, bytes) in rows {
             // An unreadable snapshot costs one baseline run, not the service: start afresh.
@@ -99,14 +95,14 @@ impl ChangeTracker {
         events.extend(next.apply(hotel, stream, items, at));
         let stored = self.log.append(events).await?;
         let bytes = serde_json::to_vec(&next)?;
-        sqlx::query(
-            "INSERT INTO sync_snapshots (hotel, snapshot) VALUES (?1, ?2) \
+        on_db!(self.log.db(), p => sqlx::query(
+            "INSERT INTO sync_snapshots (hotel, snapshot) VALUES ($1, $2) \
              ON CONFLICT (hotel) DO UPDATE SET snapshot = excluded.snapshot",
         )
         .bind(hotel)
-        .bind(bytes)
-        .execute(self.log.pool())
-        .await
+        .bind(&bytes)
+        .execute(p)
+        .await.map(drop))
         .map_err(storage("cannot save a snapshot"))?;
         *snap = next;
         Ok(stored)

@@ -17,6 +17,7 @@
 //! receivers should dedupe on `x-jack-event-id`.
 
 use super::log::{EventLog, EventLogError, StoredEvent};
+use crate::on_db;
 use hmac::{Hmac, Mac};
 use secrecy::{ExposeSecret as _, SecretString};
 use sha2::Sha256;
@@ -135,22 +136,12 @@ pub fn verify_signature(secret: &SecretString, timestamp: &str, body: &[u8], hea
 }
 
 impl WebhookDispatcher {
-    /// Creates the cursor table if missing and starts one delivery task per target. Must be
-    /// called inside a tokio runtime.
+    /// Starts one delivery task per target. Must be called inside a tokio runtime.
     pub async fn start(
         log: Arc<EventLog>,
         targets: Vec<WebhookTarget>,
         options: WebhookOptions,
     ) -> Result<WebhookDispatcher, WebhookError> {
-        sqlx::query(
-            "CREATE TABLE IF NOT EXISTS webhook_cursors (target TEXT PRIMARY KEY, last_event_id INTEGER NOT NULL)",
-        )
-        .execute(log.pool())
-        .await
-        .map_err(|source| EventLogError::Storage {
-            context: "cannot create the webhook cursor table",
-            source,
-        })?;
         let client = reqwest::Client::builder()
             .timeout(options.timeout)
             // Receivers are configured URLs; following redirects would send signed bodies to
@@ -193,15 +184,16 @@ impl WebhookDispatcher {
 }
 
 async fn load_cursor(log: &EventLog, url: &str) -> Result<i64, EventLogError> {
-    let stored: Option<i64> =
-        sqlx::query_scalar("SELECT last_event_id FROM webhook_cursors WHERE target = ?1")
-            .bind(url)
-            .fetch_optional(log.pool())
-            .await
-            .map_err(|source| EventLogError::Storage {
-                context: "cannot read a webhook cursor",
-                source,
-            })?;
+    let stored: Option<i64> = on_db!(log.db(), p => sqlx::query_scalar(
+        "SELECT last_event_id FROM webhook_cursors WHERE target = $1",
+    )
+    .bind(url)
+    .fetch_optional(p)
+    .await)
+    .map_err(|source| EventLogError::Storage {
+        context: "cannot read a webhook cursor",
+        source,
+    })?;
     match stored {
         Some(id) => Ok(id),
         None => {
@@ -213,14 +205,14 @@ async fn load_cursor(log: &EventLog, url: &str) -> Result<i64, EventLogError> {
 }
 
 async fn save_cursor(log: &EventLog, url: &str, id: i64) -> Result<(), EventLogError> {
-    sqlx::query(
-        "INSERT INTO webhook_cursors (target, last_event_id) VALUES (?1, ?2) \
+    on_db!(log.db(), p => sqlx::query(
+        "INSERT INTO webhook_cursors (target, last_event_id) VALUES ($1, $2) \
          ON CONFLICT (target) DO UPDATE SET last_event_id = excluded.last_event_id",
     )
     .bind(url)
     .bind(id)
-    .execute(log.pool())
-    .await
+    .execute(p)
+    .await.map(drop))
     .map_err(|source| EventLogError::Storage {
         context: "cannot save a webhook cursor",
         source,

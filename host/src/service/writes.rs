@@ -25,7 +25,7 @@ use crate::operation::{Call, Operation, Outcome};
 use crate::runtime::CallError;
 use crate::state::audit::AuditEntry;
 use crate::state::outbox::{NewWrite, OperationRecord, OutboxRow, WriteRequest, WriteState};
-use crate::state::writer::{Accepted, Transition};
+use crate::state::writer::{Accepted, LEASE, Transition};
 use chrono::{DateTime, Utc};
 use serde::Serialize;
 use sha2::{Digest, Sha256};
@@ -35,6 +35,9 @@ use std::time::Duration;
 
 /// How many due writes the worker takes per round.
 const ROUND: u32 = 256;
+/// How often a node looks for writes whose node's lease ran out.
+const LEASE_CHECK_EVERY: Duration = Duration::from_secs(2);
+
 /// How often old applied and cancelled writes are pruned from the outbox.
 const PRUNE_EVERY: Duration = Duration::from_secs(3600);
 /// How many hotels the worker replays at once.
@@ -274,6 +277,8 @@ impl Drop for InFlight {
             to: WriteState::Queued,
             verify: true,
             count_attempt: true,
+            // Only while this node still holds it: another may have taken it over meanwhile.
+            fenced: true,
             reset_attempts: false,
             next_attempt_at: after(self.retry_in),
             error: Some(format!("{reason}: read back before any resend")),
@@ -699,6 +704,9 @@ impl Service {
                 to,
                 verify,
                 count_attempt: attempts > a.attempts,
+                // Any other outcome only while this node still holds the write (its lease may
+                // have run out and another node taken it over, to read it back itself).
+                fenced: to != WriteState::Applied,
                 reset_attempts: false,
                 next_attempt_at,
                 error,
@@ -837,7 +845,11 @@ impl Service {
     /// mid-attempt. Call before serving: a write accepted by this process must never be taken
     /// for one cut off by a crash.
     pub async fn recover_interrupted(&self) -> Result<u64, ServiceError> {
-        let n = self.state.writer().recover().await?;
+        let n = self
+            .state
+            .writer()
+            .recover(crate::state::writer::Recovery::AtStart)
+            .await?;
         if n > 0 {
             tracing::warn!(
                 writes = n,
@@ -857,9 +869,43 @@ impl Service {
         tokio::spawn(async move {
             tokio::select! {
                 () = service.replay_loop() => {}
+                () = service.lease_loop() => {}
                 () = shutdown => {}
             }
         })
+    }
+
+    /// Keeps this node's hold on the writes it is attempting (renewing their leases every third
+    /// of [`LEASE`]), and takes back, to be read back before any resend, the writes of nodes
+    /// whose leases ran out (they died or lost the database), every few seconds.
+    async fn lease_loop(&self) {
+        let mut tick = tokio::time::interval(LEASE_CHECK_EVERY);
+        tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        let mut next_renew = tokio::time::Instant::now();
+        loop {
+            tick.tick().await;
+            let writer = self.state.writer();
+            if tokio::time::Instant::now() >= next_renew {
+                match writer.renew().await {
+                    Ok(_) => next_renew = tokio::time::Instant::now() + LEASE / 3,
+                    Err(e) => tracing::error!(error = %e, "cannot renew this node's write leases"),
+                }
+            }
+            match writer
+                .recover(crate::state::writer::Recovery::Expired)
+                .await
+            {
+                Ok(0) => {}
+                Ok(n) => {
+                    tracing::warn!(
+                        writes = n,
+                        "took over writes whose node's lease ran out: they are read back before any resend"
+                    );
+                    self.writes.wake.notify_one();
+                }
+                Err(e) => tracing::error!(error = %e, "cannot check for expired write leases"),
+            }
+        }
     }
 
     async fn replay_loop(self: &Arc<Self>) {
@@ -956,6 +1002,8 @@ impl Service {
                 to: WriteState::Pending,
                 verify: row.verify,
                 count_attempt: false,
+                // A claim: whoever moves it from `queued` first holds it.
+                fenced: false,
                 reset_attempts: false,
                 next_attempt_at: Utc::now(),
                 error: row.last_error.clone(),

@@ -7,51 +7,31 @@
 //! the end is caught by the head record (`audit_head`) unless it is rewritten too, which is why
 //! `jack-pms audit verify` prints the head: keep it somewhere else to anchor the chain.
 //!
-//! SQLite triggers refuse `UPDATE` and `DELETE` on the table, so the host itself cannot rewrite
-//! history by mistake; the hashes catch anyone who drops the triggers.
+//! Triggers refuse `UPDATE` and `DELETE` on the table (on PostgreSQL `TRUNCATE` too), so the
+//! host itself cannot rewrite history by mistake; the hashes catch anyone who drops the triggers.
+//!
+//! **One chain for every hotel and every node.** Appends happen only inside the writer's
+//! transactions, which hold [`crate::db::Lock::State`] (SQLite: the file's write lock), so the
+//! head read at the start of a transaction is still the head at its commit, whichever host
+//! commits. One chain keeps `audit verify` a single walk with one head to anchor; the price is
+//! that state writes of all nodes commit one transaction at a time, which group commit (many
+//! writes per transaction) makes affordable. Per-hotel chains would let nodes commit in
+//! parallel, at the cost of one head per hotel to anchor.
 //!
 //! Personal data (what a note said, the charge's description, error details that may quote the
 //! PMS) sits in `detail`, sealed by the [`FieldCipher`] and bound to its row.
 
 use super::StateError;
 use super::pii::FieldCipher;
+use crate::db::{Db, Tx};
+use crate::{on_db, on_tx};
 use chrono::{DateTime, SecondsFormat, Utc};
 use hmac::{Hmac, Mac};
 use serde::Serialize;
 use sha2::Sha256;
-use sqlx::{Row, SqliteConnection, SqlitePool};
 
 /// The `prev_hash` of the first row.
 pub const GENESIS: &str = "0000000000000000000000000000000000000000000000000000000000000000";
-
-/// Schema of the audit tables (idempotent).
-pub const SCHEMA: &[&str] = &[
-    "CREATE TABLE IF NOT EXISTS audit (\
-     seq INTEGER NOT NULL PRIMARY KEY, \
-     at TEXT NOT NULL, \
-     actor TEXT NOT NULL, \
-     hotel TEXT NOT NULL, \
-     operation TEXT NOT NULL, \
-     operation_id TEXT NOT NULL, \
-     target TEXT NOT NULL, \
-     event TEXT NOT NULL, \
-     attempt INTEGER, \
-     outcome TEXT NOT NULL, \
-     detail BLOB, \
-     pms_request_id TEXT, \
-     prev_hash TEXT NOT NULL, \
-     hash TEXT NOT NULL)",
-    "CREATE INDEX IF NOT EXISTS audit_by_hotel ON audit (hotel, at)",
-    "CREATE INDEX IF NOT EXISTS audit_by_operation ON audit (operation_id)",
-    "CREATE TABLE IF NOT EXISTS audit_head (\
-     one INTEGER NOT NULL PRIMARY KEY CHECK (one = 1), \
-     seq INTEGER NOT NULL, \
-     hash TEXT NOT NULL)",
-    "CREATE TRIGGER IF NOT EXISTS audit_no_update BEFORE UPDATE ON audit \
-     BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END",
-    "CREATE TRIGGER IF NOT EXISTS audit_no_delete BEFORE DELETE ON audit \
-     BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END",
-];
 
 /// One row to append.
 #[derive(Debug, Clone)]
@@ -189,14 +169,15 @@ pub struct Head {
 }
 
 impl Head {
-    /// Reads the head inside the transaction (under `BEGIN IMMEDIATE`, so no other writer can
-    /// move it until commit).
-    pub async fn load(tx: &mut SqliteConnection) -> Result<Head, StateError> {
-        let row: Option<(i64, String)> =
-            sqlx::query_as("SELECT seq, hash FROM audit ORDER BY seq DESC LIMIT 1")
-                .fetch_optional(&mut *tx)
-                .await
-                .map_err(|e| StateError::storage("cannot read the audit head", e))?;
+    /// Reads the head inside a write transaction (which holds the state lock, so no other
+    /// writer, on any node, can move it until commit).
+    pub async fn load(tx: &mut Tx) -> Result<Head, StateError> {
+        let row: Option<(i64, String)> = on_tx!(tx, c => sqlx::query_as(
+            "SELECT seq, hash FROM audit ORDER BY seq DESC LIMIT 1",
+        )
+        .fetch_optional(&mut *c)
+        .await)
+        .map_err(|e| StateError::storage("cannot read the audit head", e))?;
         Ok(match row {
             Some((seq, hash)) => Head { seq, hash },
             None => Head {
@@ -209,7 +190,7 @@ impl Head {
     /// Appends a row after the head and moves the head.
     pub async fn append(
         &mut self,
-        tx: &mut SqliteConnection,
+        tx: &mut Tx,
         key: &ChainKey,
         cipher: &FieldCipher,
         entry: &AuditEntry,
@@ -239,10 +220,10 @@ impl Head {
             entry.attempt,
             detail.as_deref(),
         );
-        sqlx::query(
+        on_tx!(tx, c => sqlx::query(
             "INSERT INTO audit (seq, at, actor, hotel, operation, operation_id, target, event, \
              attempt, outcome, detail, pms_request_id, prev_hash, hash) \
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)",
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)",
         )
         .bind(seq)
         .bind(&at)
@@ -254,12 +235,12 @@ impl Head {
         .bind(entry.event)
         .bind(entry.attempt.map(i64::from))
         .bind(&entry.outcome)
-        .bind(detail)
+        .bind(detail.as_deref())
         .bind(entry.pms_request_id.as_deref())
         .bind(&self.hash)
         .bind(&hash)
-        .execute(&mut *tx)
-        .await
+        .execute(&mut *c)
+        .await.map(drop))
         .map_err(|e| StateError::storage("cannot append to the audit log", e))?;
         self.seq = seq;
         self.hash = hash;
@@ -267,15 +248,15 @@ impl Head {
     }
 
     /// Records the head, so that rows deleted from the end are noticed.
-    pub async fn store(&self, tx: &mut SqliteConnection) -> Result<(), StateError> {
-        sqlx::query(
-            "INSERT INTO audit_head (one, seq, hash) VALUES (1, ?1, ?2) \
+    pub async fn store(&self, tx: &mut Tx) -> Result<(), StateError> {
+        on_tx!(tx, c => sqlx::query(
+            "INSERT INTO audit_head (one, seq, hash) VALUES (1, $1, $2) \
              ON CONFLICT (one) DO UPDATE SET seq = excluded.seq, hash = excluded.hash",
         )
         .bind(self.seq)
         .bind(&self.hash)
-        .execute(&mut *tx)
-        .await
+        .execute(&mut *c)
+        .await.map(drop))
         .map_err(|e| StateError::storage("cannot record the audit head", e))?;
         Ok(())
     }
@@ -294,52 +275,71 @@ pub struct AuditFilter {
     pub limit: Option<u32>,
 }
 
+/// An audit row as stored.
+#[derive(sqlx::FromRow)]
+struct StoredRow {
+    seq: i64,
+    at: String,
+    actor: String,
+    hotel: String,
+    operation: String,
+    operation_id: String,
+    target: String,
+    event: String,
+    attempt: Option<i64>,
+    outcome: String,
+    detail: Option<Vec<u8>>,
+    pms_request_id: Option<String>,
+    prev_hash: String,
+    hash: String,
+}
+
+/// The columns of [`StoredRow`].
+const COLUMNS: &str = "seq, at, actor, hotel, operation, operation_id, target, event, attempt, \
+                       outcome, detail, pms_request_id, prev_hash, hash";
+
 /// Rows matching `filter`, oldest first, details opened.
 pub async fn list(
-    pool: &SqlitePool,
+    db: &Db,
     cipher: &FieldCipher,
     filter: &AuditFilter,
 ) -> Result<Vec<AuditRecord>, StateError> {
     let since = filter
         .since
         .map(|t| t.to_rfc3339_opts(SecondsFormat::Micros, true));
-    let rows = sqlx::query(
-        "SELECT * FROM (SELECT seq, at, actor, hotel, operation, operation_id, target, event, \
-         attempt, outcome, detail, pms_request_id, hash FROM audit \
-         WHERE (?1 IS NULL OR hotel = ?1) AND (?2 IS NULL OR at >= ?2) \
-         AND (?3 IS NULL OR operation_id = ?3) ORDER BY seq DESC LIMIT ?4) ORDER BY seq",
-    )
-    .bind(filter.hotel.as_deref())
-    .bind(since)
-    .bind(filter.operation_id.as_deref())
-    .bind(i64::from(filter.limit.unwrap_or(1000)))
-    .fetch_all(pool)
-    .await
+    let sql = format!(
+        "SELECT * FROM (SELECT {COLUMNS} FROM audit \
+         WHERE ($1 IS NULL OR hotel = $1) AND ($2 IS NULL OR at >= $2) \
+         AND ($3 IS NULL OR operation_id = $3) ORDER BY seq DESC LIMIT $4) AS newest ORDER BY seq"
+    );
+    let rows: Vec<StoredRow> = on_db!(db, p => sqlx::query_as(sqlx::AssertSqlSafe(sql.as_str()))
+        .bind(filter.hotel.as_deref())
+        .bind(since.as_deref())
+        .bind(filter.operation_id.as_deref())
+        .bind(i64::from(filter.limit.unwrap_or(1000)))
+        .fetch_all(p)
+        .await)
     .map_err(|e| StateError::storage("cannot read the audit log", e))?;
     rows.into_iter()
         .map(|r| {
-            let seq: i64 = r.get("seq");
-            let detail: Option<Vec<u8>> = r.get("detail");
-            let detail = detail
-                .map(|d| cipher.open_str("audit", &seq.to_string(), "detail", &d))
+            let detail = r
+                .detail
+                .map(|d| cipher.open_str("audit", &r.seq.to_string(), "detail", &d))
                 .transpose()?;
-            let at: String = r.get("at");
             Ok(AuditRecord {
-                seq,
-                at: parse_time(&at)?,
-                actor: r.get("actor"),
-                hotel: r.get("hotel"),
-                operation: r.get("operation"),
-                operation_id: r.get("operation_id"),
-                target: r.get("target"),
-                event: r.get("event"),
-                attempt: r
-                    .get::<Option<i64>, _>("attempt")
-                    .and_then(|a| u32::try_from(a).ok()),
-                outcome: r.get("outcome"),
+                seq: r.seq,
+                at: parse_time(&r.at)?,
+                actor: r.actor,
+                hotel: r.hotel,
+                operation: r.operation,
+                operation_id: r.operation_id,
+                target: r.target,
+                event: r.event,
+                attempt: r.attempt.and_then(|a| u32::try_from(a).ok()),
+                outcome: r.outcome,
                 detail,
-                pms_request_id: r.get("pms_request_id"),
-                hash: r.get("hash"),
+                pms_request_id: r.pms_request_id,
+                hash: r.hash,
             })
         })
         .collect()
@@ -353,95 +353,115 @@ fn parse_time(at: &str) -> Result<DateTime<Utc>, StateError> {
 
 /// Walks the whole chain and reports every break: a changed row, a missing row (gap or broken
 /// link), a head that does not match the last row.
-pub async fn verify(pool: &SqlitePool, key: &ChainKey) -> Result<Verification, StateError> {
+pub async fn verify(db: &Db, key: &ChainKey) -> Result<Verification, StateError> {
     use futures_util::TryStreamExt as _;
-    // One read transaction: the rows and the head come from the same snapshot (WAL), so a host
-    // appending meanwhile cannot make the head look ahead of the rows.
-    let mut tx = pool
-        .begin()
+    // One snapshot for the rows and the head (SQLite: a WAL read transaction; PostgreSQL:
+    // REPEATABLE READ), so hosts appending meanwhile cannot make the head look ahead of the rows.
+    let mut tx = db
+        .begin_read()
         .await
         .map_err(|e| StateError::storage("cannot begin a read", e))?;
-    let mut problems = Vec::new();
-    let mut expected_seq = 1i64;
-    let mut prev = GENESIS.to_owned();
-    let mut rows_seen = 0u64;
-    {
-        let mut rows = sqlx::query(
-            "SELECT seq, at, actor, hotel, operation, operation_id, target, event, attempt, \
-             outcome, detail, pms_request_id, prev_hash, hash FROM audit ORDER BY seq",
-        )
-        .fetch(&mut *tx);
-        while let Some(r) = rows
+    let mut walk = Walk::default();
+    let sql = format!("SELECT {COLUMNS} FROM audit ORDER BY seq");
+    on_tx!(&mut tx, c => {
+        let mut rows = sqlx::query_as::<_, StoredRow>(sqlx::AssertSqlSafe(sql.as_str())).fetch(&mut *c);
+        while let Some(row) = rows
             .try_next()
             .await
             .map_err(|e| StateError::storage("cannot read the audit log", e))?
         {
-            rows_seen += 1;
-            let seq: i64 = r.get("seq");
-            let prev_hash: String = r.get("prev_hash");
-            let hash: String = r.get("hash");
-            if seq != expected_seq {
-                problems.push(format!(
-                    "rows {expected_seq}..{} are missing (deleted)",
-                    seq - 1
-                ));
-            }
-            if prev_hash != prev {
-                problems.push(format!(
-                    "row {seq} does not follow the row before it (a row was deleted or edited)"
-                ));
-            }
-            let attempt = r
-                .get::<Option<i64>, _>("attempt")
-                .and_then(|a| u32::try_from(a).ok());
-            let detail: Option<Vec<u8>> = r.get("detail");
-            let text = |c: &str| r.get::<String, _>(c);
-            let pms: Option<String> = r.get("pms_request_id");
-            let event = text("event");
-            let computed = key.hash(
-                &prev_hash,
-                seq,
-                &text("at"),
-                &[
-                    &text("actor"),
-                    &text("hotel"),
-                    &text("operation"),
-                    &text("operation_id"),
-                    &text("target"),
-                    &event,
-                    &text("outcome"),
-                    pms.as_deref().unwrap_or(""),
-                ],
-                attempt,
-                detail.as_deref(),
-            );
-            if computed != hash {
-                problems.push(format!("row {seq} was changed after it was written"));
-            }
-            prev = hash;
-            expected_seq = seq + 1;
+            walk.step(key, &row);
         }
-    }
-    let head: Option<(i64, String)> =
-        sqlx::query_as("SELECT seq, hash FROM audit_head WHERE one = 1")
-            .fetch_optional(&mut *tx)
-            .await
-            .map_err(|e| StateError::storage("cannot read the audit head", e))?;
+    });
+    let head: Option<(i64, String)> = on_tx!(&mut tx, c => sqlx::query_as(
+        "SELECT seq, hash FROM audit_head WHERE one = 1",
+    )
+    .fetch_optional(&mut *c)
+    .await)
+    .map_err(|e| StateError::storage("cannot read the audit head", e))?;
     tx.rollback()
         .await
         .map_err(|e| StateError::storage("cannot end a read", e))?;
-    let last_seq = expected_seq - 1;
-    match head {
-        Some((seq, hash)) if seq != last_seq || hash != prev => problems.push(format!(
-            "the log ends at row {last_seq} but its head record says row {seq}: rows were deleted from the end or the head was edited"
-        )),
-        None if rows_seen > 0 => problems.push("the head record is missing".to_owned()),
-        _ => {}
+    Ok(walk.finish(head))
+}
+
+/// The state of a walk along the chain.
+struct Walk {
+    expected_seq: i64,
+    prev: String,
+    rows_seen: u64,
+    problems: Vec<String>,
+}
+
+impl Default for Walk {
+    fn default() -> Walk {
+        Walk {
+            expected_seq: 1,
+            prev: GENESIS.to_owned(),
+            rows_seen: 0,
+            problems: Vec::new(),
+        }
     }
-    Ok(Verification {
-        rows: rows_seen,
-        head_seq: last_seq,
-        head_hash: prev,
-        problems,
-    })
+}
+
+impl Walk {
+    /// Checks one row against the one before it and its own hash.
+    fn step(&mut self, key: &ChainKey, r: &StoredRow) {
+        self.rows_seen += 1;
+        let seq = r.seq;
+        if seq != self.expected_seq {
+            self.problems.push(format!(
+                "rows {}..{} are missing (deleted)",
+                self.expected_seq,
+                seq - 1
+            ));
+        }
+        if r.prev_hash != self.prev {
+            self.problems.push(format!(
+                "row {seq} does not follow the row before it (a row was deleted or edited)"
+            ));
+        }
+        let attempt = r.attempt.and_then(|a| u32::try_from(a).ok());
+        let computed = key.hash(
+            &r.prev_hash,
+            seq,
+            &r.at,
+            &[
+                &r.actor,
+                &r.hotel,
+                &r.operation,
+                &r.operation_id,
+                &r.target,
+                &r.event,
+                &r.outcome,
+                r.pms_request_id.as_deref().unwrap_or(""),
+            ],
+            attempt,
+            r.detail.as_deref(),
+        );
+        if computed != r.hash {
+            self.problems
+                .push(format!("row {seq} was changed after it was written"));
+        }
+        self.prev = r.hash.clone();
+        self.expected_seq = seq + 1;
+    }
+
+    /// The verdict, given the head record.
+    fn finish(mut self, head: Option<(i64, String)>) -> Verification {
+        let last_seq = self.expected_seq - 1;
+        match head {
+            Some((seq, hash)) if seq != last_seq || hash != self.prev => self.problems.push(format!(
+                "the log ends at row {last_seq} but its head record says row {seq}: rows were deleted from the end or the head was edited"
+            )),
+            None if self.rows_seen > 0 => self.problems.push("the head record is missing".to_owned()),
+            _ => {}
+        }
+        Verification {
+            rows: self.rows_seen,
+            head_seq: last_seq,
+            head_hash: self.prev,
+            problems: self.problems,
+        }
+    }
 }

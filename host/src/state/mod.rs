@@ -1,7 +1,8 @@
-//! The host's durable state beside the vault in the SQLite state file: the outbox of writes,
-//! the audit log, and the keys that protect personal data in them.
+//! The host's durable state beside the vault in the state database (SQLite or PostgreSQL, see
+//! [`crate::db`]): the outbox of writes, the audit log, and the keys that protect personal data
+//! in them.
 //!
-//! Keys: one 32-byte data key lives in the vault (under [`crate::vault::sqlite::HOST_KEYS`], sealed by the master key
+//! Keys: one 32-byte data key lives in the vault (under [`crate::vault::store::HOST_KEYS`], sealed by the master key
 //! like every secret, re-sealed by `vault rotate-master-key`). Two keys are derived from it: the
 //! field key that seals personal data ([`pii::FieldCipher`]) and the audit chain's HMAC key.
 //! Neither is ever written anywhere else.
@@ -11,19 +12,19 @@ pub mod outbox;
 pub mod pii;
 pub mod writer;
 
+use crate::db::Db;
 use crate::vault::VaultError;
-use crate::vault::sqlite::SqliteVault;
+use crate::vault::store::Vault;
 use audit::{AuditFilter, AuditRecord, ChainKey, Verification};
 use hmac::{Hmac, Mac};
 use outbox::{OutboxReader, WriteState};
 use pii::FieldCipher;
 use sha2::Sha256;
-use sqlx::SqlitePool;
 use std::sync::Arc;
 use writer::Writer;
 use zeroize::Zeroizing;
 
-/// Name of the data key in the vault (hotel [`crate::vault::sqlite::HOST_KEYS`]).
+/// Name of the data key in the vault (hotel [`crate::vault::store::HOST_KEYS`]).
 pub const DATA_KEY_NAME: &str = "state-data-key";
 
 /// Why the state could not be read or written.
@@ -59,7 +60,7 @@ impl StateError {
 /// The outbox, the audit log and their keys.
 #[derive(Debug)]
 pub struct State {
-    pool: SqlitePool,
+    db: Db,
     cipher: Arc<FieldCipher>,
     chain: Arc<ChainKey>,
     writer: Writer,
@@ -67,36 +68,24 @@ pub struct State {
 }
 
 impl State {
-    /// Opens the state in the vault's file: creates the tables if missing, fetches (or makes) the
-    /// data key, starts the writer. Call within a Tokio runtime.
-    pub async fn open(vault: &SqliteVault) -> Result<State, StateError> {
-        let pool = vault.pool().clone();
-        let mut tx = pool
-            .begin_with("BEGIN IMMEDIATE")
-            .await
-            .map_err(|e| StateError::storage("cannot begin a write", e))?;
-        for ddl in outbox::SCHEMA.iter().chain(audit::SCHEMA) {
-            sqlx::query(*ddl)
-                .execute(&mut *tx)
-                .await
-                .map_err(|e| StateError::storage("cannot create the state tables", e))?;
-        }
-        tx.commit()
-            .await
-            .map_err(|e| StateError::storage("cannot create the state tables", e))?;
+    /// Opens the state in the vault's database (its schema is already migrated): fetches (or
+    /// makes) the data key and starts the writer of node `node` (the owner of the writes this
+    /// process attempts). Call within a Tokio runtime.
+    pub async fn open(vault: &Vault, node: &str) -> Result<State, StateError> {
+        let db = vault.db().clone();
         let data_key = vault.host_key(DATA_KEY_NAME).await?;
         let cipher = Arc::new(FieldCipher::new(&derive(&data_key, b"jack-pms/pii/v1")));
         let chain = Arc::new(ChainKey::new(&derive(
             &data_key,
             b"jack-pms/audit-chain/v1",
         )));
-        let writer = Writer::spawn(pool.clone(), cipher.clone(), chain.clone());
+        let writer = Writer::spawn(db.clone(), cipher.clone(), chain.clone(), node);
         Ok(State {
             outbox: OutboxReader {
-                pool: pool.clone(),
+                db: db.clone(),
                 cipher: cipher.clone(),
             },
-            pool,
+            db,
             cipher,
             chain,
             writer,
@@ -118,14 +107,14 @@ impl State {
         &self.cipher
     }
 
-    /// The state file's pool.
-    pub fn pool(&self) -> &SqlitePool {
-        &self.pool
+    /// The state database.
+    pub fn db(&self) -> &Db {
+        &self.db
     }
 
     /// Audit rows matching `filter`, oldest first.
     pub async fn audit(&self, filter: &AuditFilter) -> Result<Vec<AuditRecord>, StateError> {
-        audit::list(&self.pool, &self.cipher, filter).await
+        audit::list(&self.db, &self.cipher, filter).await
     }
 
     /// Queues a failed or cancelled write again with fresh attempts (`jack-pms outbox retry`).
@@ -238,6 +227,7 @@ impl State {
             to: action.to,
             verify: action.verify,
             count_attempt: false,
+            fenced: false,
             reset_attempts: action.reset_attempts,
             next_attempt_at: chrono::Utc::now(),
             error: row.last_error.clone(),
@@ -273,7 +263,7 @@ impl State {
 
     /// Checks the whole audit chain.
     pub async fn verify_audit(&self) -> Result<Verification, StateError> {
-        audit::verify(&self.pool, &self.chain).await
+        audit::verify(&self.db, &self.chain).await
     }
 }
 
@@ -328,6 +318,8 @@ mod tests {
             to: WriteState::Applied,
             verify: false,
             count_attempt: true,
+            // An applied outcome is recorded whoever holds the write (the PMS's truth wins).
+            fenced: false,
             reset_attempts: false,
             next_attempt_at: chrono::Utc::now(),
             error: None,
@@ -350,10 +342,10 @@ mod tests {
     #[tokio::test]
     async fn outbox_orders_dedupes_recovers_prunes_and_keeps_the_audit_chain() {
         let dir = tempfile::tempdir().expect("dir");
-        let vault = SqliteVault::open(&dir.path().join("state.db"), MasterKey::generate())
+        let vault = Vault::open(&dir.path().join("state.db"), MasterKey::generate())
             .await
             .expect("vault");
-        let state = State::open(&vault).await.expect("state");
+        let state = State::open(&vault, "test-node").await.expect("state");
         let w = state.writer();
         assert_eq!(
             w.accept(note("op-1", Some("k"))).await.unwrap(),
@@ -377,7 +369,10 @@ mod tests {
                 .unwrap()
                 .is_empty()
         );
-        assert_eq!(w.recover().await.unwrap(), 1);
+        // A node's own write is not taken back while it runs, only once its lease ran out or
+        // at the node's next start.
+        assert_eq!(w.recover(writer::Recovery::Expired).await.unwrap(), 0);
+        assert_eq!(w.recover(writer::Recovery::AtStart).await.unwrap(), 1);
         let op1 = state.outbox().get("op-1").await.unwrap().unwrap();
         assert_eq!((op1.state, op1.verify), (WriteState::Queued, true));
         let due = state.outbox().due(chrono::Utc::now(), 10).await.unwrap();

@@ -7,41 +7,27 @@
 //! nobody can tell) | `cancelled` (by staff). A `pending` row found at start was cut off by a
 //! crash mid-attempt: it is queued with `verify` set, so it is read back before any resend.
 //!
+//! **Leases (several hosts on one database).** A `pending` write is held by the host attempting
+//! it: `owner` is that host's node id, `lease_until` when its hold runs out. The holder renews
+//! the leases of its writes while it lives ([`super::writer::Writer::renew`]); the outcome of an
+//! attempt is recorded only if the host still holds the write (a fenced transition), so a host
+//! that lost its lease (paused, cut off from the database) cannot overwrite what another host
+//! found since. A host recovers only writes whose lease has run out, or that its own earlier
+//! life held (same node id): never a live host's write in flight. Recovered writes are read back
+//! (`find-write`) before any resend, whoever recovers them.
+//!
 //! The payload (note text, preferences, charge description) and error texts are sealed by the
 //! [`FieldCipher`]; hotel, operation, target ids and states are plain so the queue can be
 //! worked and listed without opening anything.
 
 use super::StateError;
 use super::pii::FieldCipher;
+use crate::db::{Db, quoted_list};
 use crate::model::{Charge, Preference, WriteTarget};
+use crate::on_db;
 use crate::operation::{Call, Operation};
 use chrono::{DateTime, TimeZone as _, Utc};
 use serde::{Deserialize, Serialize};
-use sqlx::{Row, SqlitePool};
-
-/// Schema of the outbox (idempotent).
-pub const SCHEMA: &[&str] = &[
-    "CREATE TABLE IF NOT EXISTS outbox (\
-     seq INTEGER PRIMARY KEY AUTOINCREMENT, \
-     id TEXT NOT NULL UNIQUE, \
-     hotel TEXT NOT NULL, \
-     operation TEXT NOT NULL, \
-     target TEXT NOT NULL, \
-     idempotency_key TEXT, \
-     caller TEXT NOT NULL, \
-     payload BLOB NOT NULL, \
-     state TEXT NOT NULL, \
-     verify INTEGER NOT NULL DEFAULT 0, \
-     attempts INTEGER NOT NULL DEFAULT 0, \
-     next_attempt_at INTEGER NOT NULL, \
-     last_error BLOB, \
-     pms_reference TEXT, \
-     created_at INTEGER NOT NULL, \
-     updated_at INTEGER NOT NULL, \
-     UNIQUE (hotel, idempotency_key))",
-    "CREATE INDEX IF NOT EXISTS outbox_work ON outbox (state, next_attempt_at)",
-    "CREATE INDEX IF NOT EXISTS outbox_order ON outbox (hotel, target, state, seq)",
-];
 
 /// A write's state.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
@@ -399,48 +385,69 @@ fn from_millis(ms: i64) -> DateTime<Utc> {
 const COLUMNS: &str = "seq, id, hotel, operation, target, caller, payload, state, verify, \
                        attempts, next_attempt_at, last_error, pms_reference, created_at, updated_at";
 
-/// Opens a row read with [`COLUMNS`].
-pub(super) fn open_row(
-    cipher: &FieldCipher,
-    r: &sqlx::sqlite::SqliteRow,
-) -> Result<OutboxRow, StateError> {
-    let id: String = r.get("id");
-    let payload: Vec<u8> = r.get("payload");
-    let payload = cipher.open("outbox", &id, "payload", &payload)?;
+/// An outbox row as stored (the columns of [`COLUMNS`]), still sealed.
+#[derive(sqlx::FromRow)]
+struct StoredRow {
+    seq: i64,
+    id: String,
+    hotel: String,
+    operation: String,
+    target: String,
+    caller: String,
+    payload: Vec<u8>,
+    state: String,
+    verify: bool,
+    attempts: i64,
+    next_attempt_at: i64,
+    last_error: Option<Vec<u8>>,
+    pms_reference: Option<String>,
+    created_at: i64,
+    updated_at: i64,
+}
+
+/// Opens a stored row.
+fn open_row(cipher: &FieldCipher, r: StoredRow) -> Result<OutboxRow, StateError> {
+    let id = r.id;
+    let payload = cipher.open("outbox", &id, "payload", &r.payload)?;
     let request: WriteRequest = serde_json::from_slice(&payload)
         .map_err(|e| StateError::Corrupt(format!("outbox row {id}: payload: {e}")))?;
-    let last_error: Option<Vec<u8>> = r.get("last_error");
-    let last_error = last_error
+    let last_error = r
+        .last_error
         .map(|e| cipher.open_str("outbox", &id, "last_error", &e))
         .transpose()?;
-    let operation: String = r.get("operation");
-    let operation = operation
+    let operation = r
+        .operation
         .parse::<Operation>()
         .map_err(|e| StateError::Corrupt(format!("outbox row {id}: {e}")))?;
-    let state: String = r.get("state");
     Ok(OutboxRow {
-        seq: r.get("seq"),
-        hotel: r.get("hotel"),
+        seq: r.seq,
+        hotel: r.hotel,
         operation,
-        target: r.get("target"),
-        caller: r.get("caller"),
+        target: r.target,
+        caller: r.caller,
         request,
-        state: WriteState::parse(&state)?,
-        verify: r.get::<i64, _>("verify") != 0,
-        attempts: u32::try_from(r.get::<i64, _>("attempts")).unwrap_or(u32::MAX),
-        next_attempt_at: from_millis(r.get("next_attempt_at")),
+        state: WriteState::parse(&r.state)?,
+        verify: r.verify,
+        attempts: u32::try_from(r.attempts).unwrap_or(u32::MAX),
+        next_attempt_at: from_millis(r.next_attempt_at),
         last_error,
-        pms_reference: r.get("pms_reference"),
-        created_at: from_millis(r.get("created_at")),
-        updated_at: from_millis(r.get("updated_at")),
+        pms_reference: r.pms_reference,
+        created_at: from_millis(r.created_at),
+        updated_at: from_millis(r.updated_at),
         id,
     })
 }
 
-/// Read access to the outbox (reads never wait for the writer: WAL).
+/// The SQL list of `states` for an `IN (…)` clause.
+pub(super) fn states_sql(states: &[WriteState]) -> String {
+    quoted_list(states.iter().map(|s| s.as_str()))
+}
+
+/// Read access to the outbox (reads never wait for the writer: WAL on SQLite, MVCC on
+/// PostgreSQL).
 #[derive(Debug, Clone)]
 pub struct OutboxReader {
-    pub(super) pool: SqlitePool,
+    pub(super) db: Db,
     pub(super) cipher: std::sync::Arc<FieldCipher>,
 }
 
@@ -458,59 +465,66 @@ pub struct OutboxFilter {
 impl OutboxReader {
     /// The row of operation `id`.
     pub async fn get(&self, id: &str) -> Result<Option<OutboxRow>, StateError> {
-        let row = sqlx::query(sqlx::AssertSqlSafe(format!(
-            "SELECT {COLUMNS} FROM outbox WHERE id = ?1"
-        )))
-        .bind(id)
-        .fetch_optional(&self.pool)
-        .await
-        .map_err(|e| StateError::storage("cannot read the outbox", e))?;
-        row.map(|r| open_row(&self.cipher, &r)).transpose()
+        let sql = format!("SELECT {COLUMNS} FROM outbox WHERE id = $1");
+        let row: Option<StoredRow> =
+            on_db!(&self.db, p => sqlx::query_as(sqlx::AssertSqlSafe(sql.as_str()))
+            .bind(id)
+            .fetch_optional(p)
+            .await)
+            .map_err(|e| StateError::storage("cannot read the outbox", e))?;
+        row.map(|r| open_row(&self.cipher, r)).transpose()
     }
 
     /// Writes the worker may attempt now: queued, due, and first in line for their target
     /// (no earlier write to the same target still pending or queued), oldest first.
     pub async fn due(&self, now: DateTime<Utc>, limit: u32) -> Result<Vec<OutboxRow>, StateError> {
-        let rows = sqlx::query(sqlx::AssertSqlSafe(format!(
-            "SELECT {COLUMNS} FROM outbox o WHERE o.state = 'queued' AND o.next_attempt_at <= ?1 \
+        let sql = format!(
+            "SELECT {COLUMNS} FROM outbox o WHERE o.state = 'queued' AND o.next_attempt_at <= $1 \
              AND NOT EXISTS (SELECT 1 FROM outbox p WHERE p.hotel = o.hotel AND p.target = o.target \
              AND p.state IN ('pending', 'queued') AND p.seq < o.seq) \
-             ORDER BY o.seq LIMIT ?2"
-        )))
-        .bind(millis(now))
-        .bind(i64::from(limit))
-        .fetch_all(&self.pool)
-        .await
-        .map_err(|e| StateError::storage("cannot read the outbox", e))?;
-        rows.iter().map(|r| open_row(&self.cipher, r)).collect()
+             ORDER BY o.seq LIMIT $2"
+        );
+        let rows: Vec<StoredRow> =
+            on_db!(&self.db, p => sqlx::query_as(sqlx::AssertSqlSafe(sql.as_str()))
+            .bind(millis(now))
+            .bind(i64::from(limit))
+            .fetch_all(p)
+            .await)
+            .map_err(|e| StateError::storage("cannot read the outbox", e))?;
+        self.open_all(rows)
     }
 
     /// When the next queued write falls due, if any.
     pub async fn next_due(&self) -> Result<Option<DateTime<Utc>>, StateError> {
-        let next: Option<i64> =
-            sqlx::query_scalar("SELECT MIN(next_attempt_at) FROM outbox WHERE state = 'queued'")
-                .fetch_one(&self.pool)
-                .await
-                .map_err(|e| StateError::storage("cannot read the outbox", e))?;
+        let next: Option<i64> = on_db!(&self.db, p => sqlx::query_scalar(
+            "SELECT MIN(next_attempt_at) FROM outbox WHERE state = 'queued'",
+        )
+        .fetch_one(p)
+        .await)
+        .map_err(|e| StateError::storage("cannot read the outbox", e))?;
         Ok(next.map(from_millis))
     }
 
     /// Writes matching `filter`, newest first.
     pub async fn list(&self, filter: &OutboxFilter) -> Result<Vec<OutboxRow>, StateError> {
-        let states: Vec<&str> = filter.states.iter().map(|s| s.as_str()).collect();
-        let states = states.join(",");
-        let rows = sqlx::query(sqlx::AssertSqlSafe(format!(
-            "SELECT {COLUMNS} FROM outbox WHERE (?1 IS NULL OR hotel = ?1) \
-             AND (?2 = '' OR instr(',' || ?2 || ',', ',' || state || ',') > 0) \
-             ORDER BY seq DESC LIMIT ?3"
-        )))
-        .bind(filter.hotel.as_deref())
-        .bind(states)
-        .bind(i64::from(filter.limit.unwrap_or(1000)))
-        .fetch_all(&self.pool)
-        .await
-        .map_err(|e| StateError::storage("cannot read the outbox", e))?;
-        rows.iter().map(|r| open_row(&self.cipher, r)).collect()
+        let states = if filter.states.is_empty() {
+            String::new()
+        } else {
+            format!("AND state IN ({})", states_sql(&filter.states))
+        };
+        let sql = format!(
+            "SELECT {COLUMNS} FROM outbox WHERE ($1 IS NULL OR hotel = $1) {states} \
+             ORDER BY seq DESC LIMIT $2"
+        );
+        let limit = i64::from(filter.limit.unwrap_or(1000));
+        let rows: Vec<StoredRow> =
+            on_db!(&self.db, p => sqlx::query_as(sqlx::AssertSqlSafe(sql.as_str()))
+            .bind(filter.hotel.as_deref())
+            .bind(limit)
+            .fetch_all(p)
+            .await)
+            .map_err(|e| StateError::storage("cannot read the outbox", e))?;
+        self.open_all(rows)
     }
 
     /// The write `hotel` accepted under the (hashed) idempotency key `key`, if any.
@@ -519,12 +533,14 @@ impl OutboxReader {
         hotel: &str,
         key: &str,
     ) -> Result<Option<String>, StateError> {
-        sqlx::query_scalar("SELECT id FROM outbox WHERE hotel = ?1 AND idempotency_key = ?2")
-            .bind(hotel)
-            .bind(key)
-            .fetch_optional(&self.pool)
-            .await
-            .map_err(|e| StateError::storage("cannot read the outbox", e))
+        on_db!(&self.db, p => sqlx::query_scalar(
+            "SELECT id FROM outbox WHERE hotel = $1 AND idempotency_key = $2",
+        )
+        .bind(hotel)
+        .bind(key)
+        .fetch_optional(p)
+        .await)
+        .map_err(|e| StateError::storage("cannot read the outbox", e))
     }
 
     /// Writes of `operation` to `target` of `hotel` accepted since `since` that are, or may yet
@@ -537,30 +553,36 @@ impl OutboxReader {
         target: &str,
         since: DateTime<Utc>,
     ) -> Result<u64, StateError> {
-        let n: i64 = sqlx::query_scalar(
-            "SELECT COUNT(*) FROM outbox WHERE hotel = ?1 AND operation = ?2 AND target = ?3 \
-             AND created_at >= ?4 \
+        let n: i64 = on_db!(&self.db, p => sqlx::query_scalar(
+            "SELECT COUNT(*) FROM outbox WHERE hotel = $1 AND operation = $2 AND target = $3 \
+             AND created_at >= $4 \
              AND state IN ('awaiting_approval', 'pending', 'queued', 'applied')",
         )
         .bind(hotel)
         .bind(operation.camel_name())
         .bind(target)
         .bind(millis(since))
-        .fetch_one(&self.pool)
-        .await
+        .fetch_one(p)
+        .await)
         .map_err(|e| StateError::storage("cannot read the outbox", e))?;
         Ok(u64::try_from(n).unwrap_or(0))
     }
 
     /// Writes of `hotel` not yet applied, failed or cancelled.
     pub async fn depth(&self, hotel: &str) -> Result<u64, StateError> {
-        let n: i64 = sqlx::query_scalar(
-            "SELECT COUNT(*) FROM outbox WHERE hotel = ?1 AND state IN ('pending', 'queued')",
+        let n: i64 = on_db!(&self.db, p => sqlx::query_scalar(
+            "SELECT COUNT(*) FROM outbox WHERE hotel = $1 AND state IN ('pending', 'queued')",
         )
         .bind(hotel)
-        .fetch_one(&self.pool)
-        .await
+        .fetch_one(p)
+        .await)
         .map_err(|e| StateError::storage("cannot read the outbox", e))?;
         Ok(u64::try_from(n).unwrap_or(0))
+    }
+
+    fn open_all(&self, rows: Vec<StoredRow>) -> Result<Vec<OutboxRow>, StateError> {
+        rows.into_iter()
+            .map(|r| open_row(&self.cipher, r))
+            .collect()
     }
 }

@@ -6,20 +6,31 @@
 //! before it is on disk). If a batch fails, its jobs are redone one per transaction so that one
 //! bad job cannot fail the others.
 //!
-//! `BEGIN IMMEDIATE` takes SQLite's write lock before the audit head is read, so a CLI process
-//! changing the outbox at the same time (`jack-pms outbox retry`) extends the same chain.
+//! Each transaction takes the state lock before the audit head is read ([`Db::begin_write`]:
+//! SQLite's write lock, PostgreSQL's advisory lock), so a CLI process or another host changing
+//! the outbox at the same time extends the same chain. On PostgreSQL the batch is still one
+//! transaction: one commit (one WAL flush) for all its writes.
+//!
+//! The writer belongs to one node (its id is the `owner` of the writes it attempts; see
+//! [`super::outbox`] on leases).
 
 use super::StateError;
 use super::audit::{AuditEntry, ChainKey, Head};
-use super::outbox::{NewWrite, WriteState, millis};
+use super::outbox::{NewWrite, WriteState, millis, states_sql};
 use super::pii::FieldCipher;
+use crate::db::{Db, Lock, Tx};
+use crate::on_tx;
 use chrono::{DateTime, Utc};
-use sqlx::{SqliteConnection, SqlitePool};
 use std::sync::Arc;
+use std::time::Duration;
 use tokio::sync::{mpsc, oneshot};
 
 /// Most jobs committed in one transaction.
 pub const MAX_BATCH: usize = 512;
+
+/// How long a node holds a write it is attempting without renewing: longer than any attempt's
+/// deadline, so a live node renews (every third of it) long before another may take it over.
+pub const LEASE: Duration = Duration::from_secs(30);
 
 /// What accepting a write did.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -43,6 +54,9 @@ pub struct Transition {
     pub verify: bool,
     /// Count this as an attempt.
     pub count_attempt: bool,
+    /// Only if this node still holds the write's lease: the outcome of this node's own attempt,
+    /// which must not overwrite what another node did after taking an expired lease over.
+    pub fenced: bool,
     /// Start counting attempts from zero again (staff retry).
     pub reset_attempts: bool,
     /// Not before (queued writes).
@@ -58,7 +72,8 @@ pub struct Transition {
 enum Job {
     Accept(NewWrite, oneshot::Sender<Result<Accepted, StateError>>),
     Transition(Transition, oneshot::Sender<Result<bool, StateError>>),
-    Recover(oneshot::Sender<Result<u64, StateError>>),
+    Recover(Recovery, oneshot::Sender<Result<u64, StateError>>),
+    Renew(oneshot::Sender<Result<u64, StateError>>),
     Audit(AuditEntry, oneshot::Sender<Result<bool, StateError>>),
     Prune(DateTime<Utc>, oneshot::Sender<Result<u64, StateError>>),
 }
@@ -69,7 +84,7 @@ impl Job {
         match self {
             Job::Accept(_, reply) => drop(reply.send(Err(e))),
             Job::Transition(_, reply) => drop(reply.send(Err(e))),
-            Job::Recover(reply) => drop(reply.send(Err(e))),
+            Job::Recover(_, reply) | Job::Renew(reply) => drop(reply.send(Err(e))),
             Job::Audit(_, reply) => drop(reply.send(Err(e))),
             Job::Prune(_, reply) => drop(reply.send(Err(e))),
         }
@@ -82,10 +97,21 @@ enum Done {
     Count(u64),
 }
 
+/// Which `pending` writes [`Writer::recover`] queues again.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Recovery {
+    /// At start: those this node's earlier life held (it is not attempting them now), those
+    /// whose lease ran out, and those from before leases (no owner).
+    AtStart,
+    /// While running: only those whose lease ran out (their node died or lost the database).
+    Expired,
+}
+
 /// Handle to the writer task; cheap to clone.
 #[derive(Clone, Debug)]
 pub struct Writer {
     jobs: mpsc::Sender<JobBox>,
+    node: Arc<str>,
 }
 
 /// `Job` is not `Debug` (it holds reply channels); this wrapper keeps `Writer: Debug`.
@@ -98,24 +124,32 @@ impl std::fmt::Debug for JobBox {
 }
 
 struct Context {
-    pool: SqlitePool,
+    db: Db,
     cipher: Arc<FieldCipher>,
     chain: Arc<ChainKey>,
+    node: Arc<str>,
 }
 
 impl Writer {
-    /// Starts the writer task on `pool`.
-    pub fn spawn(pool: SqlitePool, cipher: Arc<FieldCipher>, chain: Arc<ChainKey>) -> Writer {
+    /// Starts the writer task of node `node` on `db`.
+    pub fn spawn(db: Db, cipher: Arc<FieldCipher>, chain: Arc<ChainKey>, node: &str) -> Writer {
         let (tx, rx) = mpsc::channel(4 * MAX_BATCH);
+        let node: Arc<str> = Arc::from(node);
         tokio::spawn(run(
             Context {
-                pool,
+                db,
                 cipher,
                 chain,
+                node: node.clone(),
             },
             rx,
         ));
-        Writer { jobs: tx }
+        Writer { jobs: tx, node }
+    }
+
+    /// The node this writer attempts writes for.
+    pub fn node(&self) -> &str {
+        &self.node
     }
 
     async fn ask<T>(
@@ -160,10 +194,17 @@ impl Writer {
         self.ask(Job::Audit(entry, tx), rx).await.map(|_| ())
     }
 
-    /// Queues (with read-back) every write left `pending` by a process that stopped mid-attempt.
-    pub async fn recover(&self) -> Result<u64, StateError> {
+    /// Queues (with read-back) the writes left `pending` by a process that stopped, or lost
+    /// its lease, mid-attempt (which ones: see [`Recovery`]). Returns how many.
+    pub async fn recover(&self, which: Recovery) -> Result<u64, StateError> {
         let (tx, rx) = oneshot::channel();
-        self.ask(Job::Recover(tx), rx).await
+        self.ask(Job::Recover(which, tx), rx).await
+    }
+
+    /// Extends the lease of every write this node is attempting by [`LEASE`]. Returns how many.
+    pub async fn renew(&self) -> Result<u64, StateError> {
+        let (tx, rx) = oneshot::channel();
+        self.ask(Job::Renew(tx), rx).await
     }
 }
 
@@ -205,9 +246,9 @@ fn reply_all(jobs: Vec<Job>, done: Vec<Done>) {
             (Job::Accept(_, r), Done::Accept(a)) => drop(r.send(Ok(a))),
             (Job::Transition(_, r), Done::Transition(t))
             | (Job::Audit(_, r), Done::Transition(t)) => drop(r.send(Ok(t))),
-            (Job::Recover(r), Done::Count(n)) | (Job::Prune(_, r), Done::Count(n)) => {
-                drop(r.send(Ok(n)))
-            }
+            (Job::Recover(_, r), Done::Count(n))
+            | (Job::Renew(r), Done::Count(n))
+            | (Job::Prune(_, r), Done::Count(n)) => drop(r.send(Ok(n))),
             (job, _) => job.fail(StateError::Corrupt("writer reply mismatch".into())),
         }
     }
@@ -215,8 +256,8 @@ fn reply_all(jobs: Vec<Job>, done: Vec<Done>) {
 
 async fn commit(ctx: &Context, jobs: &[Job]) -> Result<Vec<Done>, StateError> {
     let mut tx = ctx
-        .pool
-        .begin_with("BEGIN IMMEDIATE")
+        .db
+        .begin_write(Lock::State)
         .await
         .map_err(|e| StateError::storage("cannot begin a write", e))?;
     let mut head = Head::load(&mut tx).await?;
@@ -228,7 +269,10 @@ async fn commit(ctx: &Context, jobs: &[Job]) -> Result<Vec<Done>, StateError> {
             Job::Transition(t, _) => {
                 Done::Transition(transition(ctx, &mut tx, &mut head, t, now).await?)
             }
-            Job::Recover(_) => Done::Count(recover(ctx, &mut tx, &mut head, now).await?),
+            Job::Recover(which, _) => {
+                Done::Count(recover(ctx, &mut tx, &mut head, *which, now).await?)
+            }
+            Job::Renew(_) => Done::Count(renew(ctx, &mut tx, now).await?),
             Job::Prune(before, _) => Done::Count(prune(&mut tx, *before).await?),
             Job::Audit(entry, _) => {
                 head.append(&mut tx, &ctx.chain, &ctx.cipher, entry, now)
@@ -246,19 +290,20 @@ async fn commit(ctx: &Context, jobs: &[Job]) -> Result<Vec<Done>, StateError> {
 
 async fn accept(
     ctx: &Context,
-    tx: &mut SqliteConnection,
+    tx: &mut Tx,
     head: &mut Head,
     w: &NewWrite,
     now: DateTime<Utc>,
 ) -> Result<Accepted, StateError> {
     if let Some(key) = &w.idempotency_key {
-        let existing: Option<String> =
-            sqlx::query_scalar("SELECT id FROM outbox WHERE hotel = ?1 AND idempotency_key = ?2")
-                .bind(&w.hotel)
-                .bind(key)
-                .fetch_optional(&mut *tx)
-                .await
-                .map_err(|e| StateError::storage("cannot read the outbox", e))?;
+        let existing: Option<String> = on_tx!(tx, c => sqlx::query_scalar(
+            "SELECT id FROM outbox WHERE hotel = $1 AND idempotency_key = $2",
+        )
+        .bind(&w.hotel)
+        .bind(key)
+        .fetch_optional(&mut *c)
+        .await)
+        .map_err(|e| StateError::storage("cannot read the outbox", e))?;
         if let Some(id) = existing {
             return Ok(Accepted::Existing(id));
         }
@@ -267,14 +312,14 @@ async fn accept(
     let mut state = w.state;
     let mut reason = w.queued_because.clone();
     if state == WriteState::Pending {
-        let blocked: Option<i64> = sqlx::query_scalar(
-            "SELECT 1 FROM outbox WHERE hotel = ?1 AND target = ?2 \
+        let blocked: Option<i64> = on_tx!(tx, c => sqlx::query_scalar(
+            "SELECT seq FROM outbox WHERE hotel = $1 AND target = $2 \
              AND state IN ('pending', 'queued') LIMIT 1",
         )
         .bind(&w.hotel)
         .bind(&target)
-        .fetch_optional(&mut *tx)
-        .await
+        .fetch_optional(&mut *c)
+        .await)
         .map_err(|e| StateError::storage("cannot read the outbox", e))?;
         if blocked.is_some() {
             state = WriteState::Queued;
@@ -284,10 +329,11 @@ async fn accept(
     let payload = serde_json::to_string(&w.request)
         .map_err(|e| StateError::Corrupt(format!("cannot encode a write: {e}")))?;
     let sealed = ctx.cipher.seal_str("outbox", &w.id, "payload", &payload);
-    sqlx::query(
+    let (owner, lease_until) = hold(ctx, state, now);
+    on_tx!(tx, c => sqlx::query(
         "INSERT INTO outbox (id, hotel, operation, target, idempotency_key, caller, payload, \
-         state, verify, attempts, next_attempt_at, created_at, updated_at) \
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, 0, 0, ?9, ?9, ?9)",
+         state, verify, attempts, next_attempt_at, created_at, updated_at, owner, lease_until) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, FALSE, 0, $9, $9, $9, $10, $11)",
     )
     .bind(&w.id)
     .bind(&w.hotel)
@@ -295,11 +341,13 @@ async fn accept(
     .bind(&target)
     .bind(w.idempotency_key.as_deref())
     .bind(&w.caller)
-    .bind(sealed)
+    .bind(&sealed)
     .bind(state.as_str())
     .bind(millis(now))
-    .execute(&mut *tx)
-    .await
+    .bind(owner)
+    .bind(lease_until)
+    .execute(&mut *c)
+    .await.map(drop))
     .map_err(|e| StateError::storage("cannot store the write", e))?;
     let detail = match &reason {
         Some(r) => format!("{payload}\nqueued: {r}"),
@@ -329,36 +377,45 @@ async fn accept(
 
 async fn transition(
     ctx: &Context,
-    tx: &mut SqliteConnection,
+    tx: &mut Tx,
     head: &mut Head,
     t: &Transition,
     now: DateTime<Utc>,
 ) -> Result<bool, StateError> {
-    let from: Vec<&str> = t.from.iter().map(|s| s.as_str()).collect();
+    if t.from.is_empty() {
+        return Ok(false);
+    }
     let error = t
         .error
         .as_deref()
         .map(|e| ctx.cipher.seal_str("outbox", &t.id, "last_error", e));
-    let changed = sqlx::query(
-        "UPDATE outbox SET state = ?2, verify = ?3, \
-         attempts = CASE WHEN ?10 THEN 0 ELSE attempts + ?4 END, \
-         next_attempt_at = ?5, last_error = ?6, pms_reference = COALESCE(?7, pms_reference), \
-         updated_at = ?8 WHERE id = ?1 AND instr(',' || ?9 || ',', ',' || state || ',') > 0",
-    )
-    .bind(&t.id)
-    .bind(t.to.as_str())
-    .bind(i64::from(t.verify))
-    .bind(i64::from(t.count_attempt))
-    .bind(millis(t.next_attempt_at))
-    .bind(error)
-    .bind(t.pms_reference.as_deref())
-    .bind(millis(now))
-    .bind(from.join(","))
-    .bind(t.reset_attempts)
-    .execute(&mut *tx)
-    .await
-    .map_err(|e| StateError::storage("cannot update the write", e))?
-    .rows_affected();
+    let (owner, lease_until) = hold(ctx, t.to, now);
+    let sql = format!(
+        "UPDATE outbox SET state = $2, verify = $3, \
+         attempts = CASE WHEN $9 THEN 0 ELSE attempts + $4 END, \
+         next_attempt_at = $5, last_error = $6, pms_reference = COALESCE($7, pms_reference), \
+         updated_at = $8, owner = $10, lease_until = $11 \
+         WHERE id = $1 AND state IN ({}) AND (NOT $12 OR owner = $13)",
+        states_sql(&t.from)
+    );
+    let changed = on_tx!(tx, c => sqlx::query(sqlx::AssertSqlSafe(sql.as_str()))
+        .bind(&t.id)
+        .bind(t.to.as_str())
+        .bind(t.verify)
+        .bind(i64::from(t.count_attempt))
+        .bind(millis(t.next_attempt_at))
+        .bind(error.as_deref())
+        .bind(t.pms_reference.as_deref())
+        .bind(millis(now))
+        .bind(t.reset_attempts)
+        .bind(owner)
+        .bind(lease_until)
+        .bind(t.fenced)
+        .bind(&*ctx.node)
+        .execute(&mut *c)
+        .await
+        .map(|r| r.rows_affected()))
+    .map_err(|e| StateError::storage("cannot update the write", e))?;
     if changed == 0 {
         return Ok(false);
     }
@@ -367,28 +424,57 @@ async fn transition(
     Ok(true)
 }
 
+/// Who holds a write entering `state`, and until when: this node with a fresh lease while it is
+/// `pending` (being attempted), nobody otherwise.
+fn hold(ctx: &Context, state: WriteState, now: DateTime<Utc>) -> (Option<&str>, Option<i64>) {
+    if state == WriteState::Pending {
+        let until = now + chrono::Duration::from_std(LEASE).unwrap_or(chrono::Duration::MAX);
+        (Some(&*ctx.node), Some(millis(until)))
+    } else {
+        (None, None)
+    }
+}
+
 async fn recover(
     ctx: &Context,
-    tx: &mut SqliteConnection,
+    tx: &mut Tx,
     head: &mut Head,
+    which: Recovery,
     now: DateTime<Utc>,
 ) -> Result<u64, StateError> {
-    let rows: Vec<(String, String, String, String)> = sqlx::query_as(
-        "SELECT id, hotel, operation, target FROM outbox WHERE state = 'pending' ORDER BY seq",
-    )
-    .fetch_all(&mut *tx)
-    .await
+    let at_start = which == Recovery::AtStart;
+    let mine = if at_start {
+        "OR owner IS NULL OR lease_until IS NULL OR owner = $2"
+    } else {
+        ""
+    };
+    let sql = format!(
+        "SELECT id, hotel, operation, target, owner FROM outbox \
+         WHERE state = 'pending' AND (lease_until < $1 {mine}) ORDER BY seq"
+    );
+    let rows: Vec<(String, String, String, String, Option<String>)> = on_tx!(tx, c => {
+        let q = sqlx::query_as(sqlx::AssertSqlSafe(sql.as_str())).bind(millis(now));
+        let q = if at_start { q.bind(&*ctx.node) } else { q };
+        q.fetch_all(&mut *c).await
+    })
     .map_err(|e| StateError::storage("cannot read the outbox", e))?;
-    for (id, hotel, operation, target) in &rows {
-        sqlx::query(
-            "UPDATE outbox SET state = 'queued', verify = 1, next_attempt_at = ?2, \
-             updated_at = ?2 WHERE id = ?1",
+    for (id, hotel, operation, target, owner) in &rows {
+        on_tx!(tx, c => sqlx::query(
+            "UPDATE outbox SET state = 'queued', verify = TRUE, next_attempt_at = $2, \
+             updated_at = $2, owner = NULL, lease_until = NULL WHERE id = $1",
         )
         .bind(id)
         .bind(millis(now))
-        .execute(&mut *tx)
-        .await
+        .execute(&mut *c)
+        .await.map(drop))
         .map_err(|e| StateError::storage("cannot update the write", e))?;
+        let detail = match owner.as_deref() {
+            Some(node) if node != &*ctx.node => format!(
+                "host `{node}` stopped or lost the database during an attempt (its lease ran out): \
+                 read back before any resend"
+            ),
+            _ => "the host stopped during an attempt: read back before any resend".to_owned(),
+        };
         head.append(
             tx,
             &ctx.chain,
@@ -402,9 +488,7 @@ async fn recover(
                 event: "recovered",
                 attempt: None,
                 outcome: "queued".into(),
-                detail: Some(
-                    "the host stopped during an attempt: read back before any resend".into(),
-                ),
+                detail: Some(detail),
                 pms_request_id: None,
             },
             now,
@@ -414,13 +498,26 @@ async fn recover(
     Ok(rows.len() as u64)
 }
 
-async fn prune(tx: &mut SqliteConnection, before: DateTime<Utc>) -> Result<u64, StateError> {
-    Ok(sqlx::query(
-        "DELETE FROM outbox WHERE state IN ('applied', 'cancelled') AND updated_at < ?1",
+async fn renew(ctx: &Context, tx: &mut Tx, now: DateTime<Utc>) -> Result<u64, StateError> {
+    let (_, until) = hold(ctx, WriteState::Pending, now);
+    on_tx!(tx, c => sqlx::query(
+        "UPDATE outbox SET lease_until = $1 WHERE state = 'pending' AND owner = $2",
+    )
+    .bind(until)
+    .bind(&*ctx.node)
+    .execute(&mut *c)
+    .await
+    .map(|r| r.rows_affected()))
+    .map_err(|e| StateError::storage("cannot renew the leases", e))
+}
+
+async fn prune(tx: &mut Tx, before: DateTime<Utc>) -> Result<u64, StateError> {
+    on_tx!(tx, c => sqlx::query(
+        "DELETE FROM outbox WHERE state IN ('applied', 'cancelled') AND updated_at < $1",
     )
     .bind(millis(before))
-    .execute(&mut *tx)
+    .execute(&mut *c)
     .await
-    .map_err(|e| StateError::storage("cannot prune the outbox", e))?
-    .rows_affected())
+    .map(|r| r.rows_affected()))
+    .map_err(|e| StateError::storage("cannot prune the outbox", e))
 }

@@ -1,6 +1,6 @@
 //! The vault's master key: 32 random bytes, written as standard base64 (44 characters).
 //!
-//! The key encrypts every value in the vault ([`super::sqlite::SqliteVault`]). It is read from an
+//! The key encrypts every value in the vault ([`super::store::Vault`]). It is read from an
 //! environment variable or from a file only its owner can read, and it is never logged:
 //! its `Debug` is redacted, and no error message repeats any part of it.
 use super::VaultError;

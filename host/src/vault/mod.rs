@@ -3,12 +3,12 @@
 //! A [`Secret`] never prints its value (`Debug` shows `Secret([REDACTED])`), is zeroed when
 //! dropped, and is only exposed at the moment the egress path writes it into an outbound request.
 //! Secrets come from environment variables named in the hotel config, or from the encrypted
-//! vault in the state file ([`sqlite::SqliteVault`]); [`ConfiguredSecrets`] resolves both.
+//! vault in the state file ([`store::Vault`]); [`ConfiguredSecrets`] resolves both.
 
 use crate::config::SecretRef;
 
 pub mod master_key;
-pub mod sqlite;
+pub mod store;
 use secrecy::{ExposeSecret, SecretString};
 use std::collections::BTreeMap;
 use std::fmt;
@@ -120,12 +120,12 @@ pub trait SecretStore: Send + Sync {
 pub struct ConfiguredSecrets {
     /// Shared by clones, and replaced whole by a reload of the config.
     refs: std::sync::Arc<std::sync::RwLock<BTreeMap<(String, String), SecretRef>>>,
-    vault: Option<std::sync::Arc<sqlite::SqliteVault>>,
+    vault: Option<std::sync::Arc<store::Vault>>,
 }
 
 impl ConfiguredSecrets {
     /// Secrets with `vault` (if any) as the store for vault references.
-    pub fn new(vault: Option<std::sync::Arc<sqlite::SqliteVault>>) -> ConfiguredSecrets {
+    pub fn new(vault: Option<std::sync::Arc<store::Vault>>) -> ConfiguredSecrets {
         ConfiguredSecrets {
             refs: Default::default(),
             vault,

@@ -1,37 +1,37 @@
-//! The credential vault: secret values encrypted in the SQLite state file.
+//! The credential vault: secret values encrypted in the state database (SQLite or PostgreSQL).
 //!
 //! Every value is sealed with XChaCha20-Poly1305 under the [`MasterKey`], with a random 24-byte
 //! nonce per write and associated data that binds it to its hotel and name, so a record copied
 //! onto another row does not decrypt. A key-check record in the meta table makes opening with
-//! another key fail clearly. The state file never holds a value in plaintext.
+//! another key fail clearly. The database never holds a value in plaintext.
 //!
-//! Reads ([`SqliteVault::get`]) are synchronous and served from an in-memory snapshot of the
-//! decrypted values; [`SqliteVault::refresh`] reloads it when the change counter in the meta
-//! table moved (another process, e.g. the `jack-pms vault` CLI, wrote), and
-//! [`SqliteVault::spawn_refresh`] does so periodically.
+//! Reads ([`Vault::get`]) are synchronous and served from an in-memory snapshot of the
+//! decrypted values; [`Vault::refresh`] reloads it when the change counter in the meta table
+//! moved (another process wrote: the `jack-pms vault` CLI, or another host on the same
+//! PostgreSQL database), and [`Vault::spawn_refresh`] does so periodically.
 //!
-//! The state file is shared with other parts of the host (outbox, audit): this module only
-//! touches the tables prefixed `vault_`.
+//! The database ([`Db`]) is shared with other parts of the host (outbox, audit): this module
+//! only touches the tables prefixed `vault_`. Writers serialize on [`Lock::Vault`], so two hosts
+//! setting secrets at once each bump the change counter once.
 //!
 //! Tables:
 //! - `vault_secrets(hotel, name, nonce, ciphertext, created_at, updated_at)`, primary key
 //!   `(hotel, name)`; dates are RFC 3339 UTC text.
 //! - `vault_meta(key, value)`: `format_version` (1), `key_check` (nonce ‖ sealed known text),
-//!   `generation` (change counter, bumped by every write).
+//!   `generation` (change counter, bumped by every write). SQLite keeps the counters in `value`
+//!   (it stores an integer there as it is); PostgreSQL, typed, in a column `number` beside it.
 use super::master_key::MasterKey;
 use super::{Secret, SecretStore, VaultError};
+use crate::db::{Db, DbError, Lock, Tx};
+use crate::{on_db, on_tx};
 use chacha20poly1305::aead::AeadInPlace as _;
 use chacha20poly1305::{XChaCha20Poly1305, XNonce};
 use chrono::{DateTime, SecondsFormat, Utc};
 use rand::RngCore as _;
 use serde::Serialize;
-use sqlx::sqlite::{
-    SqliteConnectOptions, SqliteConnection, SqliteJournalMode, SqlitePool, SqlitePoolOptions,
-    SqliteSynchronous,
-};
 use std::collections::BTreeMap;
 use std::fmt;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::sync::{Arc, PoisonError, RwLock};
 use std::time::Duration;
 use zeroize::Zeroizing;
@@ -55,10 +55,6 @@ pub const MAX_NAME_LEN: usize = 128;
 pub const HOST_KEYS: &str = "@host";
 /// Longest secret value, in bytes.
 pub const MAX_VALUE_LEN: usize = 64 * 1024;
-/// How long a statement waits for another connection's (or process's) lock.
-const BUSY_TIMEOUT: Duration = Duration::from_secs(5);
-/// Connections in the pool [`SqliteVault::open`] makes.
-const POOL_CONNECTIONS: u32 = 4;
 
 /// What `vault list` shows of one secret: never its value.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -72,7 +68,7 @@ pub struct SecretInfo {
     #[serde(serialize_with = "rfc3339")]
     pub created_at: DateTime<Utc>,
     /// When the secret's value was last set (serialized as RFC 3339 UTC). Re-encryption by
-    /// [`SqliteVault::rotate`] does not change it.
+    /// [`Vault::rotate`] does not change it.
     #[serde(serialize_with = "rfc3339")]
     pub updated_at: DateTime<Utc>,
 }
@@ -121,62 +117,43 @@ impl Snapshot {
     }
 }
 
-/// The credential vault in the SQLite state file. See the module docs.
-pub struct SqliteVault {
-    path: PathBuf,
-    pool: SqlitePool,
+/// The credential vault in the state database. See the module docs.
+pub struct Vault {
+    /// How messages name the database (file path, or URL without password).
+    at: String,
+    db: Db,
     /// Serializes this handle's database operations and snapshot updates; holds the key.
     op: tokio::sync::Mutex<MasterKey>,
     /// What `get` reads. Replaced whole, never edited in place.
     snapshot: RwLock<Arc<Snapshot>>,
 }
 
-impl fmt::Debug for SqliteVault {
+impl fmt::Debug for Vault {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("SqliteVault")
-            .field("path", &self.path)
+        f.debug_struct("Vault")
+            .field("at", &self.at)
             .field("secrets", &self.current().len())
             .finish()
     }
 }
 
-/// The connection settings the vault uses for the state file: created if missing, WAL journal,
-/// `synchronous=FULL`, a 5 s busy timeout, foreign keys on. For a host that shares one pool for
-/// the whole state file (see [`SqliteVault::from_pool`]).
-pub fn connect_options(path: &Path) -> SqliteConnectOptions {
-    SqliteConnectOptions::new()
-        .filename(path)
-        .create_if_missing(true)
-        .journal_mode(SqliteJournalMode::Wal)
-        .synchronous(SqliteSynchronous::Full)
-        .busy_timeout(BUSY_TIMEOUT)
-        .foreign_keys(true)
-}
-
-impl SqliteVault {
-    /// Opens the vault in the state file at `path`, creating the file (mode 0600 on unix) and the
-    /// vault's tables if missing. A new vault is bound to `key`; an existing one must have been
+impl Vault {
+    /// Opens the vault in the SQLite state file at `path`, creating the file (mode 0600 on unix)
+    /// and the schema if missing. A new vault is bound to `key`; an existing one must have been
     /// created (or last rotated) with `key`, or this fails with [`VaultError::WrongMasterKey`].
-    pub async fn open(path: &Path, key: MasterKey) -> Result<SqliteVault, VaultError> {
-        create_state_file(path).await?;
-        let pool = SqlitePoolOptions::new()
-            .max_connections(POOL_CONNECTIONS)
-            .min_connections(0)
-            .acquire_timeout(Duration::from_secs(10))
-            .connect_with(connect_options(path))
-            .await
-            .map_err(|e| storage(path, "cannot open the state file", e))?;
-        Self::from_pool(pool, key).await
+    pub async fn open(path: &Path, key: MasterKey) -> Result<Vault, VaultError> {
+        let db = Db::open_sqlite(path).await.map_err(db_error)?;
+        Self::from_db(db, key).await
     }
 
-    /// Opens the vault over an existing pool on the state file (which should use
-    /// [`connect_options`]). Otherwise as [`SqliteVault::open`].
-    pub async fn from_pool(pool: SqlitePool, key: MasterKey) -> Result<SqliteVault, VaultError> {
-        let path = pool.connect_options().get_filename().to_owned();
-        init_schema(&pool, &path, &key).await?;
-        let vault = SqliteVault {
-            path,
-            pool,
+    /// Opens the vault in an open state database (its schema already migrated). Otherwise as
+    /// [`Vault::open`].
+    pub async fn from_db(db: Db, key: MasterKey) -> Result<Vault, VaultError> {
+        let at = describe(&db);
+        init_meta(&db, &at, &key).await?;
+        let vault = Vault {
+            at,
+            db,
             op: tokio::sync::Mutex::new(key),
             snapshot: RwLock::new(Arc::new(Snapshot {
                 generation: -1,
@@ -187,19 +164,19 @@ impl SqliteVault {
         Ok(vault)
     }
 
-    /// The state file's path.
-    pub fn path(&self) -> &Path {
-        &self.path
+    /// How messages name the state database.
+    pub fn location(&self) -> &str {
+        &self.at
     }
 
-    /// The pool on the state file (for the host's other tables in the same file).
-    pub fn pool(&self) -> &SqlitePool {
-        &self.pool
+    /// The state database (the host's other tables live in it too).
+    pub fn db(&self) -> &Db {
+        &self.db
     }
 
-    /// Closes the pool, waiting for its connections to finish (which checkpoints the WAL).
+    /// Closes the pool, waiting for its connections to finish (SQLite: checkpoints the WAL).
     pub async fn close(&self) {
-        self.pool.close().await;
+        self.db.close().await;
     }
 
     /// The value of secret `name` of `hotel`, from the in-memory snapshot (no I/O).
@@ -211,7 +188,7 @@ impl SqliteVault {
             Some(Entry::Undecryptable) => Err(VaultError::Undecryptable {
                 hotel: hotel.to_owned(),
                 name: name.to_owned(),
-                path: self.path.display().to_string(),
+                path: self.at.clone(),
             }),
             None => Err(VaultError::NotInVault {
                 hotel: hotel.to_owned(),
@@ -225,23 +202,23 @@ impl SqliteVault {
     pub async fn refresh(&self) -> Result<(), VaultError> {
         let key = self.op.lock().await;
         let mut tx = self
-            .pool
-            .begin()
+            .db
+            .begin_read()
             .await
-            .map_err(|e| storage(&self.path, "cannot begin a read", e))?;
-        let generation = read_generation(&mut tx, &self.path).await?;
+            .map_err(|e| storage(&self.at, "cannot begin a read", e))?;
+        let generation = read_generation(&mut tx, &self.at).await?;
         if generation == self.current().generation {
             return tx
                 .rollback()
                 .await
-                .map_err(|e| storage(&self.path, "cannot end a read", e));
+                .map_err(|e| storage(&self.at, "cannot end a read", e));
         }
-        let snap = load(&mut tx, &self.path, &key, generation).await?;
+        let snap = load(&mut tx, &self.at, &key, generation).await?;
         tx.rollback()
             .await
-            .map_err(|e| storage(&self.path, "cannot end a read", e))?;
+            .map_err(|e| storage(&self.at, "cannot end a read", e))?;
         tracing::debug!(
-            path = %self.path.display(),
+            at = %self.at,
             generation,
             secrets = snap.len(),
             "vault snapshot reloaded"
@@ -266,7 +243,7 @@ impl SqliteVault {
                 };
                 if let Err(e) = vault.refresh().await {
                     tracing::warn!(
-                        path = %vault.path.display(),
+                        at = %vault.at,
                         error = %e,
                         "vault refresh failed; keeping the secrets loaded before"
                     );
@@ -294,7 +271,7 @@ impl SqliteVault {
                     .map_err(|_| VaultError::Undecryptable {
                         hotel: HOST_KEYS.to_owned(),
                         name: name.to_owned(),
-                        path: self.path.display().to_string(),
+                        path: self.at.clone(),
                     })?,
             );
             let mut key = Zeroizing::new([0u8; 32]);
@@ -302,7 +279,7 @@ impl SqliteVault {
                 return Err(VaultError::Undecryptable {
                     hotel: HOST_KEYS.to_owned(),
                     name: name.to_owned(),
-                    path: self.path.display().to_string(),
+                    path: self.at.clone(),
                 });
             }
             key.copy_from_slice(&bytes);
@@ -351,7 +328,7 @@ impl SqliteVault {
         let key = self.op.lock().await;
         let (nonce, ciphertext) = seal(&key.cipher(), &secret_aad(hotel, name), bytes)?;
         let now = Utc::now().to_rfc3339_opts(SecondsFormat::Micros, true);
-        let path = &self.path;
+        let path = self.at.as_str();
 
         let mut tx = self.begin_write().await?;
         let prev = read_generation(&mut tx, path).await?;
@@ -362,19 +339,20 @@ impl SqliteVault {
         } else {
             "DO NOTHING"
         };
-        let written = sqlx::query(sqlx::AssertSqlSafe(format!(
+        let sql = format!(
             "INSERT INTO vault_secrets (hotel, name, nonce, ciphertext, created_at, updated_at) \
-             VALUES (?1, ?2, ?3, ?4, ?5, ?5) ON CONFLICT (hotel, name) {on_conflict}"
-        )))
-        .bind(hotel)
-        .bind(name)
-        .bind(&nonce[..])
-        .bind(ciphertext)
-        .bind(now)
-        .execute(&mut *tx)
-        .await
-        .map_err(|e| storage(path, "cannot write the secret", e))?
-        .rows_affected();
+             VALUES ($1, $2, $3, $4, $5, $5) ON CONFLICT (hotel, name) {on_conflict}"
+        );
+        let written = on_tx!(&mut tx, c => sqlx::query(sqlx::AssertSqlSafe(sql.as_str()))
+            .bind(hotel)
+            .bind(name)
+            .bind(&nonce[..])
+            .bind(&ciphertext)
+            .bind(&now)
+            .execute(&mut *c)
+            .await
+            .map(|r| r.rows_affected()))
+        .map_err(|e| storage(path, "cannot write the secret", e))?;
         if written == 0 {
             tx.rollback()
                 .await
@@ -399,16 +377,16 @@ impl SqliteVault {
 
     /// Hotel, name and dates of every secret, ordered by hotel and name. Never values.
     pub async fn list(&self) -> Result<Vec<SecretInfo>, VaultError> {
-        let rows: Vec<(String, String, String, String)> = sqlx::query_as(
+        let rows: Vec<(String, String, String, String)> = on_db!(&self.db, p => sqlx::query_as(
             "SELECT hotel, name, created_at, updated_at FROM vault_secrets ORDER BY hotel, name",
         )
-        .fetch_all(&self.pool)
-        .await
-        .map_err(|e| storage(&self.path, "cannot list the secrets", e))?;
+        .fetch_all(p)
+        .await)
+        .map_err(|e| storage(&self.at, "cannot list the secrets", e))?;
         rows.into_iter()
             .map(|(hotel, name, created, updated)| {
-                let created_at = parse_time(&self.path, &hotel, &name, &created)?;
-                let updated_at = parse_time(&self.path, &hotel, &name, &updated)?;
+                let created_at = parse_time(&self.at, &hotel, &name, &created)?;
+                let updated_at = parse_time(&self.at, &hotel, &name, &updated)?;
                 Ok(SecretInfo {
                     hotel,
                     name,
@@ -423,17 +401,19 @@ impl SqliteVault {
     pub async fn remove(&self, hotel: &str, name: &str) -> Result<bool, VaultError> {
         check_names(hotel, name)?;
         let key = self.op.lock().await;
-        let path = &self.path;
+        let path = self.at.as_str();
         let mut tx = self.begin_write().await?;
         let prev = read_generation(&mut tx, path).await?;
         verify_key(&mut tx, path, &key).await?;
-        let removed = sqlx::query("DELETE FROM vault_secrets WHERE hotel = ?1 AND name = ?2")
-            .bind(hotel)
-            .bind(name)
-            .execute(&mut *tx)
-            .await
-            .map_err(|e| storage(path, "cannot remove the secret", e))?
-            .rows_affected();
+        let removed = on_tx!(&mut tx, c => sqlx::query(
+            "DELETE FROM vault_secrets WHERE hotel = $1 AND name = $2",
+        )
+        .bind(hotel)
+        .bind(name)
+        .execute(&mut *c)
+        .await
+        .map(|r| r.rows_affected()))
+        .map_err(|e| storage(path, "cannot remove the secret", e))?;
         if removed == 0 {
             tx.rollback()
                 .await
@@ -465,17 +445,17 @@ impl SqliteVault {
     /// the error names it: set it again or remove it, then rotate.
     pub async fn rotate(&self, new_key: MasterKey) -> Result<usize, VaultError> {
         let mut key = self.op.lock().await;
-        let path = &self.path;
+        let path = self.at.as_str();
         let old = key.cipher();
         let new = new_key.cipher();
         let mut tx = self.begin_write().await?;
         let prev = read_generation(&mut tx, path).await?;
         verify_key(&mut tx, path, &key).await?;
-        let rows: Vec<(String, String, Vec<u8>, Vec<u8>)> = sqlx::query_as(
+        let rows: Vec<(String, String, Vec<u8>, Vec<u8>)> = on_tx!(&mut tx, c => sqlx::query_as(
             "SELECT hotel, name, nonce, ciphertext FROM vault_secrets ORDER BY hotel, name",
         )
-        .fetch_all(&mut *tx)
-        .await
+        .fetch_all(&mut *c)
+        .await)
         .map_err(|e| storage(path, "cannot read the secrets", e))?;
         let mut entries: BTreeMap<String, BTreeMap<String, Entry>> = BTreeMap::new();
         let count = rows.len();
@@ -485,19 +465,19 @@ impl SqliteVault {
                 return Err(VaultError::Undecryptable {
                     hotel,
                     name,
-                    path: path.display().to_string(),
+                    path: path.to_owned(),
                 });
             };
             let (nonce, ciphertext) = seal(&new, &aad, &plain)?;
-            sqlx::query(
-                "UPDATE vault_secrets SET nonce = ?1, ciphertext = ?2 WHERE hotel = ?3 AND name = ?4",
+            on_tx!(&mut tx, c => sqlx::query(
+                "UPDATE vault_secrets SET nonce = $1, ciphertext = $2 WHERE hotel = $3 AND name = $4",
             )
             .bind(&nonce[..])
-            .bind(ciphertext)
+            .bind(&ciphertext)
             .bind(&hotel)
             .bind(&name)
-            .execute(&mut *tx)
-            .await
+            .execute(&mut *c)
+            .await.map(drop))
             .map_err(|e| storage(path, "cannot re-encrypt a secret", e))?;
             let entry = match to_secret(&plain) {
                 Some(s) => Entry::Value(s),
@@ -505,11 +485,12 @@ impl SqliteVault {
             };
             entries.entry(hotel).or_default().insert(name, entry);
         }
-        sqlx::query("UPDATE vault_meta SET value = ?1 WHERE key = 'key_check'")
-            .bind(key_check_record(&new)?)
-            .execute(&mut *tx)
-            .await
-            .map_err(|e| storage(path, "cannot write the key check", e))?;
+        let record = key_check_record(&new)?;
+        on_tx!(&mut tx, c => sqlx::query("UPDATE vault_meta SET value = $1 WHERE key = 'key_check'")
+            .bind(&record)
+            .execute(&mut *c)
+            .await.map(drop))
+        .map_err(|e| storage(path, "cannot write the key check", e))?;
         let generation = bump_generation(&mut tx, path, prev).await?;
         tx.commit()
             .await
@@ -519,7 +500,7 @@ impl SqliteVault {
             generation,
             entries,
         });
-        tracing::info!(path = %path.display(), secrets = count, "vault master key rotated");
+        tracing::info!(at = %path, secrets = count, "vault master key rotated");
         Ok(count)
     }
 
@@ -534,11 +515,11 @@ impl SqliteVault {
             .unwrap_or_else(PoisonError::into_inner) = Arc::new(snap);
     }
 
-    async fn begin_write(&self) -> Result<sqlx::Transaction<'static, sqlx::Sqlite>, VaultError> {
-        self.pool
-            .begin_with("BEGIN IMMEDIATE")
+    async fn begin_write(&self) -> Result<Tx, VaultError> {
+        self.db
+            .begin_write(Lock::Vault)
             .await
-            .map_err(|e| storage(&self.path, "cannot begin a write", e))
+            .map_err(|e| storage(&self.at, "cannot begin a write", e))
     }
 
     /// The snapshot after a write in `tx` that moved the counter from `prev` to `generation`:
@@ -546,7 +527,7 @@ impl SqliteVault {
     /// (another process wrote since it was loaded; `tx` already sees this write).
     async fn next_snapshot(
         &self,
-        tx: &mut SqliteConnection,
+        tx: &mut Tx,
         key: &MasterKey,
         prev: i64,
         generation: i64,
@@ -561,183 +542,177 @@ impl SqliteVault {
                 entries,
             })
         } else {
-            load(tx, &self.path, key, generation).await
+            load(tx, &self.at, key, generation).await
         }
     }
 }
 
-impl SecretStore for SqliteVault {
+impl SecretStore for Vault {
     fn get(&self, hotel: &str, name: &str) -> Result<Secret, VaultError> {
-        SqliteVault::get(self, hotel, name)
+        Vault::get(self, hotel, name)
     }
 }
 
-/// Creates the state file with mode 0600 (unix) if it does not exist, so that SQLite's WAL and
-/// shared-memory files, which take the database file's mode, are private too.
-async fn create_state_file(path: &Path) -> Result<(), VaultError> {
-    let mut opts = tokio::fs::OpenOptions::new();
-    opts.write(true).create_new(true);
-    #[cfg(unix)]
-    opts.mode(0o600);
-    match opts.open(path).await {
-        Ok(_) => Ok(()),
-        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => Ok(()),
-        Err(e) => Err(VaultError::Storage(format!(
-            "cannot create the state file `{}`: {e}",
-            path.display()
-        ))),
+/// How messages name the vault's database: the file, or the URL without its password.
+fn describe(db: &Db) -> String {
+    match db {
+        Db::Sqlite(p) => p.connect_options().get_filename().display().to_string(),
+        Db::Postgres(p) => {
+            let o = p.connect_options();
+            format!(
+                "postgres://{}:{}/{}",
+                o.get_host(),
+                o.get_port(),
+                o.get_database().unwrap_or("")
+            )
+        }
     }
 }
 
-/// Creates the vault's tables if missing and binds a new vault to `key`, or checks that an
-/// existing vault is of a known format and was made with `key`.
-async fn init_schema(pool: &SqlitePool, path: &Path, key: &MasterKey) -> Result<(), VaultError> {
-    let mut tx = pool
-        .begin_with("BEGIN IMMEDIATE")
+/// A database that could not be opened, as the vault reports it.
+fn db_error(e: DbError) -> VaultError {
+    VaultError::Storage(e.to_string())
+}
+
+/// Binds a new vault to `key` (its tables are made by the schema's migrations), or checks that
+/// an existing vault is of a known format and was made with `key`.
+async fn init_meta(db: &Db, path: &str, key: &MasterKey) -> Result<(), VaultError> {
+    let mut tx = db
+        .begin_write(Lock::Vault)
         .await
         .map_err(|e| storage(path, "cannot begin a write", e))?;
-    for ddl in [
-        "CREATE TABLE IF NOT EXISTS vault_meta (\
-         key TEXT NOT NULL PRIMARY KEY, \
-         value BLOB NOT NULL)",
-        "CREATE TABLE IF NOT EXISTS vault_secrets (\
-         hotel TEXT NOT NULL, \
-         name TEXT NOT NULL, \
-         nonce BLOB NOT NULL, \
-         ciphertext BLOB NOT NULL, \
-         created_at TEXT NOT NULL, \
-         updated_at TEXT NOT NULL, \
-         PRIMARY KEY (hotel, name))",
-    ] {
-        sqlx::query(ddl)
-            .execute(&mut *tx)
-            .await
-            .map_err(|e| storage(path, "cannot create the vault tables", e))?;
-    }
-    let version: Option<i64> = sqlx::query_scalar(
-        "SELECT CAST(value AS INTEGER) FROM vault_meta WHERE key = 'format_version'",
+    let version = read_counter(&mut tx, "format_version")
+        .await
+        .map_err(|e| storage(path, "cannot read the vault format", e))?;
+    let check: Option<Vec<u8>> = on_tx!(&mut tx, c => sqlx::query_scalar(
+        "SELECT value FROM vault_meta WHERE key = 'key_check'",
     )
-    .fetch_optional(&mut *tx)
-    .await
-    .map_err(|e| storage(path, "cannot read the vault format", e))?;
-    let check: Option<Vec<u8>> =
-        sqlx::query_scalar("SELECT value FROM vault_meta WHERE key = 'key_check'")
-            .fetch_optional(&mut *tx)
-            .await
-            .map_err(|e| storage(path, "cannot read the key check", e))?;
+    .fetch_optional(&mut *c)
+    .await)
+    .map_err(|e| storage(path, "cannot read the key check", e))?;
     match (version, check) {
         (Some(v), _) if v != FORMAT_VERSION => Err(VaultError::Storage(format!(
-            "the vault in `{}` has format version {v}; this jack-pms reads version {FORMAT_VERSION}",
-            path.display()
+            "the vault in `{path}` has format version {v}; this jack-pms reads version {FORMAT_VERSION}"
         ))),
         (Some(_), Some(record)) => {
             if !check_record_matches(&key.cipher(), &record) {
                 return Err(wrong_key(path));
             }
-            // Nothing was written (the tables existed): end the transaction.
-            tx.commit()
+            // Nothing was written: end the transaction.
+            tx.rollback()
                 .await
                 .map_err(|e| storage(path, "cannot end a read", e))
         }
         (None, None) => {
-            let secrets: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM vault_secrets")
-                .fetch_one(&mut *tx)
-                .await
-                .map_err(|e| storage(path, "cannot count the secrets", e))?;
+            let secrets: i64 = on_tx!(&mut tx, c => sqlx::query_scalar(
+                "SELECT COUNT(*) FROM vault_secrets",
+            )
+            .fetch_one(&mut *c)
+            .await)
+            .map_err(|e| storage(path, "cannot count the secrets", e))?;
             if secrets > 0 {
                 return Err(VaultError::Storage(format!(
-                    "the vault in `{}` holds {secrets} secrets but no format or key-check record; \
-                     the file was altered",
-                    path.display()
+                    "the vault in `{path}` holds {secrets} secrets but no format or key-check record; \
+                     the file was altered"
                 )));
             }
             let record = key_check_record(&key.cipher())?;
-            sqlx::query(
-                "INSERT INTO vault_meta (key, value) VALUES \
-                 ('format_version', ?1), ('key_check', ?2), ('generation', 0)",
-            )
-            .bind(FORMAT_VERSION)
-            .bind(record)
-            .execute(&mut *tx)
-            .await
+            let insert = match &tx {
+                Tx::Sqlite(_) => {
+                    "INSERT INTO vault_meta (key, value) VALUES \
+                     ('format_version', $1), ('key_check', $2), ('generation', 0)"
+                }
+                Tx::Postgres(_) => {
+                    "INSERT INTO vault_meta (key, value, number) VALUES \
+                     ('format_version', NULL, $1), ('key_check', $2, NULL), ('generation', NULL, 0)"
+                }
+            };
+            on_tx!(&mut tx, c => sqlx::query(insert)
+                .bind(FORMAT_VERSION)
+                .bind(&record)
+                .execute(&mut *c)
+                .await.map(drop))
             .map_err(|e| storage(path, "cannot initialize the vault", e))?;
             tx.commit()
                 .await
                 .map_err(|e| storage(path, "cannot initialize the vault", e))?;
-            tracing::info!(path = %path.display(), "vault created");
+            tracing::info!(at = %path, "vault created");
             Ok(())
         }
         _ => Err(VaultError::Storage(format!(
-            "the vault in `{}` lacks its format or key-check record; the file was altered",
-            path.display()
+            "the vault in `{path}` lacks its format or key-check record; the file was altered"
         ))),
     }
 }
 
-async fn read_generation(conn: &mut SqliteConnection, path: &Path) -> Result<i64, VaultError> {
-    let generation: Option<i64> = sqlx::query_scalar(
-        "SELECT CAST(value AS INTEGER) FROM vault_meta WHERE key = 'generation'",
-    )
-    .fetch_optional(&mut *conn)
-    .await
-    .map_err(|e| storage(path, "cannot read the change counter", e))?;
+/// A counter of the meta table (`format_version`, `generation`). SQLite keeps it in `value`;
+/// PostgreSQL in the typed column `number`.
+async fn read_counter(tx: &mut Tx, name: &str) -> Result<Option<i64>, sqlx::Error> {
+    let sql = match tx {
+        Tx::Sqlite(_) => "SELECT CAST(value AS INTEGER) FROM vault_meta WHERE key = $1",
+        Tx::Postgres(_) => "SELECT number FROM vault_meta WHERE key = $1",
+    };
+    let value: Option<Option<i64>> = on_tx!(tx, c => sqlx::query_scalar(sql)
+        .bind(name)
+        .fetch_optional(&mut *c)
+        .await)?;
+    Ok(value.flatten())
+}
+
+async fn read_generation(tx: &mut Tx, path: &str) -> Result<i64, VaultError> {
+    let generation = read_counter(tx, "generation")
+        .await
+        .map_err(|e| storage(path, "cannot read the change counter", e))?;
     generation.ok_or_else(|| {
         VaultError::Storage(format!(
-            "the vault in `{}` lacks its change counter; the file was altered",
-            path.display()
+            "the vault in `{path}` lacks its change counter; the file was altered"
         ))
     })
 }
 
-async fn bump_generation(
-    conn: &mut SqliteConnection,
-    path: &Path,
-    prev: i64,
-) -> Result<i64, VaultError> {
+async fn bump_generation(tx: &mut Tx, path: &str, prev: i64) -> Result<i64, VaultError> {
     let generation = prev.wrapping_add(1).max(0);
-    sqlx::query("UPDATE vault_meta SET value = ?1 WHERE key = 'generation'")
-        .bind(generation)
-        .execute(&mut *conn)
-        .await
+    let sql = match tx {
+        Tx::Sqlite(_) => "UPDATE vault_meta SET value = $1 WHERE key = 'generation'",
+        Tx::Postgres(_) => "UPDATE vault_meta SET number = $1 WHERE key = 'generation'",
+    };
+    on_tx!(tx, c => sqlx::query(sql).bind(generation).execute(&mut *c).await.map(drop))
         .map_err(|e| storage(path, "cannot bump the change counter", e))?;
     Ok(generation)
 }
 
 /// Fails with [`VaultError::WrongMasterKey`] unless the stored key check opens under `key`
 /// (e.g. another process rotated the key since this handle was opened).
-async fn verify_key(
-    conn: &mut SqliteConnection,
-    path: &Path,
-    key: &MasterKey,
-) -> Result<(), VaultError> {
-    let record: Option<Vec<u8>> =
-        sqlx::query_scalar("SELECT value FROM vault_meta WHERE key = 'key_check'")
-            .fetch_optional(&mut *conn)
-            .await
-            .map_err(|e| storage(path, "cannot read the key check", e))?;
+async fn verify_key(tx: &mut Tx, path: &str, key: &MasterKey) -> Result<(), VaultError> {
+    let record: Option<Vec<u8>> = on_tx!(tx, c => sqlx::query_scalar(
+        "SELECT value FROM vault_meta WHERE key = 'key_check'",
+    )
+    .fetch_optional(&mut *c)
+    .await)
+    .map_err(|e| storage(path, "cannot read the key check", e))?;
     match record {
         Some(r) if check_record_matches(&key.cipher(), &r) => Ok(()),
         Some(_) => Err(wrong_key(path)),
         None => Err(VaultError::Storage(format!(
-            "the vault in `{}` lacks its key-check record; the file was altered",
-            path.display()
+            "the vault in `{path}` lacks its key-check record; the file was altered"
         ))),
     }
 }
 
 /// Reads and decrypts every secret (after checking the key) as of `generation`.
 async fn load(
-    conn: &mut SqliteConnection,
-    path: &Path,
+    tx: &mut Tx,
+    path: &str,
     key: &MasterKey,
     generation: i64,
 ) -> Result<Snapshot, VaultError> {
-    verify_key(conn, path, key).await?;
-    let rows: Vec<(String, String, Vec<u8>, Vec<u8>)> =
-        sqlx::query_as("SELECT hotel, name, nonce, ciphertext FROM vault_secrets")
-            .fetch_all(&mut *conn)
-            .await
-            .map_err(|e| storage(path, "cannot read the secrets", e))?;
+    verify_key(tx, path, key).await?;
+    let rows: Vec<(String, String, Vec<u8>, Vec<u8>)> = on_tx!(tx, c => sqlx::query_as(
+        "SELECT hotel, name, nonce, ciphertext FROM vault_secrets",
+    )
+    .fetch_all(&mut *c)
+    .await)
+    .map_err(|e| storage(path, "cannot read the secrets", e))?;
     let cipher = key.cipher();
     let mut entries: BTreeMap<String, BTreeMap<String, Entry>> = BTreeMap::new();
     for (hotel, name, nonce, ciphertext) in rows {
@@ -747,7 +722,7 @@ async fn load(
             Some(s) => Entry::Value(s),
             None => {
                 tracing::warn!(
-                    path = %path.display(),
+                    at = %path,
                     hotel = %hotel,
                     name = %name,
                     "vault secret cannot be decrypted: its record was altered or copied from another row"
@@ -838,18 +813,18 @@ fn check_record_matches(cipher: &XChaCha20Poly1305, record: &[u8]) -> bool {
         .is_some_and(|plain| plain.as_slice() == KEY_CHECK_PLAINTEXT)
 }
 
-fn wrong_key(path: &Path) -> VaultError {
+fn wrong_key(path: &str) -> VaultError {
     VaultError::WrongMasterKey {
-        path: path.display().to_string(),
+        path: path.to_owned(),
     }
 }
 
-fn storage(path: &Path, what: &str, e: sqlx::Error) -> VaultError {
-    VaultError::Storage(format!("{what} (`{}`): {e}", path.display()))
+fn storage(path: &str, what: &str, e: sqlx::Error) -> VaultError {
+    VaultError::Storage(format!("{what} (`{path}`): {e}"))
 }
 
 fn parse_time(
-    path: &Path,
+    path: &str,
     hotel: &str,
     name: &str,
     text: &str,
@@ -858,8 +833,7 @@ fn parse_time(
         .map(|t| t.with_timezone(&Utc))
         .map_err(|_| {
             VaultError::Storage(format!(
-                "secret `{name}` of hotel `{hotel}` in `{}` has an unreadable date",
-                path.display()
+                "secret `{name}` of hotel `{hotel}` in `{path}` has an unreadable date"
             ))
         })
 }
@@ -891,6 +865,7 @@ fn check_name(kind: &str, name: &str) -> Result<(), VaultError> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::path::PathBuf;
 
     /// A fresh key and its text, to make further copies with `MasterKey::parse`.
     fn new_key() -> (MasterKey, String) {
@@ -911,9 +886,9 @@ mod tests {
         dir.path().join("state.sqlite")
     }
 
-    async fn bump_generation_raw(v: &SqliteVault) {
+    async fn bump_generation_raw(v: &Vault) {
         sqlx::query("UPDATE vault_meta SET value = value + 1 WHERE key = 'generation'")
-            .execute(v.pool())
+            .execute(v.db().sqlite().unwrap())
             .await
             .unwrap();
     }
@@ -923,7 +898,7 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let path = state(&dir);
         let (k, text) = new_key();
-        let v = SqliteVault::open(&path, k).await.unwrap();
+        let v = Vault::open(&path, k).await.unwrap();
         v.set("hotel-a", "api_key", &secret("alpha-secret-value"))
             .await
             .unwrap();
@@ -951,7 +926,7 @@ mod tests {
         v.close().await;
         drop(v);
 
-        let v = SqliteVault::open(&path, key(&text)).await.unwrap();
+        let v = Vault::open(&path, key(&text)).await.unwrap();
         assert_eq!(
             v.get("hotel-a", "api_key").unwrap().expose(),
             "alpha-secret-value-2"
@@ -993,7 +968,7 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let path = state(&dir);
         let (k, _) = new_key();
-        let v = SqliteVault::open(&path, k).await.unwrap();
+        let v = Vault::open(&path, k).await.unwrap();
         let secrets: Vec<String> = (0..6)
             .map(|i| {
                 format!(
@@ -1044,7 +1019,7 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let path = state(&dir);
         let (k, text) = new_key();
-        let v = SqliteVault::open(&path, k).await.unwrap();
+        let v = Vault::open(&path, k).await.unwrap();
         v.set("h1", "user", &secret("first-value-xxxxxxxx"))
             .await
             .unwrap();
@@ -1059,7 +1034,7 @@ mod tests {
         let rows: Vec<(String, Vec<u8>)> = sqlx::query_as(
             "SELECT name, ciphertext FROM vault_secrets WHERE hotel = 'h1' ORDER BY name",
         )
-        .fetch_all(v.pool())
+        .fetch_all(v.db().sqlite().unwrap())
         .await
         .unwrap();
         for (name, other) in [(&rows[0].0, &rows[1].1), (&rows[1].0, &rows[0].1)] {
@@ -1068,7 +1043,7 @@ mod tests {
             )
             .bind(other)
             .bind(name)
-            .execute(v.pool())
+            .execute(v.db().sqlite().unwrap())
             .await
             .unwrap();
         }
@@ -1098,13 +1073,13 @@ mod tests {
              ciphertext = (SELECT ciphertext FROM vault_secrets WHERE hotel = 'h1' AND name = 'user') \
              WHERE hotel = 'h2' AND name = 'pass'",
         )
-        .execute(v.pool())
+        .execute(v.db().sqlite().unwrap())
         .await
         .unwrap();
         // ...also as seen by a fresh open, and a fresh open still succeeds.
         v.close().await;
         drop(v);
-        let v = SqliteVault::open(&path, key(&text)).await.unwrap();
+        let v = Vault::open(&path, key(&text)).await.unwrap();
         assert!(matches!(
             v.get("h2", "pass"),
             Err(VaultError::Undecryptable { .. })
@@ -1120,7 +1095,7 @@ mod tests {
         assert!(matches!(e, VaultError::Undecryptable { .. }), "{e:?}");
         v.close().await;
         drop(v);
-        let v = SqliteVault::open(&path, key(&text)).await.unwrap();
+        let v = Vault::open(&path, key(&text)).await.unwrap();
         assert_eq!(
             v.get("h1", "user").unwrap().expose(),
             "first-value-xxxxxxxx"
@@ -1132,12 +1107,12 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let path = state(&dir);
         let (k, _) = new_key();
-        let v = SqliteVault::open(&path, k).await.unwrap();
+        let v = Vault::open(&path, k).await.unwrap();
         v.set("h", "n", &secret("some-value-here")).await.unwrap();
         v.close().await;
         drop(v);
         let (other, _) = new_key();
-        let e = SqliteVault::open(&path, other).await.unwrap_err();
+        let e = Vault::open(&path, other).await.unwrap_err();
         assert_eq!(
             e,
             VaultError::WrongMasterKey {
@@ -1159,8 +1134,8 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let path = state(&dir);
         let (k, old_text) = new_key();
-        let v = SqliteVault::open(&path, k).await.unwrap();
-        let other = SqliteVault::open(&path, key(&old_text)).await.unwrap();
+        let v = Vault::open(&path, k).await.unwrap();
+        let other = Vault::open(&path, key(&old_text)).await.unwrap();
         let values = [
             ("h1", "a", "value-a-1234567"),
             ("h1", "b", "value-b-1234567"),
@@ -1193,10 +1168,10 @@ mod tests {
         drop((v, other));
 
         assert!(matches!(
-            SqliteVault::open(&path, key(&old_text)).await,
+            Vault::open(&path, key(&old_text)).await,
             Err(VaultError::WrongMasterKey { .. })
         ));
-        let v = SqliteVault::open(&path, key(&new_text)).await.unwrap();
+        let v = Vault::open(&path, key(&new_text)).await.unwrap();
         for (h, n, s) in values {
             assert_eq!(v.get(h, n).unwrap().expose(), s);
         }
@@ -1208,7 +1183,7 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let path = state(&dir);
         let (k, _) = new_key();
-        let v = SqliteVault::open(&path, k).await.unwrap();
+        let v = Vault::open(&path, k).await.unwrap();
         let before = Utc::now();
         v.set("hotel-b", "password", &secret("listed-value-one"))
             .await
@@ -1253,7 +1228,7 @@ mod tests {
     async fn remove_and_missing() {
         let dir = tempfile::tempdir().unwrap();
         let (k, _) = new_key();
-        let v = SqliteVault::open(&state(&dir), k).await.unwrap();
+        let v = Vault::open(&state(&dir), k).await.unwrap();
         v.set("h", "n", &secret("to-be-removed")).await.unwrap();
         assert!(v.remove("h", "n").await.unwrap());
         assert!(!v.remove("h", "n").await.unwrap());
@@ -1278,8 +1253,8 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let path = state(&dir);
         let (k, text) = new_key();
-        let a = SqliteVault::open(&path, k).await.unwrap();
-        let b = SqliteVault::open(&path, key(&text)).await.unwrap();
+        let a = Vault::open(&path, k).await.unwrap();
+        let b = Vault::open(&path, key(&text)).await.unwrap();
 
         // Nothing changed: refresh keeps the same snapshot.
         let before = a.current();
@@ -1322,8 +1297,8 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let path = state(&dir);
         let (k, text) = new_key();
-        let a = Arc::new(SqliteVault::open(&path, k).await.unwrap());
-        let b = SqliteVault::open(&path, key(&text)).await.unwrap();
+        let a = Arc::new(Vault::open(&path, k).await.unwrap());
+        let b = Vault::open(&path, key(&text)).await.unwrap();
         let task = a.spawn_refresh(Duration::from_millis(20));
         b.set("h", "n", &secret("periodic-value")).await.unwrap();
         let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
@@ -1347,7 +1322,7 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let path = state(&dir);
         let (k, text) = new_key();
-        let v = SqliteVault::open(&path, k).await.unwrap();
+        let v = Vault::open(&path, k).await.unwrap();
         v.set("h", "a", &secret("debug-secret-one")).await.unwrap();
         v.set("h", "b", &secret("debug-secret-two")).await.unwrap();
         let d = format!("{v:?} {v:#?}");
@@ -1363,7 +1338,7 @@ mod tests {
     async fn names_and_values_are_validated() {
         let dir = tempfile::tempdir().unwrap();
         let (k, _) = new_key();
-        let v = SqliteVault::open(&state(&dir), k).await.unwrap();
+        let v = Vault::open(&state(&dir), k).await.unwrap();
         let long = "x".repeat(129);
         for (h, n, problem) in [
             ("", "n", "is empty"),
@@ -1396,19 +1371,20 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let path = state(&dir);
         {
-            let pool = SqlitePool::connect_with(connect_options(&path))
+            let pool = sqlx::SqlitePool::connect_with(crate::db::sqlite_options(&path))
                 .await
                 .unwrap();
-            sqlx::query("CREATE TABLE outbox (id INTEGER PRIMARY KEY, body TEXT)")
+            sqlx::query("CREATE TABLE other_tool (id INTEGER PRIMARY KEY, body TEXT)")
                 .execute(&pool)
                 .await
                 .unwrap();
-            sqlx::query("INSERT INTO outbox (body) VALUES ('hello')")
+            sqlx::query("INSERT INTO other_tool (body) VALUES ('hello')")
                 .execute(&pool)
                 .await
                 .unwrap();
             let (k, _) = new_key();
-            let v = SqliteVault::from_pool(pool.clone(), k).await.unwrap();
+            let db = Db::from_sqlite_pool(pool.clone()).await.unwrap();
+            let v = Vault::from_db(db, k).await.unwrap();
             v.set("h", "n", &secret("shared-file-value")).await.unwrap();
             let mode: String = sqlx::query_scalar("PRAGMA journal_mode")
                 .fetch_one(&pool)
@@ -1420,7 +1396,7 @@ mod tests {
                 .await
                 .unwrap();
             assert_eq!(sync, 2, "synchronous=FULL");
-            let body: String = sqlx::query_scalar("SELECT body FROM outbox")
+            let body: String = sqlx::query_scalar("SELECT body FROM other_tool")
                 .fetch_one(&pool)
                 .await
                 .unwrap();
@@ -1436,7 +1412,7 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let path = state(&dir);
         let (k, _) = new_key();
-        let v = SqliteVault::open(&path, k).await.unwrap();
+        let v = Vault::open(&path, k).await.unwrap();
         v.set("h", "n", &secret("private-file-value"))
             .await
             .unwrap();
@@ -1453,7 +1429,7 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("no-such-dir").join("state.sqlite");
         let (k, _) = new_key();
-        let e = SqliteVault::open(&path, k).await.unwrap_err();
+        let e = Vault::open(&path, k).await.unwrap_err();
         assert!(matches!(e, VaultError::Storage(_)), "{e:?}");
         assert!(e.to_string().contains("no-such-dir"), "{e}");
     }
