@@ -161,6 +161,66 @@ fn rand_u128() -> u128 {
     u128::from_le_bytes(bytes)
 }
 
+/// Which database a stack keeps its state in.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Backend {
+    /// The embedded default: a SQLite file in the stack's directory.
+    Sqlite,
+    /// A PostgreSQL database of the test's own (created, and dropped after the test).
+    Postgres,
+}
+
+/// A state database that outlives one stack: stacks restarted on it, or several nodes sharing it.
+pub enum StateDb {
+    /// A SQLite file (its directory lives as long as this value).
+    Sqlite(tempfile::TempDir),
+    /// A PostgreSQL database of this test's own, dropped with this value.
+    Postgres(jack_pms_host::db::scratch::ScratchDb),
+}
+
+impl StateDb {
+    /// A new, empty state database on `backend`.
+    pub async fn new(backend: Backend) -> std::sync::Arc<StateDb> {
+        std::sync::Arc::new(match backend {
+            Backend::Sqlite => StateDb::Sqlite(tempfile::tempdir().expect("tempdir")),
+            Backend::Postgres => StateDb::Postgres(
+                jack_pms_host::db::scratch::ScratchDb::create()
+                    .await
+                    .expect("create a PostgreSQL scratch database (is PostgreSQL running on 127.0.0.1:5432?)"),
+            ),
+        })
+    }
+
+    /// The config's `state:` block for a host named `node`.
+    pub fn yaml(&self, node: &str) -> String {
+        match self {
+            StateDb::Sqlite(dir) => format!(
+                "state:\n  path: {}\n  nodeId: {node}\n",
+                dir.path().join("state.db").display()
+            ),
+            StateDb::Postgres(db) => format!("state:\n  url: \"{}\"\n  nodeId: {node}\n", db.url()),
+        }
+    }
+
+    /// The backend.
+    pub fn backend(&self) -> Backend {
+        match self {
+            StateDb::Sqlite(_) => Backend::Sqlite,
+            StateDb::Postgres(_) => Backend::Postgres,
+        }
+    }
+
+    /// Opens a pool on the database (for the test's own reads and tampering).
+    pub async fn open(&self) -> jack_pms_host::db::Db {
+        use jack_pms_host::db::{Db, Location};
+        let location = match self {
+            StateDb::Sqlite(dir) => Location::Sqlite(dir.path().join("state.db")),
+            StateDb::Postgres(db) => Location::Postgres(db.url().into()),
+        };
+        Db::open(&location).await.expect("open the state database")
+    }
+}
+
 /// What a stack's config should contain.
 pub struct StackOptions {
     /// egress.allowLoopback
@@ -190,6 +250,15 @@ pub struct StackOptions {
     pub adapters: String,
     /// Extra YAML under `egress:` (each line indented by two spaces).
     pub egress: String,
+    /// The state database: with `state` unset, a SQLite file in the stack's directory, or a new
+    /// PostgreSQL database for this stack alone.
+    pub backend: Backend,
+    /// A state database shared with other stacks (restarts, several nodes); overrides `backend`.
+    pub state: Option<std::sync::Arc<StateDb>>,
+    /// The host's `state.nodeId` (by default the config's default).
+    pub node_id: Option<String>,
+    /// Run the in-process mock PMS (on by default; off for nodes that share an external one).
+    pub mock_pms: bool,
 }
 
 impl Default for StackOptions {
@@ -207,6 +276,10 @@ impl Default for StackOptions {
             resolve: Vec::new(),
             adapters: String::new(),
             egress: String::new(),
+            backend: Backend::Sqlite,
+            state: None,
+            node_id: None,
+            mock_pms: true,
         }
     }
 }
@@ -230,6 +303,8 @@ pub struct Stack {
     pub env: Vec<(String, String)>,
     pub dir: tempfile::TempDir,
     pub http: reqwest::Client,
+    /// The state database, when it is not the default file in `dir`.
+    pub state: Option<std::sync::Arc<StateDb>>,
 }
 
 impl Stack {
@@ -246,8 +321,21 @@ impl Stack {
         let key = random_key();
         let token_sha = sha256_hex(TOKEN.as_bytes());
         let seed = root().join("examples/mock-seed.json");
+        let state = match (&options.state, options.backend) {
+            (Some(shared), _) => Some(shared.clone()),
+            (None, Backend::Postgres) => Some(StateDb::new(Backend::Postgres).await),
+            (None, Backend::Sqlite) => None,
+        };
+        let node = options
+            .node_id
+            .clone()
+            .unwrap_or_else(|| format!("node-{api_port}"));
+        let state_yaml = match &state {
+            Some(db) => db.yaml(&node),
+            None => String::new(),
+        };
         let config = format!(
-            r#"{top}pms:
+            r#"{state_yaml}{top}pms:
   vendor: mock
 {pms}server:
   listen: 127.0.0.1:{api_port}
@@ -271,7 +359,7 @@ egress:
   trustedCaFiles: [{ca}]
   resolve: {{{resolve}}}
 {egress_extra}mockPms:
-  enabled: true
+  enabled: {mock_enabled}
   listen: 127.0.0.1:{mock_port}
   seed: {seed}
   apiKey: {{ env: TEST_MOCK_PMS_KEY }}
@@ -305,6 +393,7 @@ hotels:
                 format!("{}{SYNC_OFF}", options.pms)
             },
             top = options.top,
+            mock_enabled = options.mock_pms,
             adapters_extra = options.adapters,
             egress_extra = options.egress,
             ca = tls::ca_path().display(),
@@ -350,22 +439,27 @@ hotels:
                 .timeout(Duration::from_secs(60))
                 .build()
                 .expect("client"),
+            state,
         };
-        stack.wait_ready().await;
+        stack.wait_ready(options.mock_pms).await;
         stack
     }
 
-    async fn wait_ready(&mut self) {
+    async fn wait_ready(&mut self, mock: bool) {
         let started = Instant::now();
         loop {
             if let Ok(Some(status)) = self.child.try_wait() {
                 panic!("jack-pms serve exited with {status}:\n{}", self.logs());
             }
             let api = self.http.get(self.url("/healthz")).send().await;
-            let mock = self.http.get(self.mock_url("/admin/health")).send().await;
-            if api.is_ok_and(|r| r.status().is_success())
-                && mock.is_ok_and(|r| r.status().is_success())
-            {
+            let mock_ready = !mock
+                || self
+                    .http
+                    .get(self.mock_url("/admin/health"))
+                    .send()
+                    .await
+                    .is_ok_and(|r| r.status().is_success());
+            if api.is_ok_and(|r| r.status().is_success()) && mock_ready {
                 return;
             }
             assert!(
@@ -542,4 +636,41 @@ impl Stack {
     pub fn state_path(&self) -> PathBuf {
         self.dir.path().join(".jack-pms/state.db")
     }
+
+    /// The stack's state backend.
+    pub fn backend(&self) -> Backend {
+        self.state.as_ref().map_or(Backend::Sqlite, |s| s.backend())
+    }
+
+    /// A pool on the stack's state database, whichever backend it is.
+    pub async fn open_state(&self) -> jack_pms_host::db::Db {
+        match &self.state {
+            Some(db) => db.open().await,
+            None => jack_pms_host::db::Db::open_sqlite(&self.state_path())
+                .await
+                .expect("open the state file"),
+        }
+    }
+}
+
+/// Runs an async scenario `fn name(backend: Backend)` once on each state backend, as the tests
+/// `name::sqlite` and `name::postgres`.
+#[macro_export]
+macro_rules! on_both_backends {
+    ($(#[$meta:meta])* async fn $name:ident($backend:ident: Backend) $body:block) => {
+        $(#[$meta])*
+        mod $name {
+            #[allow(unused_imports)]
+            use super::*;
+            #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+            async fn sqlite() {
+                scenario($crate::support::Backend::Sqlite).await
+            }
+            #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+            async fn postgres() {
+                scenario($crate::support::Backend::Postgres).await
+            }
+            async fn scenario($backend: $crate::support::Backend) $body
+        }
+    };
 }

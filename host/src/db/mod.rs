@@ -19,6 +19,8 @@
 //! through [`on_db!`] and [`on_tx!`]; where the dialects differ (locking, sequences, types of
 //! meta values), the store matches on the backend and says why.
 
+pub mod scratch;
+
 use secrecy::{ExposeSecret as _, SecretString};
 use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions};
 use sqlx::sqlite::{

@@ -340,12 +340,31 @@ mod tests {
     }
 
     #[tokio::test]
-    async fn outbox_orders_dedupes_recovers_prunes_and_keeps_the_audit_chain() {
+    async fn outbox_on_sqlite() {
         let dir = tempfile::tempdir().expect("dir");
         let vault = Vault::open(&dir.path().join("state.db"), MasterKey::generate())
             .await
             .expect("vault");
-        let state = State::open(&vault, "test-node").await.expect("state");
+        outbox_orders_dedupes_recovers_prunes_and_keeps_the_audit_chain(&vault).await;
+    }
+
+    #[tokio::test]
+    async fn outbox_on_postgres() {
+        let scratch = crate::db::scratch::ScratchDb::create()
+            .await
+            .expect("scratch database");
+        let db = Db::open(&crate::db::Location::Postgres(scratch.url().into()))
+            .await
+            .expect("open");
+        let vault = Vault::from_db(db, MasterKey::generate())
+            .await
+            .expect("vault");
+        outbox_orders_dedupes_recovers_prunes_and_keeps_the_audit_chain(&vault).await;
+        vault.close().await;
+    }
+
+    async fn outbox_orders_dedupes_recovers_prunes_and_keeps_the_audit_chain(vault: &Vault) {
+        let state = State::open(vault, "test-node").await.expect("state");
         let w = state.writer();
         assert_eq!(
             w.accept(note("op-1", Some("k"))).await.unwrap(),

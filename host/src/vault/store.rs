@@ -1433,4 +1433,65 @@ mod tests {
         assert!(matches!(e, VaultError::Storage(_)), "{e:?}");
         assert!(e.to_string().contains("no-such-dir"), "{e}");
     }
+
+    /// Two hosts' vaults on one PostgreSQL database: what one sets the other sees after a
+    /// refresh; both agree on one host key when they create it at once; a rotation by one locks
+    /// out the other until it has the new key; values never sit in plaintext.
+    #[tokio::test]
+    async fn on_postgres_two_hosts_share_one_vault() {
+        let scratch = crate::db::scratch::ScratchDb::create().await.unwrap();
+        let location = crate::db::Location::Postgres(scratch.url().into());
+        let (k, text) = new_key();
+        let a = Vault::from_db(Db::open(&location).await.unwrap(), k)
+            .await
+            .unwrap();
+        let b = Vault::from_db(Db::open(&location).await.unwrap(), key(&text))
+            .await
+            .unwrap();
+        a.set("h1", "api_key", &secret("pg-shared-secret-1"))
+            .await
+            .unwrap();
+        assert!(matches!(
+            b.get("h1", "api_key"),
+            Err(VaultError::NotInVault { .. })
+        ));
+        b.refresh().await.unwrap();
+        assert_eq!(
+            b.get("h1", "api_key").unwrap().expose(),
+            "pg-shared-secret-1"
+        );
+        let (ka, kb) = tokio::join!(a.host_key("data-key"), b.host_key("data-key"));
+        assert_eq!(*ka.unwrap(), *kb.unwrap(), "one host key for both");
+
+        let raw: Vec<Vec<u8>> = on_db!(a.db(), p => sqlx::query_scalar(
+            "SELECT ciphertext FROM vault_secrets",
+        )
+        .fetch_all(p)
+        .await)
+        .unwrap();
+        for bytes in &raw {
+            assert_no_fragment(bytes, "pg-shared-secret-1", "vault_secrets.ciphertext");
+        }
+
+        let (new, new_text) = new_key();
+        assert_eq!(a.rotate(new).await.unwrap(), 2);
+        assert!(matches!(
+            b.set("h2", "n", &secret("refused-value-1")).await,
+            Err(VaultError::WrongMasterKey { .. })
+        ));
+        a.close().await;
+        b.close().await;
+        let c = Vault::from_db(Db::open(&location).await.unwrap(), key(&new_text))
+            .await
+            .unwrap();
+        assert_eq!(
+            c.get("h1", "api_key").unwrap().expose(),
+            "pg-shared-secret-1"
+        );
+        assert!(matches!(
+            Vault::from_db(Db::open(&location).await.unwrap(), key(&text)).await,
+            Err(VaultError::WrongMasterKey { .. })
+        ));
+        c.close().await;
+    }
 }
