@@ -21,7 +21,7 @@ use jack_pms_host::events::webhooks::verify_signature;
 use reqwest::Method;
 use secrecy::SecretString;
 use serde_json::{Value, json};
-use support::{Stack, StackOptions, TOKEN};
+use support::{Backend, Stack, StackOptions, TOKEN};
 
 /// How long any one wait may take before the test gives up.
 const DEADLINE: Duration = Duration::from_secs(60);
@@ -230,7 +230,7 @@ fn parse_sse_block(block: &str) -> Option<Seen> {
 /// tests run them through the API, so no background run can race them, take their lock (409)
 /// or report the hotels without a real PMS (`HOSTILE`, `FSREADER`) as unavailable. `0 0 1 1 *`
 /// with the per-stream jitter spread over its year-long gap fires once a year at a random time.
-async fn stack(webhook_url: &str, secret: &str) -> Stack {
+async fn stack(webhook_url: &str, secret: &str, backend: Backend) -> Stack {
     let rare = "{ enabled: true, schedule: \"0 0 1 1 *\" }";
     let pms = format!(
         "  sync:\n    arrivals: {rare}\n    departures: {rare}\n    inHouse: {rare}\n    roomStatus: {rare}\n"
@@ -243,6 +243,7 @@ async fn stack(webhook_url: &str, secret: &str) -> Stack {
         pms,
         top,
         env: vec![(SECRET_VAR.to_owned(), secret.to_owned())],
+        backend,
         ..StackOptions::default()
     })
     .await
@@ -333,12 +334,12 @@ async fn front_desk(stack: &Stack, method: Method, path: &str, body: Value) -> V
 
 // ---- tests -------------------------------------------------------------------------------
 
-#[tokio::test]
-async fn front_desk_changes_reach_sse_and_webhooks_exactly_once() {
+on_both_backends! {
+    async fn front_desk_changes_reach_sse_and_webhooks_exactly_once(backend: Backend) {
     let test_started = Instant::now();
     let secret = support::random_key();
     let receiver = start_receiver(&secret).await;
-    let stack = stack(&receiver.url, &secret).await;
+    let stack = stack(&receiver.url, &secret, backend).await;
     let live = open_sse(&stack, "", None).await;
 
     // Each stream's first run is a silent baseline.
@@ -471,14 +472,15 @@ async fn front_desk_changes_reach_sse_and_webhooks_exactly_once() {
         "front_desk_changes_reach_sse_and_webhooks_exactly_once took {:?}",
         test_started.elapsed()
     );
+    }
 }
 
-#[tokio::test]
-async fn an_outage_gives_one_unavailable_and_one_recovered() {
+on_both_backends! {
+    async fn an_outage_gives_one_unavailable_and_one_recovered(backend: Backend) {
     let test_started = Instant::now();
     let secret = support::random_key();
     let receiver = start_receiver(&secret).await;
-    let stack = stack(&receiver.url, &secret).await;
+    let stack = stack(&receiver.url, &secret, backend).await;
     let live = open_sse(&stack, "?hotel=DEMO1", None).await;
 
     assert_eq!(sync_all(&stack).await, 0, "baseline runs report nothing");
@@ -530,6 +532,7 @@ async fn an_outage_gives_one_unavailable_and_one_recovered() {
         "an_outage_gives_one_unavailable_and_one_recovered took {:?}",
         test_started.elapsed()
     );
+    }
 }
 
 /// Mews' general webhook payload, verbatim from Mews' documentation
@@ -547,8 +550,8 @@ const MEWS_GENERAL_WEBHOOK: &str = r#"{
   ]
 }"#;
 
-#[tokio::test]
-async fn a_vendor_webhook_refreshes_the_affected_streams_at_once() {
+on_both_backends! {
+    async fn a_vendor_webhook_refreshes_the_affected_streams_at_once(backend: Backend) {
     let token = support::random_key();
     let rare = "{ enabled: true, schedule: \"0 0 1 1 *\" }";
     let s = Stack::start_with(StackOptions {
@@ -558,6 +561,7 @@ async fn a_vendor_webhook_refreshes_the_affected_streams_at_once() {
         ),
         extra_hotels: "  - id: WH1\n    adapter: mock\n    settings: { baseUrl: \"http://127.0.0.1:{mock_port}\", hotelId: DEMO1 }\n    secrets: { apiKey: { env: TEST_HOTEL_KEY } }\n    inboundWebhook: { token: { env: T_INBOUND_TOKEN } }\n".into(),
         env: vec![("T_INBOUND_TOKEN".into(), token.clone())],
+        backend,
         ..StackOptions::default()
     })
     .await;
@@ -645,4 +649,5 @@ async fn a_vendor_webhook_refreshes_the_affected_streams_at_once() {
         !s.logs().contains(&token),
         "the inbound token must not be logged"
     );
+    }
 }

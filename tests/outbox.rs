@@ -9,7 +9,6 @@ use reqwest::Method;
 use serde_json::{Value, json};
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::future::Future;
-use std::path::Path;
 use std::time::{Duration, Instant};
 use support::{Backend, Stack, StackOptions, StateDb, TOKEN, random_key, random_master_key};
 
@@ -914,10 +913,7 @@ on_both_backends! {
         "axolotl",
         "Vermeulen",
     ];
-    let files = match backend {
-        Backend::Sqlite => sqlite_files(&s.state_path()),
-        Backend::Postgres => postgres_files(&s).await,
-    };
+    let files = s.state_files().await;
     let mut plain_ids = false;
     for (path, bytes) in &files {
         // The control: what is not personal data (operation names, targets) is stored in
@@ -944,63 +940,6 @@ on_both_backends! {
         );
     }
     }
-}
-
-/// The SQLite state file and its journals, as they are on disk.
-fn sqlite_files(db: &Path) -> Vec<(String, Vec<u8>)> {
-    ["", "-wal", "-shm", "-journal"]
-        .iter()
-        .filter_map(|suffix| {
-            let path = format!("{}{suffix}", db.display());
-            std::fs::read(&path).ok().map(|bytes| (path, bytes))
-        })
-        .collect()
-}
-
-/// Every file of the stack's PostgreSQL database as it is on disk after a checkpoint (tables,
-/// indexes, TOAST, free-space maps), and the server's write-ahead log written during the last
-/// ten minutes: all that holds the database's rows at rest.
-async fn postgres_files(s: &Stack) -> Vec<(String, Vec<u8>)> {
-    let db = s.open_state().await;
-    let pool = match &db {
-        jack_pms_host::db::Db::Postgres(p) => p.clone(),
-        jack_pms_host::db::Db::Sqlite(_) => panic!("not a PostgreSQL stack"),
-    };
-    sqlx::query("CHECKPOINT")
-        .execute(&pool)
-        .await
-        .expect("checkpoint");
-    let data: String = sqlx::query_scalar("SELECT current_setting('data_directory')")
-        .fetch_one(&pool)
-        .await
-        .expect("data directory");
-    let oid: i64 = sqlx::query_scalar(
-        "SELECT oid::bigint FROM pg_database WHERE datname = current_database()",
-    )
-    .fetch_one(&pool)
-    .await
-    .expect("database oid");
-    db.close().await;
-    let mut files = Vec::new();
-    let recent = std::time::SystemTime::now() - Duration::from_secs(600);
-    for (dir, only_recent) in [
-        (format!("{data}/base/{oid}"), false),
-        (format!("{data}/pg_wal"), true),
-    ] {
-        let entries = std::fs::read_dir(&dir).unwrap_or_else(|e| {
-            panic!("cannot read {dir} (the test reads PostgreSQL's files): {e}")
-        });
-        for entry in entries.flatten() {
-            let meta = entry.metadata().expect("metadata");
-            if !meta.is_file() || (only_recent && meta.modified().map_or(true, |m| m < recent)) {
-                continue;
-            }
-            let path = entry.path();
-            let bytes = std::fs::read(&path).expect("read a PostgreSQL file");
-            files.push((path.display().to_string(), bytes));
-        }
-    }
-    files
 }
 
 fn contains(haystack: &[u8], needle: &[u8]) -> bool {

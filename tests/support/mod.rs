@@ -653,6 +653,77 @@ impl Stack {
     }
 }
 
+impl Stack {
+    /// Every file that holds the stack's state at rest, with its bytes: the SQLite file and its
+    /// journals, or the PostgreSQL database's files and recent write-ahead log.
+    pub async fn state_files(&self) -> Vec<(String, Vec<u8>)> {
+        match &self.state {
+            None => sqlite_files(&self.state_path()),
+            Some(db) => match db.as_ref() {
+                StateDb::Sqlite(dir) => sqlite_files(&dir.path().join("state.db")),
+                StateDb::Postgres(_) => postgres_files(self).await,
+            },
+        }
+    }
+}
+
+/// The SQLite state file and its journals, as they are on disk.
+fn sqlite_files(db: &Path) -> Vec<(String, Vec<u8>)> {
+    ["", "-wal", "-shm", "-journal"]
+        .iter()
+        .filter_map(|suffix| {
+            let path = format!("{}{suffix}", db.display());
+            std::fs::read(&path).ok().map(|bytes| (path, bytes))
+        })
+        .collect()
+}
+
+/// Every file of the stack's PostgreSQL database as it is on disk after a checkpoint (tables,
+/// indexes, TOAST, free-space maps), and the server's write-ahead log written during the last
+/// ten minutes: all that holds the database's rows at rest.
+async fn postgres_files(s: &Stack) -> Vec<(String, Vec<u8>)> {
+    let db = s.open_state().await;
+    let pool = match &db {
+        jack_pms_host::db::Db::Postgres(p) => p.clone(),
+        jack_pms_host::db::Db::Sqlite(_) => panic!("not a PostgreSQL stack"),
+    };
+    sqlx::query("CHECKPOINT")
+        .execute(&pool)
+        .await
+        .expect("checkpoint");
+    let data: String = sqlx::query_scalar("SELECT current_setting('data_directory')")
+        .fetch_one(&pool)
+        .await
+        .expect("data directory");
+    let oid: i64 = sqlx::query_scalar(
+        "SELECT oid::bigint FROM pg_database WHERE datname = current_database()",
+    )
+    .fetch_one(&pool)
+    .await
+    .expect("database oid");
+    db.close().await;
+    let mut files = Vec::new();
+    let recent = std::time::SystemTime::now() - Duration::from_secs(600);
+    for (dir, only_recent) in [
+        (format!("{data}/base/{oid}"), false),
+        (format!("{data}/pg_wal"), true),
+    ] {
+        let entries = std::fs::read_dir(&dir).unwrap_or_else(|e| {
+            panic!("cannot read {dir} (the test reads PostgreSQL's files): {e}")
+        });
+        for entry in entries.flatten() {
+            let meta = entry.metadata().expect("metadata");
+            if !meta.is_file() || (only_recent && meta.modified().map_or(true, |m| m < recent)) {
+                continue;
+            }
+            let path = entry.path();
+            let bytes = std::fs::read(&path).expect("read a PostgreSQL file");
+            files.push((path.display().to_string(), bytes));
+        }
+    }
+    files
+}
+
 /// Runs an async scenario `fn name(backend: Backend)` once on each state backend, as the tests
 /// `name::sqlite` and `name::postgres`.
 #[macro_export]
