@@ -3,6 +3,7 @@
 //! the host through here.
 
 use crate::api::{self, AppState};
+use crate::cluster::Cluster;
 use crate::config::Config;
 use crate::config::{MasterKeySource, SecretRef};
 use crate::db::{Db, Location};
@@ -52,6 +53,9 @@ pub enum AppError {
     /// The event log could not be opened.
     #[error(transparent)]
     Events(#[from] EventLogError),
+    /// This host could not join the hosts sharing the state.
+    #[error(transparent)]
+    Cluster(#[from] crate::cluster::ClusterError),
     /// The mock PMS's seed is invalid.
     #[error("mock PMS: {0}")]
     MockSeed(#[from] mock_pms::SeedError),
@@ -69,6 +73,8 @@ pub enum AppError {
 pub struct App {
     /// The engine.
     pub service: Arc<Service>,
+    /// This host among the hosts sharing the state.
+    pub cluster: Arc<Cluster>,
     /// The API's state.
     pub state: AppState,
     secrets: Arc<ConfiguredSecrets>,
@@ -151,7 +157,10 @@ impl App {
                 ..LogOptions::default()
             },
         ));
+        // On PostgreSQL, events committed by any host reach this host's subscribers.
+        log.spawn_listener();
         let tracker = Arc::new(ChangeTracker::new(log).await?);
+        let cluster = Cluster::join(vault.db().clone(), &config.state.node_id).await?;
         let mut secrets = ConfiguredSecrets::new(Some(vault));
         for h in &config.hotels {
             secrets.add_hotel(&h.id, &h.secrets);
@@ -169,8 +178,10 @@ impl App {
             tokens: Arc::new(config.server.tokens.clone()),
             reloader: None,
         };
+        service.attach_cluster(cluster.clone());
         Ok(App {
             service,
+            cluster,
             state,
             secrets,
         })
@@ -210,6 +221,10 @@ impl App {
                 Err(_) => Vec::new(),
             })
             .collect();
+        let options = SchedulerOptions {
+            claims: Some(options.claims.unwrap_or_else(|| self.cluster.clone())),
+            ..options
+        };
         let scheduler = Arc::new(Scheduler::start(
             jobs,
             Arc::new(ServiceRunner(self.service.clone())),
@@ -251,6 +266,7 @@ impl App {
         }
         let options = WebhookOptions {
             max_attempts: config.events.webhook_max_attempts,
+            node: config.state.node_id.clone(),
             ..WebhookOptions::default()
         };
         let log = self.service.tracker().log().clone();

@@ -24,6 +24,7 @@ pub mod app;
 pub mod cache;
 pub mod capabilities;
 pub mod cli;
+pub mod cluster;
 pub mod config;
 pub mod conformance;
 pub mod db;

@@ -24,6 +24,8 @@ pub fn run(config_path: &Path, listen: Option<&str>) -> anyhow::Result<ExitCode>
         let mut app = App::build(&config).await?;
         let reloader = app.enable_reload(config_path);
         tokio::spawn(reload_on_hangup(reloader));
+        let _heartbeat = app.cluster.spawn_heartbeat();
+        let cluster = app.cluster.clone();
         app.service.recover_interrupted().await?;
         app.service.spawn_replay(stopped(stop_rx.clone()));
         let _scheduler = app.start_sync(SchedulerOptions::default())?;
@@ -42,6 +44,8 @@ pub fn run(config_path: &Path, listen: Option<&str>) -> anyhow::Result<ExitCode>
             let _ = stop_tx.send(true);
         });
         app.serve(listener, stopped(stop_rx)).await?;
+        // A clean stop: the other hosts take this one's hotels over at once.
+        cluster.leave().await;
         Ok(ExitCode::SUCCESS)
     })
 }

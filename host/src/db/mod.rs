@@ -155,7 +155,7 @@ pub enum Lock {
 impl Lock {
     /// The advisory lock key ("jackpms" in ASCII, plus the purpose), unlikely to meet another
     /// application's keys in a shared database.
-    fn key(self) -> i64 {
+    pub fn key(self) -> i64 {
         const BASE: i64 = 0x6a61_636b_706d_7300;
         BASE + match self {
             Lock::Vault => 1,

@@ -15,14 +15,40 @@
 //! finds a smaller id appear (PostgreSQL hands out sequence values before commit).
 
 use super::diff::ChangeEvent;
-use crate::db::{Db, DbError, Lock, Tx};
+use crate::db::{Backend, Db, DbError, Lock, Tx};
+use crate::on_db;
 use crate::state::pii::FieldCipher;
-use crate::{on_db, on_tx};
 use chrono::SecondsFormat;
 use serde::{Deserialize, Serialize};
 use std::path::Path;
 use std::sync::Arc;
 use tokio::sync::{Mutex, broadcast};
+
+/// The `NOTIFY` channel of new events (its payload: the newest id committed).
+const NOTIFY_CHANNEL: &str = "jack_pms_events";
+
+/// A transaction's connection, whichever backend, borrowed from a [`Tx`] or from a PostgreSQL
+/// transaction of a caller's.
+enum TxView<'a> {
+    Sqlite(&'a mut sqlx::Transaction<'static, sqlx::Sqlite>),
+    Postgres(&'a mut sqlx::Transaction<'static, sqlx::Postgres>),
+}
+
+/// As [`crate::on_tx!`], on a [`TxView`].
+macro_rules! on_view {
+    ($tx:expr, $conn:ident => $body:expr) => {
+        match $tx {
+            TxView::Sqlite(t) => {
+                let $conn: &mut sqlx::SqliteConnection = &mut ***t;
+                $body
+            }
+            TxView::Postgres(t) => {
+                let $conn: &mut sqlx::PgConnection = &mut ***t;
+                $body
+            }
+        }
+    };
+}
 
 /// Table name, also the cipher's `table`.
 const TABLE: &str = "events";
@@ -160,8 +186,9 @@ impl EventLog {
         &self.db
     }
 
-    /// Stores `events` in one transaction (pruning to the retention), then broadcasts them.
-    /// Returns them with their ids.
+    /// Stores `events` in one transaction (pruning to the retention), then broadcasts them (on
+    /// PostgreSQL the listener broadcasts them, to the subscribers of every host). Returns them
+    /// with their ids.
     pub async fn append(
         &self,
         events: Vec<ChangeEvent>,
@@ -175,13 +202,65 @@ impl EventLog {
             .begin_write(Lock::Events)
             .await
             .map_err(storage("cannot start an append"))?;
+        let stored = self.insert(&mut tx, events).await?;
+        tx.commit()
+            .await
+            .map_err(storage("cannot commit an append"))?;
+        if self.db.backend() == Backend::Sqlite {
+            for ev in &stored {
+                // No subscribers is not an error: the log is the source of truth.
+                let _ = self.live.send(ev.clone());
+            }
+        }
+        Ok(stored)
+    }
+
+    /// Stores `events` inside `tx`, a PostgreSQL transaction of the caller's (which commits it):
+    /// takes the append lock in it, so ids still commit in order. The listener broadcasts them
+    /// once committed.
+    pub async fn append_in(
+        &self,
+        tx: &mut sqlx::Transaction<'static, sqlx::Postgres>,
+        events: Vec<ChangeEvent>,
+    ) -> Result<Vec<Arc<StoredEvent>>, EventLogError> {
+        if events.is_empty() {
+            return Ok(Vec::new());
+        }
+        sqlx::query("SELECT pg_advisory_xact_lock($1)")
+            .bind(Lock::Events.key())
+            .execute(&mut **tx)
+            .await
+            .map_err(storage("cannot start an append"))?;
+        // The rows go in through a `Tx` view of the same connection.
+        let mut view = TxView::Postgres(tx);
+        self.insert_on(&mut view, events).await
+    }
+
+    async fn insert(
+        &self,
+        tx: &mut Tx,
+        events: Vec<ChangeEvent>,
+    ) -> Result<Vec<Arc<StoredEvent>>, EventLogError> {
+        let mut view = match tx {
+            Tx::Sqlite(t) => TxView::Sqlite(t),
+            Tx::Postgres(t) => TxView::Postgres(t),
+        };
+        self.insert_on(&mut view, events).await
+    }
+
+    /// Inserts, seals, prunes and (PostgreSQL) notifies the other hosts at commit.
+    async fn insert_on(
+        &self,
+        tx: &mut TxView<'_>,
+        events: Vec<ChangeEvent>,
+    ) -> Result<Vec<Arc<StoredEvent>>, EventLogError> {
         let mut stored = Vec::with_capacity(events.len());
         for ev in events {
             let plaintext = serde_json::to_vec(&ev.data)?;
             let at = ev.occurred_at.to_rfc3339_opts(SecondsFormat::Millis, true);
             // The id is only known after the insert and the seal is bound to it, so the row
             // goes in with an empty payload and is sealed in place, inside the transaction.
-            let id: i64 = on_tx!(&mut tx, c => sqlx::query_scalar(
+            let id: i64 = on_view!(tx, c => sqlx::query_scalar(
                 "INSERT INTO events (at, hotel, kind, payload) VALUES ($1, $2, $3, $4) RETURNING id",
             )
             .bind(&at)
@@ -194,11 +273,12 @@ impl EventLog {
             let sealed = self
                 .cipher
                 .seal(TABLE, &id.to_string(), PAYLOAD, &plaintext);
-            on_tx!(&mut tx, c => sqlx::query("UPDATE events SET payload = $1 WHERE id = $2")
+            on_view!(tx, c => sqlx::query("UPDATE events SET payload = $1 WHERE id = $2")
                 .bind(&sealed)
                 .bind(id)
                 .execute(&mut *c)
-                .await.map(drop))
+                .await
+                .map(drop))
             .map_err(storage("cannot seal an event"))?;
             stored.push(Arc::new(StoredEvent {
                 id: id.to_string(),
@@ -212,19 +292,73 @@ impl EventLog {
         let keep = i64::try_from(self.options.retention).unwrap_or(i64::MAX);
         // Ids are increasing (and dense but for rolled-back appends), so "the newest N" is an
         // id range: a cheap primary-key range delete instead of a sort.
-        on_tx!(&mut tx, c => sqlx::query("DELETE FROM events WHERE id <= $1")
+        on_view!(tx, c => sqlx::query("DELETE FROM events WHERE id <= $1")
             .bind(newest.saturating_sub(keep))
             .execute(&mut *c)
-            .await.map(drop))
-        .map_err(storage("cannot prune the log"))?;
-        tx.commit()
             .await
-            .map_err(storage("cannot commit an append"))?;
-        for ev in &stored {
-            // No subscribers is not an error: the log is the source of truth.
-            let _ = self.live.send(ev.clone());
+            .map(drop))
+        .map_err(storage("cannot prune the log"))?;
+        if let TxView::Postgres(t) = tx {
+            // Delivered at commit, to every host listening (this one too).
+            sqlx::query("SELECT pg_notify($1, $2)")
+                .bind(NOTIFY_CHANNEL)
+                .bind(newest.to_string())
+                .execute(&mut ***t)
+                .await
+                .map_err(storage("cannot notify the other hosts"))?;
         }
         Ok(stored)
+    }
+
+    /// On PostgreSQL: broadcasts to this host's subscribers every event committed by any host,
+    /// in id order, woken by `NOTIFY` (and, should a notification be lost while the listening
+    /// connection reconnects, by a poll every second). Runs until the log is dropped. On SQLite
+    /// appends broadcast themselves and this does nothing.
+    pub fn spawn_listener(self: &Arc<Self>) -> Option<tokio::task::JoinHandle<()>> {
+        let Db::Postgres(pool) = &self.db else {
+            return None;
+        };
+        let pool = pool.clone();
+        let weak = Arc::downgrade(self);
+        Some(tokio::spawn(async move {
+            let mut cursor = match weak.upgrade() {
+                Some(log) => log.last_id().await.unwrap_or(0),
+                None => return,
+            };
+            let mut listener = loop {
+                match sqlx::postgres::PgListener::connect_with(&pool).await {
+                    Ok(mut l) => match l.listen(NOTIFY_CHANNEL).await {
+                        Ok(()) => break l,
+                        Err(e) => tracing::warn!(error = %e, "cannot listen for events; retrying"),
+                    },
+                    Err(e) => tracing::warn!(error = %e, "cannot listen for events; retrying"),
+                }
+                tokio::time::sleep(std::time::Duration::from_secs(1)).await;
+            };
+            loop {
+                // Either a notification or a second without one: read what is new either way.
+                let _ =
+                    tokio::time::timeout(std::time::Duration::from_secs(1), listener.recv()).await;
+                let Some(log) = weak.upgrade() else {
+                    return;
+                };
+                loop {
+                    match log.since(cursor, 1000).await {
+                        Ok(batch) if batch.is_empty() => break,
+                        Ok(batch) => {
+                            for ev in batch {
+                                cursor = ev.seq();
+                                let _ = log.live.send(Arc::new(ev));
+                            }
+                        }
+                        Err(e) => {
+                            tracing::warn!(error = %e, "cannot read new events to broadcast");
+                            break;
+                        }
+                    }
+                }
+            }
+        }))
     }
 
     /// Up to `limit` events with id greater than `after`, oldest first.

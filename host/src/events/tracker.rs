@@ -7,9 +7,16 @@
 //!
 //! Order on each run: events are appended first, then the snapshot is saved. A crash in between
 //! repeats those events after restart (at-least-once) instead of losing them.
+//!
+//! **Several hosts.** On PostgreSQL another host may have run the hotel's other streams (or this
+//! one) since this host last looked, so each run diffs against the stored snapshot, read with
+//! its row locked (`FOR UPDATE`) for the whole run: two hosts running two streams of one hotel
+//! at once take turns instead of each overwriting the other's part. On SQLite one host owns the
+//! file and the in-memory copy is the stored one.
 
 use super::diff::{ChangeEvent, HotelSnapshot, SyncItems};
 use super::log::{EventLog, EventLogError, StoredEvent};
+use crate::db::Db;
 use crate::on_db;
 use crate::sync::StreamKind;
 use chrono::{DateTime, Utc};
@@ -48,11 +55,7 @@ impl ChangeTracker {
         .map_err(storage("cannot read the snapshots"))?;
         let mut hotels = HashMap::new();
         for (hotel, bytes) in rows {
-            // An unreadable snapshot costs one baseline run, not the service: start afresh.
-            let snap = serde_json::from_slice(&bytes).unwrap_or_else(|e| {
-                tracing::warn!(%hotel, error = %e, "unreadable sync snapshot; starting a new baseline");
-                HotelSnapshot::default()
-            });
+            let snap = parse_snapshot(&hotel, &bytes);
             hotels.insert(hotel, Arc::new(Mutex::new(snap)));
         }
         Ok(ChangeTracker {
@@ -87,23 +90,48 @@ impl ChangeTracker {
     ) -> Result<Vec<Arc<StoredEvent>>, EventLogError> {
         let slot = self.hotel(hotel);
         let mut snap = slot.lock().await;
+        let mut shared = match self.log.db() {
+            Db::Postgres(pool) => {
+                let (tx, stored) = lock_snapshot(pool, hotel).await?;
+                *snap = stored;
+                Some(tx)
+            }
+            Db::Sqlite(_) => None,
+        };
         let mut events = Vec::new();
         if self.set_unavailable(hotel, false) {
             events.push(ChangeEvent::pms_health(hotel, at, true, None));
         }
         let mut next = snap.clone();
         events.extend(next.apply(hotel, stream, items, at));
-        let stored = self.log.append(events).await?;
+        let stored = match &mut shared {
+            // In the transaction that holds the snapshot: no second connection per run.
+            Some(tx) => self.log.append_in(tx, events).await?,
+            None => self.log.append(events).await?,
+        };
         let bytes = serde_json::to_vec(&next)?;
-        on_db!(self.log.db(), p => sqlx::query(
-            "INSERT INTO sync_snapshots (hotel, snapshot) VALUES ($1, $2) \
-             ON CONFLICT (hotel) DO UPDATE SET snapshot = excluded.snapshot",
-        )
-        .bind(hotel)
-        .bind(&bytes)
-        .execute(p)
-        .await.map(drop))
+        let save = "INSERT INTO sync_snapshots (hotel, snapshot) VALUES ($1, $2) \
+                    ON CONFLICT (hotel) DO UPDATE SET snapshot = excluded.snapshot";
+        match (&mut shared, self.log.db()) {
+            (Some(tx), _) => sqlx::query(save)
+                .bind(hotel)
+                .bind(&bytes)
+                .execute(&mut **tx)
+                .await
+                .map(drop),
+            (None, db) => on_db!(db, p => sqlx::query(save)
+                .bind(hotel)
+                .bind(&bytes)
+                .execute(p)
+                .await
+                .map(drop)),
+        }
         .map_err(storage("cannot save a snapshot"))?;
+        if let Some(tx) = shared {
+            tx.commit()
+                .await
+                .map_err(storage("cannot save a snapshot"))?;
+        }
         *snap = next;
         Ok(stored)
     }
@@ -118,7 +146,16 @@ impl ChangeTracker {
         stream: StreamKind,
         items: &SyncItems,
     ) -> Vec<String> {
-        self.hotel(hotel).lock().await.vanished(stream, items)
+        let slot = self.hotel(hotel);
+        let mut snap = slot.lock().await;
+        if let Db::Postgres(pool) = self.log.db() {
+            // Another host may have run this stream last.
+            match read_snapshot(pool, hotel).await {
+                Ok(stored) => *snap = stored,
+                Err(e) => tracing::warn!(%hotel, error = %e, "cannot read the stored snapshot"),
+            }
+        }
+        snap.vanished(stream, items)
     }
 
     /// Records a failed run; the first failure with `unavailable` set after success gives
@@ -159,6 +196,9 @@ impl ChangeTracker {
     }
 
     /// Sets the hotel's unavailable flag; true when it changed.
+    ///
+    /// The flag is this host's: with several hosts, each reports an outage it sees once, so an
+    /// outage seen by three hosts gives up to three `pms.unavailable` events.
     fn set_unavailable(&self, hotel: &str, down: bool) -> bool {
         let mut set = self
             .unavailable
@@ -170,6 +210,53 @@ impl ChangeTracker {
             set.remove(hotel)
         }
     }
+}
+
+/// Opens a transaction holding the row of `hotel`'s snapshot (created empty if missing) and
+/// returns it with the stored snapshot.
+async fn lock_snapshot(
+    pool: &sqlx::PgPool,
+    hotel: &str,
+) -> Result<(sqlx::Transaction<'static, sqlx::Postgres>, HotelSnapshot), EventLogError> {
+    let mut tx = pool
+        .begin()
+        .await
+        .map_err(storage("cannot lock a snapshot"))?;
+    let empty = serde_json::to_vec(&HotelSnapshot::default())?;
+    sqlx::query(
+        "INSERT INTO sync_snapshots (hotel, snapshot) VALUES ($1, $2) ON CONFLICT (hotel) DO NOTHING",
+    )
+    .bind(hotel)
+    .bind(&empty)
+    .execute(&mut *tx)
+    .await
+    .map_err(storage("cannot lock a snapshot"))?;
+    let bytes: Vec<u8> =
+        sqlx::query_scalar("SELECT snapshot FROM sync_snapshots WHERE hotel = $1 FOR UPDATE")
+            .bind(hotel)
+            .fetch_one(&mut *tx)
+            .await
+            .map_err(storage("cannot lock a snapshot"))?;
+    Ok((tx, parse_snapshot(hotel, &bytes)))
+}
+
+/// The stored snapshot of `hotel` (empty if none).
+async fn read_snapshot(pool: &sqlx::PgPool, hotel: &str) -> Result<HotelSnapshot, EventLogError> {
+    let bytes: Option<Vec<u8>> =
+        sqlx::query_scalar("SELECT snapshot FROM sync_snapshots WHERE hotel = $1")
+            .bind(hotel)
+            .fetch_optional(pool)
+            .await
+            .map_err(storage("cannot read a snapshot"))?;
+    Ok(bytes.map_or_else(HotelSnapshot::default, |b| parse_snapshot(hotel, &b)))
+}
+
+/// A stored snapshot; an unreadable one costs one baseline run, not the service.
+fn parse_snapshot(hotel: &str, bytes: &[u8]) -> HotelSnapshot {
+    serde_json::from_slice(bytes).unwrap_or_else(|e| {
+        tracing::warn!(%hotel, error = %e, "unreadable sync snapshot; starting a new baseline");
+        HotelSnapshot::default()
+    })
 }
 
 #[cfg(test)]

@@ -63,6 +63,9 @@ pub struct WebhookOptions {
     pub max_backoff: Duration,
     /// Per-request timeout. Default 10 s.
     pub timeout: Duration,
+    /// This host's node id: with several hosts on one state database, the holder of a
+    /// receiver's cursor lease is the one host that delivers to it. Default `local`.
+    pub node: String,
 }
 
 impl Default for WebhookOptions {
@@ -72,9 +75,14 @@ impl Default for WebhookOptions {
             initial_backoff: Duration::from_secs(1),
             max_backoff: Duration::from_secs(300),
             timeout: Duration::from_secs(10),
+            node: "local".to_owned(),
         }
     }
 }
+
+/// How long a host holds a receiver's cursor without renewing it; the holder renews with every
+/// cursor it saves and every third of this while idle.
+const CURSOR_LEASE: Duration = Duration::from_secs(15);
 
 /// Why the webhook dispatcher could not start.
 #[derive(Debug, thiserror::Error)]
@@ -183,6 +191,8 @@ impl WebhookDispatcher {
     }
 }
 
+/// The cursor of `url`, created at the log's current end if it is new (a new receiver gets
+/// events from now on). Two hosts creating it at once keep the first one's.
 async fn load_cursor(log: &EventLog, url: &str) -> Result<i64, EventLogError> {
     let stored: Option<i64> = on_db!(log.db(), p => sqlx::query_scalar(
         "SELECT last_event_id FROM webhook_cursors WHERE target = $1",
@@ -198,26 +208,87 @@ async fn load_cursor(log: &EventLog, url: &str) -> Result<i64, EventLogError> {
         Some(id) => Ok(id),
         None => {
             let id = log.last_id().await?;
-            save_cursor(log, url, id).await?;
-            Ok(id)
+            on_db!(log.db(), p => sqlx::query(
+                "INSERT INTO webhook_cursors (target, last_event_id) VALUES ($1, $2) \
+                 ON CONFLICT (target) DO NOTHING",
+            )
+            .bind(url)
+            .bind(id)
+            .execute(p)
+            .await
+            .map(drop))
+            .map_err(|source| EventLogError::Storage {
+                context: "cannot save a webhook cursor",
+                source,
+            })?;
+            Box::pin(load_cursor(log, url)).await
         }
     }
 }
 
-async fn save_cursor(log: &EventLog, url: &str, id: i64) -> Result<(), EventLogError> {
-    on_db!(log.db(), p => sqlx::query(
-        "INSERT INTO webhook_cursors (target, last_event_id) VALUES ($1, $2) \
-         ON CONFLICT (target) DO UPDATE SET last_event_id = excluded.last_event_id",
+fn lease_end() -> i64 {
+    let lease = chrono::Duration::from_std(CURSOR_LEASE).unwrap_or(chrono::Duration::MAX);
+    (chrono::Utc::now() + lease).timestamp_millis()
+}
+
+/// Takes (or renews) `node`'s lease on the cursor of `url`: the cursor as stored, when this host
+/// holds it now; `None` while another live host does.
+async fn hold_cursor(log: &EventLog, url: &str, node: &str) -> Result<Option<i64>, EventLogError> {
+    on_db!(log.db(), p => sqlx::query_scalar(
+        "UPDATE webhook_cursors SET owner = $2, lease_until = $3 WHERE target = $1 \
+         AND (owner IS NULL OR owner = $2 OR lease_until IS NULL OR lease_until < $4) \
+         RETURNING last_event_id",
     )
     .bind(url)
+    .bind(node)
+    .bind(lease_end())
+    .bind(chrono::Utc::now().timestamp_millis())
+    .fetch_optional(p)
+    .await)
+    .map_err(|source| EventLogError::Storage {
+        context: "cannot take a webhook cursor's lease",
+        source,
+    })
+}
+
+/// Moves the cursor of `url` to `id` if `node` still holds its lease (renewing it); false when
+/// another host has taken the receiver over.
+async fn save_cursor(
+    log: &EventLog,
+    url: &str,
+    node: &str,
+    id: i64,
+) -> Result<bool, EventLogError> {
+    on_db!(log.db(), p => sqlx::query(
+        "UPDATE webhook_cursors SET last_event_id = $3, lease_until = $4 \
+         WHERE target = $1 AND owner = $2",
+    )
+    .bind(url)
+    .bind(node)
     .bind(id)
+    .bind(lease_end())
     .execute(p)
-    .await.map(drop))
+    .await
+    .map(|r| r.rows_affected() == 1))
     .map_err(|source| EventLogError::Storage {
         context: "cannot save a webhook cursor",
         source,
-    })?;
-    Ok(())
+    })
+}
+
+/// Gives the lease up (a clean stop), so another host takes the receiver over at once.
+async fn release_cursor(log: &EventLog, url: &str, node: &str) {
+    let released = on_db!(log.db(), p => sqlx::query(
+        "UPDATE webhook_cursors SET owner = NULL, lease_until = NULL WHERE target = $1 AND owner = $2",
+    )
+    .bind(url)
+    .bind(node)
+    .execute(p)
+    .await
+    .map(drop));
+    if let Err(e) = released {
+        tracing::warn!(%url, error = %e, "webhooks: cannot release a cursor's lease");
+    }
 }
 
 struct Worker {
@@ -230,11 +301,41 @@ struct Worker {
 }
 
 impl Worker {
-    async fn run(mut self, mut shutdown: watch::Receiver<bool>) {
+    async fn run(self, mut shutdown: watch::Receiver<bool>) {
+        let (log, url, node) = (
+            self.log.clone(),
+            self.target.url.clone(),
+            self.options.node.clone(),
+        );
+        self.deliver_while_held(&mut shutdown).await;
+        release_cursor(&log, &url, &node).await;
+    }
+
+    /// Delivers while this host holds the receiver's cursor lease; waits for it otherwise.
+    /// Returns at shutdown.
+    async fn deliver_while_held(mut self, shutdown: &mut watch::Receiver<bool>) {
         // Subscribe before the first read so an append between "log is empty" and waiting
         // is not missed; the broadcast is only a wake-up, the log is what gets delivered.
         let mut wake = self.log.subscribe();
         loop {
+            match hold_cursor(&self.log, &self.target.url, &self.options.node).await {
+                // The stored cursor is the truth: another host may have moved it.
+                Ok(Some(cursor)) => self.cursor = cursor,
+                Ok(None) => {
+                    // Another live host delivers to this receiver; try again within a lease.
+                    tokio::select! {
+                        () = tokio::time::sleep(CURSOR_LEASE / 3) => continue,
+                        _ = shutdown.changed() => return,
+                    }
+                }
+                Err(e) => {
+                    tracing::warn!(url = %self.target.url, error = %e, "webhooks: cannot take the cursor");
+                    tokio::select! {
+                        () = tokio::time::sleep(self.options.initial_backoff) => continue,
+                        _ = shutdown.changed() => return,
+                    }
+                }
+            }
             let page = match self.log.since(self.cursor, PAGE).await {
                 Ok(page) => page,
                 Err(e) => {
@@ -246,12 +347,14 @@ impl Worker {
                 }
             };
             if page.is_empty() {
+                // Idle: wake for new events, and renew the lease a few times per its length.
                 tokio::select! {
                     r = wake.recv() => {
                         if matches!(r, Err(RecvError::Closed)) {
                             return;
                         }
                     }
+                    () = tokio::time::sleep(CURSOR_LEASE / 3) => {}
                     _ = shutdown.changed() => return,
                 }
                 continue;
@@ -264,8 +367,19 @@ impl Worker {
                     }
                 }
                 self.cursor = ev.seq();
-                if let Err(e) = save_cursor(&self.log, &self.target.url, self.cursor).await {
-                    tracing::warn!(url = %self.target.url, error = %e, "webhooks: cannot save the cursor");
+                match save_cursor(&self.log, &self.target.url, &self.options.node, self.cursor)
+                    .await
+                {
+                    Ok(true) => {}
+                    Ok(false) => {
+                        // Another host took the receiver over (this one's lease ran out): it
+                        // goes on from the cursor as stored; at most this event is sent twice.
+                        tracing::warn!(url = %self.target.url, "webhooks: lost the receiver's lease to another host");
+                        break;
+                    }
+                    Err(e) => {
+                        tracing::warn!(url = %self.target.url, error = %e, "webhooks: cannot save the cursor");
+                    }
                 }
             }
         }
@@ -405,6 +519,7 @@ mod tests {
             initial_backoff: Duration::from_millis(20),
             max_backoff: Duration::from_millis(100),
             timeout: Duration::from_secs(30),
+            ..WebhookOptions::default()
         }
     }
 

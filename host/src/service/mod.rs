@@ -303,6 +303,8 @@ pub struct Service {
     writes: writes::Writes,
     tracker: Arc<ChangeTracker>,
     scheduler: std::sync::OnceLock<Arc<Scheduler>>,
+    /// The hosts sharing the state (for who ran each stream last).
+    cluster: std::sync::OnceLock<Arc<crate::cluster::Cluster>>,
     secrets: Arc<dyn SecretStore>,
 }
 
@@ -325,8 +327,15 @@ impl Service {
             writes: writes::Writes::new(config.outbox.clone()),
             tracker,
             scheduler: std::sync::OnceLock::new(),
+            cluster: std::sync::OnceLock::new(),
             secrets,
         }
+    }
+
+    /// Gives the service this host's cluster membership (once): health then shows the runs of
+    /// every host, not only this one's.
+    pub fn attach_cluster(&self, cluster: Arc<crate::cluster::Cluster>) {
+        let _ = self.cluster.set(cluster);
     }
 
     /// The change tracker (and through it the event log).
@@ -566,11 +575,17 @@ impl Service {
     /// `healthCheck`, timed.
     pub async fn health(&self, hotel: &str) -> Result<HotelHealth, ServiceError> {
         let binding = self.binding(hotel)?;
-        let sync = self
+        let mut sync = self
             .scheduler
             .get()
             .map(|s| s.status(hotel))
             .unwrap_or_default();
+        if let Some(cluster) = self.cluster.get() {
+            match cluster.last_runs(hotel).await {
+                Ok(runs) => merge_cluster_runs(&mut sync, runs),
+                Err(e) => tracing::warn!(%hotel, error = %e, "cannot read other hosts' sync runs"),
+            }
+        }
         let started = Instant::now();
         let result = self.runtime.call(&binding, Call::HealthCheck).await;
         let latency_ms = started.elapsed().as_millis() as u64;
@@ -970,6 +985,33 @@ fn check_date(date: &str) -> Result<String, ServiceError> {
         .map_err(|_| {
             ServiceError::BadInput(format!("`{date}` is not a date of the form YYYY-MM-DD"))
         })
+}
+
+/// Shows, for each stream, the last run of whichever host ran it (the record in the state
+/// database), where that is newer than this host's own.
+fn merge_cluster_runs(sync: &mut [StreamStatus], runs: Vec<crate::cluster::LastRun>) {
+    for run in runs {
+        let Some(status) = sync.iter_mut().find(|s| s.stream.as_str() == run.stream) else {
+            continue;
+        };
+        if status
+            .last_started
+            .is_some_and(|local| local >= run.started_at)
+        {
+            continue;
+        }
+        status.last_started = Some(run.started_at);
+        status.last_finished = run.finished_at;
+        status.duration_ms = run.finished_at.map(|f| {
+            (f - run.started_at)
+                .num_milliseconds()
+                .max(0)
+                .unsigned_abs()
+        });
+        status.outcome = run.outcome;
+        status.running = run.finished_at.is_none();
+        status.last_node = Some(run.node);
+    }
 }
 
 #[cfg(test)]

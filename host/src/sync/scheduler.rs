@@ -10,7 +10,11 @@
 //!   behind;
 //! - at most `max_concurrent` runs at once over all hotels (a semaphore), so 1,000 hotels do
 //!   not open 4,000 PMS calls together; waiting for a permit is not counted in `durationMs`;
-//! - disabled streams never run (they still appear in the status, as disabled).
+//! - disabled streams never run (they still appear in the status, as disabled);
+//! - with several hosts on one state database, each scheduled fire runs on exactly one of them:
+//!   every host keeps the same timers (schedules and jitter are the same everywhere) and, at a
+//!   fire, asks its [`FireClaims`] whether the fire is its own to run (see
+//!   [`crate::cluster`]). A host that dies simply stops claiming; the others claim its fires.
 //!
 //! The hotel's rate budget and the cache warming belong to the runner: its PMS calls go through
 //! the egress rate limiter like any other call, and it stores what it fetched in the cache.
@@ -123,14 +127,60 @@ pub fn jobs_for_hotel(hotel: &str, sync: &SyncSettings, zone: &HotelZone) -> Vec
     .collect()
 }
 
+/// Whose a scheduled fire is.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Claim {
+    /// This host runs it.
+    Run,
+    /// Another host claimed it first (its node id).
+    TakenBy(String),
+}
+
+/// Decides, across the hosts sharing one state, which host runs each scheduled fire, and keeps
+/// the record of who ran what. A failure to reach the record should answer [`Claim::Run`]:
+/// syncs only read, and a fire run twice costs PMS calls, while a fire nobody runs loses news.
+pub trait FireClaims: Send + Sync + 'static {
+    /// This host's node id.
+    fn node(&self) -> &str;
+    /// Claims the fire at `fire` of `stream` of `hotel` (every host computes the same `fire`).
+    fn claim<'a>(
+        &'a self,
+        hotel: &'a str,
+        stream: StreamKind,
+        fire: DateTime<Utc>,
+    ) -> BoxFuture<'a, Claim>;
+    /// Records how the claimed fire at `fire` went.
+    fn record<'a>(
+        &'a self,
+        hotel: &'a str,
+        stream: StreamKind,
+        fire: DateTime<Utc>,
+        finished: DateTime<Utc>,
+        outcome: &'a RunOutcome,
+    ) -> BoxFuture<'a, ()>;
+}
+
 /// Scheduler tuning.
-#[derive(Clone, Debug)]
+#[derive(Clone)]
 pub struct SchedulerOptions {
     /// Most runs in progress at once, over all hotels. Default 64.
     pub max_concurrent: usize,
     /// Cap on the jitter window (see [`Schedule::with_max_spread`]). Default: none, the whole
     /// interval.
     pub max_spread: Option<Duration>,
+    /// Who runs each fire when several hosts share the state. Default: none, every fire runs
+    /// here (one host).
+    pub claims: Option<Arc<dyn FireClaims>>,
+}
+
+impl std::fmt::Debug for SchedulerOptions {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SchedulerOptions")
+            .field("max_concurrent", &self.max_concurrent)
+            .field("max_spread", &self.max_spread)
+            .field("claims", &self.claims.as_ref().map(|c| c.node().to_owned()))
+            .finish()
+    }
 }
 
 impl Default for SchedulerOptions {
@@ -138,12 +188,13 @@ impl Default for SchedulerOptions {
         SchedulerOptions {
             max_concurrent: 64,
             max_spread: None,
+            claims: None,
         }
     }
 }
 
 /// The result of the last run.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, utoipa::ToSchema)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, serde::Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase", tag = "status")]
 pub enum RunOutcome {
     /// Fetched and diffed.
@@ -186,6 +237,11 @@ pub struct StreamStatus {
     pub next_run: Option<DateTime<Utc>>,
     /// True while a run is in progress.
     pub running: bool,
+    /// The host (node id) that ran the last run, when several share the state.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub last_node: Option<String>,
+    /// Fires another host claimed and ran (several hosts share the state).
+    pub run_elsewhere: u64,
 }
 
 type StatusMap = BTreeMap<(String, StreamKind), StreamStatus>;
@@ -224,6 +280,7 @@ struct Job {
 }
 
 struct Inner {
+    claims: Option<Arc<dyn FireClaims>>,
     runner: Arc<dyn SyncRunner>,
     tracker: Option<Arc<ChangeTracker>>,
     clock: Arc<dyn Clock>,
@@ -277,6 +334,8 @@ impl Scheduler {
                         skipped_overlaps: 0,
                         next_run: None,
                         running: false,
+                        last_node: None,
+                        run_elsewhere: 0,
                     },
                 );
                 if !job.config.enabled {
@@ -307,6 +366,7 @@ impl Scheduler {
             }
         }
         let inner = Arc::new(Inner {
+            claims: options.claims.clone(),
             runner,
             tracker,
             clock,
@@ -391,8 +451,27 @@ async fn job_loop(inner: Arc<Inner>, job: Arc<Job>, mut shutdown: watch::Receive
             skip(&inner, &job, 1);
             continue;
         };
+        if let Some(claims) = &inner.claims {
+            let claim = tokio::select! {
+                claim = claims.claim(&job.hotel, job.stream, fire) => claim,
+                _ = shutdown.changed() => return,
+            };
+            if let Claim::TakenBy(node) = claim {
+                inner.status.update(&job.hotel, job.stream, |s| {
+                    s.run_elsewhere += 1;
+                    s.last_node = Some(node);
+                });
+                continue;
+            }
+        }
         tokio::select! {
-            _ = execute(&inner, &job, guard) => {}
+            outcome = execute(&inner, &job, guard) => {
+                if let Some(claims) = &inner.claims {
+                    claims
+                        .record(&job.hotel, job.stream, fire, inner.clock.now(), &outcome)
+                        .await;
+                }
+            }
             _ = shutdown.changed() => return,
         }
         // Fires that went by during the run are skipped, not made up.
@@ -484,6 +563,7 @@ async fn execute(inner: &Inner, job: &Job, _busy: tokio::sync::OwnedMutexGuard<(
         s.duration_ms = Some(duration_ms);
         s.outcome = Some(outcome.clone());
         s.runs += 1;
+        s.last_node = inner.claims.as_ref().map(|c| c.node().to_owned());
     });
     outcome
 }
@@ -680,6 +760,7 @@ mod tests {
             SchedulerOptions {
                 max_concurrent: 5,
                 max_spread: None,
+                claims: None,
             },
         )
         .expect("start");
@@ -744,6 +825,7 @@ mod tests {
                 SchedulerOptions {
                     max_concurrent: 1,
                     max_spread: Some(Duration::ZERO),
+                    claims: None,
                 },
             )
             .expect("start");
