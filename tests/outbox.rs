@@ -10,7 +10,8 @@ use serde_json::{Value, json};
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::future::Future;
 use std::time::{Duration, Instant};
-use support::{Backend, Stack, StackOptions, StateDb, TOKEN, random_key, random_master_key};
+use support::pms::{comments, mock_get};
+use support::{Backend, Stack, StackOptions, StateDb, TOKEN, random_master_key};
 
 /// Longest wait for an eventual state (generous: the machine may be slow and busy).
 const EVENTUALLY: Duration = Duration::from_secs(90);
@@ -152,42 +153,6 @@ async fn wait_applied(s: &Stack, ids: &[String]) {
             tokio::time::sleep(Duration::from_millis(200)).await;
         }
     }
-}
-
-/// GET on a mock PMS (with its API key): status and JSON.
-async fn mock_get(http: &reqwest::Client, base: &str, key: &str, path: &str) -> Value {
-    let r = http
-        .get(format!("{base}{path}"))
-        .header("x-api-key", key)
-        .send()
-        .await
-        .expect("mock PMS GET");
-    let (status, body) = support::read(r).await;
-    assert_eq!(status, 200, "mock PMS GET {path}: {body}");
-    body
-}
-
-/// A reservation's comment texts at a mock PMS, in the order it stored them.
-async fn comments(
-    http: &reqwest::Client,
-    base: &str,
-    key: &str,
-    hotel: &str,
-    number: &str,
-) -> Vec<String> {
-    let r = mock_get(
-        http,
-        base,
-        key,
-        &format!("/api/v1/hotels/{hotel}/reservations/{number}"),
-    )
-    .await;
-    r["comments"]
-        .as_array()
-        .unwrap_or_else(|| panic!("no comments in {r}"))
-        .iter()
-        .map(|c| c["text"].as_str().expect("comment text").to_owned())
-        .collect()
 }
 
 /// A reservation's folio at a mock PMS: `{balance, postings}`.
@@ -388,31 +353,14 @@ on_both_backends! {
     /// and the audit chain is intact.
     async fn crash_safety_sigkill_rounds(backend: Backend) {
     use rand::Rng as _;
-    use secrecy::SecretString;
 
     const ROUNDS: usize = 22;
     const WRITES_PER_ROUND: usize = 16;
     const RESERVATIONS: [&str; 4] = ["CONF1001", "CONF1002", "CONF1004", "CONF1008"];
 
     // The long-lived mock PMS.
-    let pms_key = random_key();
-    let seed = jack_pms_host::mock_pms::load_seed(&support::root().join("examples/mock-seed.json"))
-        .expect("seed");
-    let pms = jack_pms_host::mock_pms::MockPms::new(
-        seed,
-        SecretString::from(pms_key.clone()),
-        chrono::Utc::now().date_naive(),
-    )
-    .expect("mock PMS");
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
-        .await
-        .expect("bind");
-    let pms_addr = listener.local_addr().expect("addr");
-    let pms_base = format!("http://{pms_addr}");
-    let (stop_pms, pms_stopped) = tokio::sync::oneshot::channel::<()>();
-    tokio::spawn(pms.serve(listener, async move {
-        let _ = pms_stopped.await;
-    }));
+    let pms = support::pms::ExternalPms::start(support::pms::example_seed()).await;
+    let (pms_base, pms_key) = (pms.base.clone(), pms.key.clone());
 
     // One state database and one master key for every round; one node id, so each restart
     // takes back at once what the killed host held (its lease need not run out).
@@ -604,7 +552,7 @@ on_both_backends! {
     let (code, out) = audit_verify(&s);
     assert_eq!(code, 0, "audit verify after the crash rounds:\n{out}");
     drop(s);
-    let _ = stop_pms.send(());
+    drop(pms);
     }
 }
 

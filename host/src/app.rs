@@ -69,6 +69,9 @@ pub enum AppError {
     },
 }
 
+/// How long requests under way may take to finish once the host is told to stop.
+pub const SHUTDOWN_GRACE: std::time::Duration = std::time::Duration::from_secs(5);
+
 /// The assembled host.
 pub struct App {
     /// The engine.
@@ -278,15 +281,33 @@ impl App {
         api::router(self.state.clone())
     }
 
-    /// Serves the API on `listener` until `shutdown` completes.
+    /// Serves the API on `listener` until `shutdown` completes; requests under way then get
+    /// [`SHUTDOWN_GRACE`] to finish. Connections that stay open longer (an SSE client's stream
+    /// never ends by itself) are closed: a stop must not wait on a client.
     pub async fn serve(
         self,
         listener: tokio::net::TcpListener,
         shutdown: impl Future<Output = ()> + Send + 'static,
     ) -> std::io::Result<()> {
-        axum::serve(listener, self.router())
-            .with_graceful_shutdown(shutdown)
-            .await
+        let stopping = Arc::new(tokio::sync::Notify::new());
+        let signal = stopping.clone();
+        let server = axum::serve(listener, self.router())
+            .with_graceful_shutdown(async move {
+                shutdown.await;
+                // A stored permit: the grace timer below may start waiting after this.
+                signal.notify_one();
+            })
+            .into_future();
+        tokio::select! {
+            result = server => result,
+            () = async {
+                stopping.notified().await;
+                tokio::time::sleep(SHUTDOWN_GRACE).await;
+            } => {
+                tracing::info!("connections still open after the shutdown grace; closing them");
+                Ok(())
+            }
+        }
     }
 }
 

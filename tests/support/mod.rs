@@ -4,7 +4,9 @@
 #![allow(dead_code)]
 
 pub mod contract;
+pub mod events;
 pub mod evil;
+pub mod pms;
 pub mod tls;
 
 use std::io::Read;
@@ -625,6 +627,25 @@ impl Stack {
     pub fn stop(&mut self) {
         let _ = self.child.kill();
         let _ = self.child.wait();
+    }
+
+    /// Stops the host cleanly (SIGTERM) and waits for it to exit.
+    pub fn terminate(&mut self) {
+        let _ = Command::new("kill")
+            .args(["-TERM", &self.child.id().to_string()])
+            .status();
+        let started = Instant::now();
+        while matches!(self.child.try_wait(), Ok(None)) {
+            if started.elapsed() > Duration::from_secs(30) {
+                let _ = self.child.kill();
+                let _ = self.child.wait();
+                panic!(
+                    "the host did not stop within 30 s of SIGTERM:\n{}",
+                    self.logs()
+                );
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
     }
 
     /// The host's process id (to send it signals).

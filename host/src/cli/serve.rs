@@ -29,7 +29,7 @@ pub fn run(config_path: &Path, listen: Option<&str>) -> anyhow::Result<ExitCode>
         app.service.recover_interrupted().await?;
         app.service.spawn_replay(stopped(stop_rx.clone()));
         let _scheduler = app.start_sync(SchedulerOptions::default())?;
-        let _webhooks = app.start_webhooks(&config).await?;
+        let webhooks = app.start_webhooks(&config).await?;
         for hotel in app.service.hotels() {
             match &hotel.problem {
                 None => tracing::info!(hotel = %hotel.id, adapter = %hotel.adapter, "hotel ready"),
@@ -44,7 +44,11 @@ pub fn run(config_path: &Path, listen: Option<&str>) -> anyhow::Result<ExitCode>
             let _ = stop_tx.send(true);
         });
         app.serve(listener, stopped(stop_rx)).await?;
-        // A clean stop: the other hosts take this one's hotels over at once.
+        // A clean stop: deliveries under way finish and their cursors are saved and released,
+        // and the other hosts take this one's hotels and receivers over at once.
+        if let Some(webhooks) = webhooks {
+            webhooks.shutdown().await;
+        }
         cluster.leave().await;
         Ok(ExitCode::SUCCESS)
     })

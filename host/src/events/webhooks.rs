@@ -360,11 +360,10 @@ impl Worker {
                 continue;
             }
             for ev in page {
-                if self.target.wants(&ev.kind) {
-                    tokio::select! {
-                        () = self.deliver(&ev) => {}
-                        _ = shutdown.changed() => return,
-                    }
+                // An attempt under way is let finish (its timeout bounds it), so that a clean
+                // stop never leaves an event delivered but its cursor unsaved.
+                if self.target.wants(&ev.kind) && !self.deliver(&ev, shutdown).await {
+                    return;
                 }
                 self.cursor = ev.seq();
                 match save_cursor(&self.log, &self.target.url, &self.options.node, self.cursor)
@@ -385,14 +384,15 @@ impl Worker {
         }
     }
 
-    /// Delivers one event, retrying; returns when delivered or given up.
-    async fn deliver(&self, ev: &StoredEvent) {
+    /// Delivers one event, retrying; true when delivered or given up, false when the host
+    /// stops between two attempts (the event stays for whichever host delivers next).
+    async fn deliver(&self, ev: &StoredEvent, shutdown: &mut watch::Receiver<bool>) -> bool {
         let body = match serde_json::to_vec(ev) {
             Ok(b) => b,
             Err(e) => {
                 tracing::warn!(id = %ev.id, error = %e, "webhooks: cannot encode an event");
                 self.stats.given_up.fetch_add(1, Ordering::Relaxed);
-                return;
+                return true;
             }
         };
         let attempts = self.options.max_attempts.max(1);
@@ -415,7 +415,7 @@ impl Worker {
             let failure = match result {
                 Ok(resp) if resp.status().is_success() => {
                     self.stats.delivered.fetch_add(1, Ordering::Relaxed);
-                    return;
+                    return true;
                 }
                 Ok(resp) => format!("HTTP {}", resp.status()),
                 Err(e) => e.to_string(),
@@ -426,12 +426,16 @@ impl Worker {
                     "webhooks: giving up on an event"
                 );
                 self.stats.given_up.fetch_add(1, Ordering::Relaxed);
-                return;
+                return true;
             }
             self.stats.retries.fetch_add(1, Ordering::Relaxed);
             tracing::debug!(url = %self.target.url, id = %ev.id, attempt, error = %failure, "webhooks: retrying");
-            tokio::time::sleep(self.backoff(attempt)).await;
+            tokio::select! {
+                () = tokio::time::sleep(self.backoff(attempt)) => {}
+                _ = shutdown.changed() => return false,
+            }
         }
+        true
     }
 
     /// Exponential backoff with full jitter: uniform in [0, min(max, initial·2^(attempt−1))],
