@@ -44,10 +44,19 @@ pub fn start(secret_var: &str, secret: &str) -> Option<PathBuf> {
 /// Serves the host for `config` on an ephemeral loopback port, its PMS answered by `transport`
 /// in-process and its state in a new vault at `state`. Call inside a tokio runtime.
 pub async fn serve_api(config: &Config, transport: Arc<dyn Transport>, state: &Path) -> SocketAddr {
-    let egress = Arc::new(Egress::with_transport(Policy::default(), transport));
     let vault = Vault::open(state, MasterKey::generate())
         .await
         .expect("vault");
+    serve_api_with(config, transport, vault).await
+}
+
+/// As [`serve_api`], over a vault of the caller's (several hosts on one PostgreSQL database).
+pub async fn serve_api_with(
+    config: &Config,
+    transport: Arc<dyn Transport>,
+    vault: Vault,
+) -> SocketAddr {
+    let egress = Arc::new(Egress::with_transport(Policy::default(), transport));
     let app = App::build_with(config, egress, Arc::new(vault))
         .await
         .expect("app");
