@@ -16,13 +16,30 @@ pub fn run(
     operation: &str,
     args: &[String],
 ) -> anyhow::Result<ExitCode> {
-    let config = Config::load(config_path)?;
+    let mut config = Config::load(config_path)?;
     super::require_hotel(&config, hotel)?;
+    // A node id of its own: a write this process attempts is its own to hold (a serving host
+    // takes it over if this process dies mid-attempt), never mistaken for the host's.
+    config.state.node_id = format!("{}-cli-{}", config.state.node_id, std::process::id());
     let operation: Operation = operation.parse()?;
     let mut args = parse_args(args)?;
     super::tokio_runtime()?.block_on(async move {
         let app = App::build(&config).await?;
-        let call = build_call(&app, hotel, operation, &mut args)?;
+        let result = run_call(&app, hotel, operation, &mut args).await;
+        // Not a host: it runs no syncs and takes no hotels.
+        app.cluster.leave().await;
+        result
+    })
+}
+
+async fn run_call(
+    app: &App,
+    hotel: &str,
+    operation: Operation,
+    args: &mut BTreeMap<String, String>,
+) -> anyhow::Result<ExitCode> {
+    {
+        let call = build_call(app, hotel, operation, args)?;
         if let Some(extra) = args.keys().next() {
             bail!("`{extra}` is not an argument of {operation}");
         }
@@ -39,7 +56,7 @@ pub fn run(
         let outcome = app.service.call(hotel, call).await?;
         println!("{}", serde_json::to_string_pretty(&outcome)?);
         Ok(ExitCode::SUCCESS)
-    })
+    }
 }
 
 fn parse_args(args: &[String]) -> anyhow::Result<BTreeMap<String, String>> {

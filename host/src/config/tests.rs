@@ -245,3 +245,47 @@ fn look_ahead_days_are_bounded() {
     );
     assert!(err.contains("31"), "{err}");
 }
+
+#[test]
+fn the_state_is_a_file_or_a_postgres_url_and_urls_never_show_in_errors() {
+    let state = |block: &str| format!("server:\n{TOKEN}state:\n{block}");
+    let config = load(&state("  path: s.db\n")).unwrap();
+    assert!(
+        matches!(&config.state.location, crate::db::Location::Sqlite(p) if p == Path::new("/etc/jack/s.db"))
+    );
+    assert_eq!(config.state.node_id, "local");
+    let config = load(&state(
+        "  url: \"postgres://jack:pw-secret@db:5432/jack\"\n  nodeId: jack-a\n",
+    ))
+    .unwrap();
+    assert!(matches!(
+        config.state.location,
+        crate::db::Location::Postgres(_)
+    ));
+    assert_eq!(config.state.node_id, "jack-a");
+    assert!(!format!("{:?}", config.state).contains("pw-secret"));
+    // A PostgreSQL host without a node id gets one of its own process.
+    let config = load(&state("  url: \"postgres://db/jack\"\n")).unwrap();
+    assert!(
+        config
+            .state
+            .node_id
+            .ends_with(&format!("-{}", std::process::id()))
+    );
+    for (block, needle) in [
+        (
+            "  path: s.db\n  url: \"postgres://db/jack\"\n",
+            "set one of path",
+        ),
+        (
+            "  url: \"mysql://jack:pw-secret@db/jack\"\n",
+            "not a PostgreSQL URL",
+        ),
+        ("  urlEnv: JACK_TEST_NO_SUCH_VARIABLE\n", "is not set"),
+        ("  path: s.db\n  nodeId: \"two words\"\n", "state.nodeId"),
+    ] {
+        let e = load(&state(block)).unwrap_err().to_string();
+        assert!(e.contains(needle), "{block}: {e}");
+        assert!(!e.contains("pw-secret"), "{e}");
+    }
+}
