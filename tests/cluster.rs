@@ -234,19 +234,7 @@ async fn writes_survive_any_host_being_killed() {
             );
             let note = format!("cluster-r{round}-w{i}");
             sent.insert(note.clone());
-            tasks.spawn(async move {
-                let r = http
-                    .post(url)
-                    .bearer_auth(TOKEN)
-                    .json(&json!({ "note": note }))
-                    .send()
-                    .await;
-                let answer = match r {
-                    Ok(r) => Some(support::read(r).await),
-                    Err(_) => None,
-                };
-                (note, answer)
-            });
+            tasks.spawn(support::post_note(http, url, note));
         }
         tokio::time::sleep(Duration::from_millis(rand::rng().random_range(0..=300u64))).await;
         let victim = round % 3;

@@ -4,30 +4,10 @@
 
 mod support;
 
-use secrecy::SecretString;
 use serde_json::Value;
-use std::net::SocketAddr;
 use std::process::Command;
-use support::{adapters_dir, random_key, root};
-
-/// The mock PMS (seeded like `serve`'s) on an ephemeral port; returns its address and key.
-async fn mock_pms() -> (SocketAddr, String) {
-    let key = random_key();
-    let seed =
-        jack_pms_host::mock_pms::load_seed(&root().join("examples/mock-seed.json")).expect("seed");
-    let pms = jack_pms_host::mock_pms::MockPms::new(
-        seed,
-        SecretString::from(key.clone()),
-        chrono::Utc::now().date_naive(),
-    )
-    .expect("mock PMS");
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
-        .await
-        .expect("bind");
-    let addr = listener.local_addr().expect("addr");
-    tokio::spawn(pms.serve(listener, std::future::pending()));
-    (addr, key)
-}
+use support::pms::{ExternalPms, example_seed};
+use support::{adapters_dir, root};
 
 fn check<'a>(report: &'a Value, id: &str) -> &'a Value {
     report["checks"]
@@ -46,17 +26,17 @@ fn verdict(report: &Value, id: &str) -> String {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_reference_adapter_conforms_against_the_mock_pms() {
     let adapters = adapters_dir();
-    let (addr, key) = mock_pms().await;
+    let pms = ExternalPms::start(example_seed()).await;
     let (code, report) = support::adapter_test(
         vec![
             adapters.join("mock.wasm").display().to_string(),
             "--manifest".into(),
             root().join("adapters/mock/mock.toml").display().to_string(),
             "--against".into(),
-            format!("http://{addr}"),
+            pms.base.clone(),
             "--unlimited".into(),
         ],
-        vec![("JACK_MOCK_PMS_KEY".into(), key)],
+        vec![("JACK_MOCK_PMS_KEY".into(), pms.key.clone())],
     )
     .await;
     assert_eq!(code, 0, "{report:#}");
@@ -116,7 +96,7 @@ fn assert_mistakes_named(report: &Value) {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_broken_adapter_fails_with_each_mistake_named() {
     let adapters = adapters_dir();
-    let (addr, key) = mock_pms().await;
+    let pms = ExternalPms::start(example_seed()).await;
     let (code, report) = support::adapter_test(
         vec![
             adapters.join("broken.wasm").display().to_string(),
@@ -126,7 +106,7 @@ async fn a_broken_adapter_fails_with_each_mistake_named() {
                 .display()
                 .to_string(),
             "--against".into(),
-            format!("http://{addr}"),
+            pms.base.clone(),
             "--unlimited".into(),
             "--profile".into(),
             root()
@@ -134,7 +114,7 @@ async fn a_broken_adapter_fails_with_each_mistake_named() {
                 .display()
                 .to_string(),
         ],
-        vec![("JACK_MOCK_PMS_KEY".into(), key)],
+        vec![("JACK_MOCK_PMS_KEY".into(), pms.key.clone())],
     )
     .await;
     assert_eq!(code, 1, "{report:#}");
@@ -245,17 +225,17 @@ async fn the_template_builds_passes_its_tests_and_conforms() {
     .await
     .expect("join");
     let wasm = root().join("target/template/wasm32-wasip2/release/acme.wasm");
-    let (addr, key) = mock_pms().await;
+    let pms = ExternalPms::start(example_seed()).await;
     let (code, report) = support::adapter_test(
         vec![
             wasm.display().to_string(),
             "--manifest".into(),
             dir.join("acme.toml").display().to_string(),
             "--against".into(),
-            format!("http://{addr}"),
+            pms.base.clone(),
             "--unlimited".into(),
         ],
-        vec![("JACK_MOCK_PMS_KEY".into(), key)],
+        vec![("JACK_MOCK_PMS_KEY".into(), pms.key.clone())],
     )
     .await;
     assert_eq!(code, 0, "{report:#}");

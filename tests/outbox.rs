@@ -417,19 +417,7 @@ on_both_backends! {
             );
             let note = format!("crash-r{round}-w{i}");
             sent.insert(note.clone());
-            tasks.spawn(async move {
-                let r = http
-                    .post(url)
-                    .bearer_auth(TOKEN)
-                    .json(&json!({ "note": note }))
-                    .send()
-                    .await;
-                let answer = match r {
-                    Ok(r) => Some(support::read(r).await),
-                    Err(_) => None,
-                };
-                (note, answer)
-            });
+            tasks.spawn(support::post_note(http, url, note));
         }
         let delay = rand::rng().random_range(0..=300u64);
         tokio::time::sleep(Duration::from_millis(delay)).await;

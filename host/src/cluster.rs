@@ -22,10 +22,9 @@ use crate::db::{Db, DbError};
 use crate::on_db;
 use crate::state::outbox::millis;
 use crate::sync::StreamKind;
-use crate::sync::schedule::BoxFuture;
+use crate::sync::schedule::{BoxFuture, stable_hash};
 use crate::sync::scheduler::{Claim, FireClaims, RunOutcome};
 use chrono::{DateTime, TimeZone as _, Utc};
-use sha2::{Digest as _, Sha256};
 use std::sync::{Arc, PoisonError, RwLock};
 use std::time::Duration;
 
@@ -286,14 +285,7 @@ impl Cluster {
 
 /// The rendezvous rank of `node` for `key`.
 fn rank(node: &str, key: &str) -> u64 {
-    let digest = Sha256::new()
-        .chain_update(node.as_bytes())
-        .chain_update([0u8])
-        .chain_update(key.as_bytes())
-        .finalize();
-    let mut first = [0u8; 8];
-    first.copy_from_slice(&digest[..8]);
-    u64::from_be_bytes(first)
+    stable_hash(node, key)
 }
 
 impl FireClaims for Cluster {

@@ -596,6 +596,26 @@ impl Drop for Stack {
     }
 }
 
+/// Posts `note` to `url` (a `…/notes` route of a host's API) with the test token: the note and
+/// the answer, or `None` when the host died before answering (it was killed mid-request).
+pub async fn post_note(
+    http: reqwest::Client,
+    url: String,
+    note: String,
+) -> (String, Option<(u16, serde_json::Value)>) {
+    let sent = http
+        .post(url)
+        .bearer_auth(TOKEN)
+        .json(&serde_json::json!({ "note": note }))
+        .send()
+        .await;
+    let answer = match sent {
+        Ok(r) => Some(read(r).await),
+        Err(_) => None,
+    };
+    (note, answer)
+}
+
 /// Status and JSON body (Null when empty or not JSON).
 pub async fn read(r: reqwest::Response) -> (u16, serde_json::Value) {
     let status = r.status().as_u16();

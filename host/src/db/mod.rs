@@ -378,14 +378,6 @@ impl Tx {
             Tx::Postgres(t) => t.rollback().await,
         }
     }
-
-    /// Which backend this is.
-    pub fn backend(&self) -> Backend {
-        match self {
-            Tx::Sqlite(_) => Backend::Sqlite,
-            Tx::Postgres(_) => Backend::Postgres,
-        }
-    }
 }
 
 /// A database error's text with the URL's password removed, should a driver quote it.

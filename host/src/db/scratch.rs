@@ -45,11 +45,6 @@ impl ScratchDb {
         }
     }
 
-    /// The database's name.
-    pub fn name(&self) -> &str {
-        &self.name
-    }
-
     /// Drops the database now (closing any connection still open to it).
     pub async fn drop_now(&self) -> Result<(), sqlx::Error> {
         drop_database(&self.server, &self.name).await

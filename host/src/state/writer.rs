@@ -111,7 +111,6 @@ pub enum Recovery {
 #[derive(Clone, Debug)]
 pub struct Writer {
     jobs: mpsc::Sender<JobBox>,
-    node: Arc<str>,
 }
 
 /// `Job` is not `Debug` (it holds reply channels); this wrapper keeps `Writer: Debug`.
@@ -134,22 +133,16 @@ impl Writer {
     /// Starts the writer task of node `node` on `db`.
     pub fn spawn(db: Db, cipher: Arc<FieldCipher>, chain: Arc<ChainKey>, node: &str) -> Writer {
         let (tx, rx) = mpsc::channel(4 * MAX_BATCH);
-        let node: Arc<str> = Arc::from(node);
         tokio::spawn(run(
             Context {
                 db,
                 cipher,
                 chain,
-                node: node.clone(),
+                node: Arc::from(node),
             },
             rx,
         ));
-        Writer { jobs: tx, node }
-    }
-
-    /// The node this writer attempts writes for.
-    pub fn node(&self) -> &str {
-        &self.node
+        Writer { jobs: tx }
     }
 
     async fn ask<T>(

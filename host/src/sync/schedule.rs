@@ -326,17 +326,23 @@ fn civil_of(local: NaiveDateTime) -> Option<jiff::civil::DateTime> {
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Jitter(u64);
 
+/// The first 8 bytes of SHA-256(`a` ‖ 0 ‖ `b`), big-endian: a hash of two names that is the
+/// same on every host, across restarts and Rust versions (unlike `DefaultHasher`).
+pub fn stable_hash(a: &str, b: &str) -> u64 {
+    let digest = Sha256::new()
+        .chain_update(a.as_bytes())
+        .chain_update([0u8])
+        .chain_update(b.as_bytes())
+        .finalize();
+    let mut first = [0u8; 8];
+    first.copy_from_slice(&digest[..8]);
+    u64::from_be_bytes(first)
+}
+
 impl Jitter {
-    /// The jitter of `stream` at `hotel`: the first 8 bytes of SHA-256("hotel\0stream").
+    /// The jitter of `stream` at `hotel`: [`stable_hash`] of the two names.
     pub fn for_stream(hotel: &str, stream: &str) -> Jitter {
-        let digest = Sha256::new()
-            .chain_update(hotel.as_bytes())
-            .chain_update([0u8])
-            .chain_update(stream.as_bytes())
-            .finalize();
-        let mut first = [0u8; 8];
-        first.copy_from_slice(&digest[..8]);
-        Jitter(u64::from_be_bytes(first))
+        Jitter(stable_hash(hotel, stream))
     }
 
     /// No jitter: fire on the cron time.

@@ -164,11 +164,6 @@ impl Vault {
         Ok(vault)
     }
 
-    /// How messages name the state database.
-    pub fn location(&self) -> &str {
-        &self.at
-    }
-
     /// The state database (the host's other tables live in it too).
     pub fn db(&self) -> &Db {
         &self.db
@@ -353,26 +348,13 @@ impl Vault {
             .await
             .map(|r| r.rows_affected()))
         .map_err(|e| storage(path, "cannot write the secret", e))?;
-        if written == 0 {
-            tx.rollback()
-                .await
-                .map_err(|e| storage(path, "cannot end a write", e))?;
-            return Ok(false);
-        }
-        let generation = bump_generation(&mut tx, path, prev).await?;
-        let snap = self
-            .next_snapshot(&mut tx, &key, prev, generation, |entries| {
-                entries
-                    .entry(hotel.to_owned())
-                    .or_default()
-                    .insert(name.to_owned(), Entry::Value(value.clone()));
-            })
-            .await?;
-        tx.commit()
-            .await
-            .map_err(|e| storage(path, "cannot commit the secret", e))?;
-        self.install(snap);
-        Ok(true)
+        self.finish_write(tx, &key, prev, written, "the secret", |entries| {
+            entries
+                .entry(hotel.to_owned())
+                .or_default()
+                .insert(name.to_owned(), Entry::Value(value.clone()));
+        })
+        .await
     }
 
     /// Hotel, name and dates of every secret, ordered by hotel and name. Never values.
@@ -414,28 +396,15 @@ impl Vault {
         .await
         .map(|r| r.rows_affected()))
         .map_err(|e| storage(path, "cannot remove the secret", e))?;
-        if removed == 0 {
-            tx.rollback()
-                .await
-                .map_err(|e| storage(path, "cannot end a write", e))?;
-            return Ok(false);
-        }
-        let generation = bump_generation(&mut tx, path, prev).await?;
-        let snap = self
-            .next_snapshot(&mut tx, &key, prev, generation, |entries| {
-                if let Some(names) = entries.get_mut(hotel) {
-                    names.remove(name);
-                    if names.is_empty() {
-                        entries.remove(hotel);
-                    }
+        self.finish_write(tx, &key, prev, removed, "the removal", |entries| {
+            if let Some(names) = entries.get_mut(hotel) {
+                names.remove(name);
+                if names.is_empty() {
+                    entries.remove(hotel);
                 }
-            })
-            .await?;
-        tx.commit()
-            .await
-            .map_err(|e| storage(path, "cannot commit the removal", e))?;
-        self.install(snap);
-        Ok(true)
+            }
+        })
+        .await
     }
 
     /// Re-encrypts every value and the key check under `new_key`, in one transaction; afterwards
@@ -520,6 +489,36 @@ impl Vault {
             .begin_write(Lock::Vault)
             .await
             .map_err(|e| storage(&self.at, "cannot begin a write", e))
+    }
+
+    /// Ends a write of one secret that changed `rows` rows in `tx`: none, and it is rolled back
+    /// (`false`); otherwise the change counter moves on from `prev`, the transaction commits
+    /// (`what` names it in errors) and the snapshot, with `change` applied, is installed.
+    async fn finish_write(
+        &self,
+        mut tx: Tx,
+        key: &MasterKey,
+        prev: i64,
+        rows: u64,
+        what: &str,
+        change: impl FnOnce(&mut BTreeMap<String, BTreeMap<String, Entry>>),
+    ) -> Result<bool, VaultError> {
+        let path = self.at.as_str();
+        if rows == 0 {
+            tx.rollback()
+                .await
+                .map_err(|e| storage(path, "cannot end a write", e))?;
+            return Ok(false);
+        }
+        let generation = bump_generation(&mut tx, path, prev).await?;
+        let snap = self
+            .next_snapshot(&mut tx, key, prev, generation, change)
+            .await?;
+        tx.commit()
+            .await
+            .map_err(|e| storage(path, &format!("cannot commit {what}"), e))?;
+        self.install(snap);
+        Ok(true)
     }
 
     /// The snapshot after a write in `tx` that moved the counter from `prev` to `generation`:
