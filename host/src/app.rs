@@ -6,6 +6,7 @@ use crate::api::{self, AppState};
 use crate::cluster::Cluster;
 use crate::config::Config;
 use crate::config::{MasterKeySource, SecretRef};
+use crate::coordination::Coordination;
 use crate::db::{Db, Location};
 use crate::egress::{Egress, EgressError};
 use crate::events::log::{EventLog, EventLogError, LogOptions};
@@ -72,6 +73,12 @@ pub enum AppError {
 /// How long requests under way may take to finish once the host is told to stop.
 pub const SHUTDOWN_GRACE: std::time::Duration = std::time::Duration::from_secs(5);
 
+impl api::Reload for Reloader {
+    fn reload(&self) -> futures_util::future::BoxFuture<'_, Result<ReloadReport, String>> {
+        Box::pin(async move { Reloader::reload(self).await.map_err(|e| e.to_string()) })
+    }
+}
+
 /// The assembled host.
 pub struct App {
     /// The engine.
@@ -114,7 +121,7 @@ impl Reloader {
         let secrets = self.secrets.clone();
         let outcome = tokio::task::spawn_blocking(move || {
             let config = Config::load(&path)?;
-            secrets.replace_hotels(&config.hotels);
+            secrets.replace_hotels(config.hotels.iter().map(|h| (h.id.as_str(), &h.secrets)));
             Ok::<_, ReloadError>(service.reload_hotels(&config))
         })
         .await;
@@ -136,21 +143,35 @@ impl App {
     /// Builds the host for `config` (the vault is opened, adapters are loaded and hotels bound
     /// here).
     pub async fn build(config: &Config) -> Result<App, AppError> {
-        let egress = Arc::new(Egress::new(config.egress.clone())?);
+        let coordination = Coordination::in_process();
+        let egress = Arc::new(coordination.egress(Egress::new(config.egress.clone())?));
         let vault = open_vault(config).await?;
         // Secrets set with the CLI while the host runs are picked up within seconds.
         vault.spawn_refresh(std::time::Duration::from_secs(5));
-        App::build_with(config, egress, vault).await
+        App::build_coordinated(config, egress, vault, coordination).await
     }
 
-    /// Builds the host over a given egress pipeline and vault (benchmarks answer in-process).
-    /// The outbox, the audit log and the event log live in the vault's state database.
+    /// Builds the host over a given egress pipeline and vault (benchmarks answer in-process),
+    /// coordinating in this process only. The outbox, the audit log and the event log live in
+    /// the vault's state database.
     pub async fn build_with(
         config: &Config,
         egress: Arc<Egress>,
         vault: Arc<Vault>,
     ) -> Result<App, AppError> {
-        let runtime = Arc::new(Runtime::new(config.adapters.clone(), egress)?);
+        App::build_coordinated(config, egress, vault, Coordination::in_process()).await
+    }
+
+    /// Builds the host with `coordination`'s breakers and PMS-down state (`egress` already
+    /// carries its buckets and tokens).
+    async fn build_coordinated(
+        config: &Config,
+        egress: Arc<Egress>,
+        vault: Arc<Vault>,
+        coordination: Coordination,
+    ) -> Result<App, AppError> {
+        let runtime =
+            Arc::new(coordination.runtime(Runtime::new(config.adapters.clone(), egress)?));
         let state = Arc::new(State::open(&vault, &config.state.node_id).await?);
         let log = Arc::new(EventLog::from_db(
             vault.db().clone(),
@@ -162,7 +183,7 @@ impl App {
         ));
         // On PostgreSQL, events committed by any host reach this host's subscribers.
         log.spawn_listener();
-        let tracker = Arc::new(ChangeTracker::new(log).await?);
+        let tracker = Arc::new(ChangeTracker::new(log, coordination.outages.clone()).await?);
         let cluster = Cluster::join(vault.db().clone(), &config.state.node_id).await?;
         let mut secrets = ConfiguredSecrets::new(Some(vault));
         for h in &config.hotels {
@@ -175,6 +196,7 @@ impl App {
             secrets.clone(),
             state,
             tracker,
+            coordination.outages.clone(),
         ));
         let state = AppState {
             service: service.clone(),

@@ -10,6 +10,7 @@ use crate::config::ApiToken;
 use crate::service::Service;
 use axum::Router;
 use axum::routing::{get, post, put};
+use futures_util::future::BoxFuture;
 use std::sync::Arc;
 use utoipa::OpenApi;
 
@@ -22,7 +23,14 @@ pub struct AppState {
     pub tokens: Arc<Vec<ApiToken>>,
     /// Re-reads the config's hotels (`POST /v1/admin/reload`); `None` when the host was not
     /// started from a config file.
-    pub reloader: Option<Arc<crate::app::Reloader>>,
+    pub reloader: Option<Arc<dyn Reload>>,
+}
+
+/// What `POST /v1/admin/reload` runs. The host's assembly provides it (it knows the config file
+/// and the secrets); the API only asks, so it depends on nothing above it.
+pub trait Reload: Send + Sync {
+    /// Re-reads the hotels; an invalid config changes nothing and answers why.
+    fn reload(&self) -> BoxFuture<'_, Result<crate::service::ReloadReport, String>>;
 }
 
 /// The OpenAPI document.
@@ -60,7 +68,7 @@ async fn metrics(
             axum::http::header::CONTENT_TYPE,
             "application/openmetrics-text; version=1.0.0; charset=utf-8",
         )],
-        state.service.render_metrics(),
+        state.service.render_metrics().await,
     )
 }
 

@@ -50,14 +50,9 @@ pub enum ConfigError {
     },
 }
 
-/// Where a secret value comes from. The value itself is read by [`crate::vault`] at send time.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub enum SecretRef {
-    /// An environment variable.
-    Env(String),
-    /// The vault, under this name for the hotel.
-    Vault(String),
-}
+/// Where a secret value comes from (the vault's type: the value itself is read by
+/// [`crate::vault`] at send time).
+pub use crate::vault::SecretRef;
 
 /// Where the vault's master key comes from.
 #[derive(Clone, Debug, PartialEq, Eq)]

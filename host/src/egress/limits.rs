@@ -1,9 +1,15 @@
-//! Outbound rate limits (DESIGN §3, §4): GCRA buckets (governor) keyed by hotel, vendor
-//! credential or vendor environment. A request over the budget waits its turn, up to the call's
-//! deadline, instead of failing; a 429 from the PMS pauses the buckets it came through.
+//! Outbound rate limits (DESIGN §3, §4): GCRA buckets keyed by hotel, vendor credential or
+//! vendor environment. A request over the budget waits its turn, up to the call's deadline,
+//! instead of failing; a 429 from the PMS pauses the buckets it came through.
+//!
+//! The buckets sit behind [`RateLimiter`], so that where they live is a choice of the
+//! deployment: [`RateLimits`] keeps them in this process (governor), which is right for one
+//! host; several hosts sharing a vendor's budget need one bucket for all of them (a shared
+//! store), which is another implementation of the same trait.
 
+use futures_util::future::BoxFuture;
 use governor::clock::{Clock, DefaultClock};
-use governor::{DefaultDirectRateLimiter, Quota, RateLimiter};
+use governor::{DefaultDirectRateLimiter, Quota};
 use std::collections::{HashMap, VecDeque};
 use std::num::NonZeroU32;
 use std::sync::{Arc, Mutex};
@@ -64,7 +70,7 @@ impl Bucket {
             .allow_burst(NonZeroU32::new(burst).unwrap_or(NonZeroU32::MIN));
         Bucket {
             limit,
-            limiter: RateLimiter::direct(quota),
+            limiter: governor::RateLimiter::direct(quota),
             paused_until: Mutex::new(None),
             recent: Mutex::new(VecDeque::new()),
             last_pause_clamped: std::sync::atomic::AtomicBool::new(false),
@@ -149,7 +155,36 @@ impl Bucket {
     }
 }
 
-/// All buckets, by key (`hotel:<id>`, `credential:<hash>`, `environment:<adapter>:<origin>`).
+/// Where the buckets live: the egress pipeline asks it for a slot before every request and tells
+/// it of every 429. Keys are `hotel:<id>`, `credential:<adapter>:<hash>` or
+/// `environment:<adapter>:<origin>` (never a secret); `limit` comes with every call, so an
+/// implementation creates a bucket on first use and replaces it when the limit changes.
+pub trait RateLimiter: Send + Sync {
+    /// Waits for a slot in bucket `key` (and for any pause of it to end). `false` when
+    /// `deadline` comes first: nothing was taken then.
+    fn acquire<'a>(
+        &'a self,
+        key: &'a str,
+        limit: RateLimit,
+        deadline: Instant,
+    ) -> BoxFuture<'a, bool>;
+
+    /// Stops every request through bucket `key` for `pause` (a 429 from the PMS, already
+    /// clamped to `egress.maxRetryAfterMs`); `clamped` records that the vendor asked for longer,
+    /// which health reports.
+    fn pause<'a>(
+        &'a self,
+        key: &'a str,
+        limit: RateLimit,
+        pause: Duration,
+        clamped: bool,
+    ) -> BoxFuture<'a, ()>;
+
+    /// Usage of every bucket whose key starts with `prefix`, sorted by key.
+    fn usage<'a>(&'a self, prefix: &'a str) -> BoxFuture<'a, Vec<BucketUsage>>;
+}
+
+/// The buckets of this process, by key: right for one host (the default).
 #[derive(Default)]
 pub struct RateLimits {
     buckets: Mutex<HashMap<String, Arc<Bucket>>>,
@@ -170,7 +205,7 @@ impl RateLimits {
     }
 
     /// Usage of every bucket whose key starts with `prefix`, sorted by key.
-    pub fn usage(&self, prefix: &str) -> Vec<BucketUsage> {
+    pub fn usage_now(&self, prefix: &str) -> Vec<BucketUsage> {
         let buckets = self.buckets.lock().unwrap_or_else(|p| p.into_inner());
         let mut out: Vec<_> = buckets
             .iter()
@@ -188,6 +223,33 @@ impl RateLimits {
             .collect();
         out.sort_by(|a, b| a.key.cmp(&b.key));
         out
+    }
+}
+
+impl RateLimiter for RateLimits {
+    fn acquire<'a>(
+        &'a self,
+        key: &'a str,
+        limit: RateLimit,
+        deadline: Instant,
+    ) -> BoxFuture<'a, bool> {
+        let bucket = self.bucket(key.to_owned(), limit);
+        Box::pin(async move { bucket.acquire(deadline).await })
+    }
+
+    fn pause<'a>(
+        &'a self,
+        key: &'a str,
+        limit: RateLimit,
+        pause: Duration,
+        clamped: bool,
+    ) -> BoxFuture<'a, ()> {
+        self.bucket(key.to_owned(), limit).pause(pause, clamped);
+        Box::pin(std::future::ready(()))
+    }
+
+    fn usage<'a>(&'a self, prefix: &'a str) -> BoxFuture<'a, Vec<BucketUsage>> {
+        Box::pin(std::future::ready(self.usage_now(prefix)))
     }
 }
 

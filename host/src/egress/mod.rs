@@ -32,7 +32,8 @@ use crate::vault::{Secret, SecretStore};
 use address::AddressPolicy;
 use allowlist::AllowedOrigin;
 use credentials::{Applied, Auth, SchemeKind};
-use limits::{Bucket, RateLimit, RateLimits, RateScope};
+use limits::{RateLimit, RateLimiter, RateLimits, RateScope};
+use oauth::TokenStore;
 use retry::RetryPolicy;
 use scrub::Scrubber;
 use sha2::{Digest, Sha256};
@@ -229,8 +230,8 @@ impl std::fmt::Debug for Destination {
 pub struct Egress {
     policy: Policy,
     transport: Arc<dyn Transport>,
-    limits: RateLimits,
-    tokens: oauth::TokenCache,
+    limits: Arc<dyn RateLimiter>,
+    tokens: Arc<dyn TokenStore>,
     scrubbers: moka::sync::Cache<[u8; 32], Arc<Scrubber>>,
 }
 
@@ -246,13 +247,7 @@ impl Egress {
     /// The production pipeline: reqwest with rustls and the policy's address filter.
     pub fn new(policy: Policy) -> Result<Egress, EgressError> {
         let transport = ReqwestTransport::new(&policy)?;
-        Ok(Egress {
-            policy,
-            transport: Arc::new(transport),
-            limits: RateLimits::default(),
-            tokens: oauth::TokenCache::default(),
-            scrubbers: scrubber_cache(),
-        })
+        Ok(Egress::with_transport(policy, Arc::new(transport)))
     }
 
     /// A pipeline over another transport (tests and benchmarks answer in-process).
@@ -260,10 +255,23 @@ impl Egress {
         Egress {
             policy,
             transport,
-            limits: RateLimits::default(),
-            tokens: oauth::TokenCache::default(),
+            limits: Arc::new(RateLimits::default()),
+            tokens: Arc::new(oauth::TokenCache::default()),
             scrubbers: scrubber_cache(),
         }
+    }
+
+    /// The same pipeline with its rate-limit buckets and OAuth tokens kept by `limits` and
+    /// `tokens` instead of this process (several hosts sharing one vendor budget and one token
+    /// per hotel). Without it both live in this process.
+    pub fn coordinated_by(
+        mut self,
+        limits: Arc<dyn RateLimiter>,
+        tokens: Arc<dyn TokenStore>,
+    ) -> Egress {
+        self.limits = limits;
+        self.tokens = tokens;
+        self
     }
 
     /// The policy in force.
@@ -272,13 +280,13 @@ impl Egress {
     }
 
     /// The rate-limit buckets (for health and metrics).
-    pub fn limits(&self) -> &RateLimits {
-        &self.limits
+    pub fn limits(&self) -> &dyn RateLimiter {
+        self.limits.as_ref()
     }
 
     /// The OAuth tokens (for health: validity only).
-    pub fn tokens(&self) -> &oauth::TokenCache {
-        &self.tokens
+    pub fn tokens(&self) -> &dyn TokenStore {
+        self.tokens.as_ref()
     }
 
     /// Sends `request` for `destination`, through every step of the pipeline.
@@ -382,16 +390,16 @@ impl Egress {
             let mut body = request.body.clone();
             let applied = match oauth {
                 Some((o, password)) => {
-                    self.tokens
-                        .applied(
-                            self.transport.as_ref(),
-                            destination,
-                            o,
-                            password,
-                            &url,
-                            rejected.as_ref(),
-                        )
-                        .await?
+                    oauth::applied(
+                        self.tokens.as_ref(),
+                        self.transport.as_ref(),
+                        destination,
+                        o,
+                        password,
+                        &url,
+                        rejected.as_ref(),
+                    )
+                    .await?
                 }
                 None => credentials::apply(
                     &destination.auth,
@@ -520,8 +528,8 @@ impl Egress {
         let mut attempt = 1;
         let mut rate_limited: u32 = 0;
         loop {
-            for (bucket, _) in &buckets {
-                if !bucket.acquire(options.deadline).await {
+            for (key, limit) in &buckets {
+                if !self.limits.acquire(key, *limit, options.deadline).await {
                     return Err(EgressError::Connection(format!(
                         "the rate limit of hotel `{}` leaves no slot before the call's deadline",
                         destination.hotel
@@ -548,9 +556,9 @@ impl Egress {
                     // Environment buckets are shared by every hotel on the origin: one
                     // hotel's 429 must not stall the others (if the whole environment is over
                     // its limit, each hotel gets its own 429 and pauses itself).
-                    for (bucket, scope) in &buckets {
-                        if *scope != RateScope::Environment {
-                            bucket.pause(pause, clamped);
+                    for (key, limit) in &buckets {
+                        if limit.scope != RateScope::Environment {
+                            self.limits.pause(key, *limit, pause, clamped).await;
                         }
                     }
                     let pause_ms = u64::try_from(pause.as_millis()).unwrap_or(u64::MAX);
@@ -561,7 +569,9 @@ impl Egress {
                     }
                     // With no bucket of its own to pause (a destination without a declared
                     // limit), the request itself waits.
-                    let paused = buckets.iter().any(|(_, s)| *s != RateScope::Environment);
+                    let paused = buckets
+                        .iter()
+                        .any(|(_, l)| l.scope != RateScope::Environment);
                     (true, pause, !paused, false)
                 }
                 Ok(r) => (
@@ -610,7 +620,7 @@ impl Egress {
         destination: &Destination,
         url: &Url,
         applied: &Applied,
-    ) -> Vec<(Arc<Bucket>, RateScope)> {
+    ) -> Vec<(String, RateLimit)> {
         destination
             .rate_limits
             .iter()
@@ -636,7 +646,7 @@ impl Egress {
                         )
                     }
                 };
-                (self.limits.bucket(key, *limit), limit.scope)
+                (key, *limit)
             })
             .collect()
     }

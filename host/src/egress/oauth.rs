@@ -14,12 +14,17 @@
 //!
 //! The guest never sees a token: it is written into requests here and scrubbed from everything
 //! that comes back.
+//!
+//! Where tokens are kept, and how one refresh is shared by everyone who needs the token, is the
+//! [`TokenStore`]'s business: [`TokenCache`] keeps them in this process (one host); hosts that
+//! must share one token per hotel use another implementation of the trait.
 
 use super::credentials::{Applied, OAuth2};
 use super::{Destination, EgressError, Method, PreparedRequest, Transport};
 use crate::vault::Secret;
 use base64::Engine as _;
 use chrono::{DateTime, Utc};
+use futures_util::future::BoxFuture;
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -47,22 +52,53 @@ struct Token {
 
 type Slot = Arc<tokio::sync::Mutex<Option<Token>>>;
 
-/// What one token is for.
+/// What one token is for: a token is never used for another key.
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
-struct SlotKey {
-    hotel: String,
+pub struct TokenKey {
+    /// The hotel whose credentials got it.
+    pub hotel: String,
     /// The token endpoint, as a URL.
-    endpoint: String,
+    pub endpoint: String,
     /// `client_credentials` or `password`, and the scope asked for.
-    grant: String,
+    pub grant: String,
     /// The origin of the API requests the token is written into.
-    audience: String,
+    pub audience: String,
 }
 
-/// The tokens of every hotel.
+/// A token as the token endpoint issued it.
+pub struct FetchedToken {
+    /// The access token.
+    pub access: Secret,
+    /// How long the endpoint said it lasts (bounded: see [`MAX_LIFETIME`]).
+    pub lifetime: Duration,
+}
+
+/// Where OAuth tokens are kept, and how their refreshes are shared.
+pub trait TokenStore: Send + Sync {
+    /// A valid token for `key`. The kept one, unless there is none, it is due for refresh
+    /// (5/6 of its lifetime), or `rejected` is the kept one (the PMS just answered 401 with it)
+    /// and no token replaced a rejected one within the last [`REJECTION_WINDOW`]: then the
+    /// token `fetch` gets is kept and returned. Concurrent callers for one key wait for one
+    /// fetch instead of each running theirs; `fetch` is not polled unless it is needed.
+    fn token<'a>(
+        &'a self,
+        key: &'a TokenKey,
+        rejected: Option<&'a Secret>,
+        fetch: BoxFuture<'a, Result<FetchedToken, EgressError>>,
+    ) -> BoxFuture<'a, Result<Secret, EgressError>>;
+
+    /// Until when `hotel`'s newest token is valid, if it has one (never the token itself).
+    fn valid_until<'a>(&'a self, hotel: &'a str) -> BoxFuture<'a, Option<DateTime<Utc>>>;
+
+    /// Every token of `hotel` this process holds, for scrubbing answers. A token being
+    /// refreshed right now may be missing: the request that fetched it scrubs it itself.
+    fn current(&self, hotel: &str) -> Vec<Secret>;
+}
+
+/// The tokens of every hotel, in this process (the default).
 #[derive(Default)]
 pub struct TokenCache {
-    slots: Mutex<HashMap<SlotKey, Slot>>,
+    slots: Mutex<HashMap<TokenKey, Slot>>,
     /// Kept apart from the slots so that health checks never wait for a refresh.
     valid_until: Mutex<HashMap<String, DateTime<Utc>>>,
 }
@@ -120,23 +156,81 @@ pub fn token_endpoint(destination: &Destination, oauth: &OAuth2) -> Result<Url, 
 }
 
 impl TokenCache {
-    fn slot(&self, key: &SlotKey) -> Slot {
+    fn slot(&self, key: &TokenKey) -> Slot {
         let mut slots = self.slots.lock().unwrap_or_else(|p| p.into_inner());
         slots.entry(key.clone()).or_default().clone()
     }
 
-    /// Until when `hotel`'s token is valid, if it has one (never the token itself).
-    pub fn valid_until(&self, hotel: &str) -> Option<DateTime<Utc>> {
-        self.valid_until
+    async fn token_now(
+        &self,
+        key: &TokenKey,
+        rejected: Option<&Secret>,
+        fetch: BoxFuture<'_, Result<FetchedToken, EgressError>>,
+    ) -> Result<Secret, EgressError> {
+        let slot = self.slot(key);
+        // Holding the slot's lock while fetching makes concurrent callers wait for this one
+        // refresh instead of each asking for a token.
+        let mut guard = slot.lock().await;
+        let (due, after_rejection) = match &*guard {
+            None => (true, false),
+            Some(t) => {
+                let refused = rejected.is_some_and(|r| r.expose() == t.access.expose());
+                let recently_replaced = t
+                    .replaced_rejected_at
+                    .is_some_and(|at| at.elapsed() < REJECTION_WINDOW);
+                if refused && recently_replaced {
+                    tracing::warn!(hotel = %key.hotel, "the PMS refused an OAuth token that replaced a refused one less than {} s ago; not refreshing again", REJECTION_WINDOW.as_secs());
+                }
+                (
+                    Instant::now() >= t.refresh_at || (refused && !recently_replaced),
+                    refused,
+                )
+            }
+        };
+        if due {
+            let fetched = fetch.await?;
+            let token = Token {
+                refresh_at: Instant::now() + fetched.lifetime.mul_f64(5.0 / 6.0),
+                valid_until: Utc::now()
+                    + chrono::Duration::from_std(fetched.lifetime)
+                        .unwrap_or_else(|_| chrono::Duration::hours(1)),
+                access: fetched.access,
+                replaced_rejected_at: after_rejection.then(Instant::now),
+            };
+            self.valid_until
+                .lock()
+                .unwrap_or_else(|p| p.into_inner())
+                .insert(key.hotel.clone(), token.valid_until);
+            *guard = Some(token);
+        }
+        match &*guard {
+            Some(t) => Ok(t.access.clone()),
+            None => Err(EgressError::Credentials("no OAuth token".into())),
+        }
+    }
+}
+
+impl TokenStore for TokenCache {
+    fn token<'a>(
+        &'a self,
+        key: &'a TokenKey,
+        rejected: Option<&'a Secret>,
+        fetch: BoxFuture<'a, Result<FetchedToken, EgressError>>,
+    ) -> BoxFuture<'a, Result<Secret, EgressError>> {
+        Box::pin(self.token_now(key, rejected, fetch))
+    }
+
+    fn valid_until<'a>(&'a self, hotel: &'a str) -> BoxFuture<'a, Option<DateTime<Utc>>> {
+        let until = self
+            .valid_until
             .lock()
             .unwrap_or_else(|p| p.into_inner())
             .get(hotel)
-            .copied()
+            .copied();
+        Box::pin(std::future::ready(until))
     }
 
-    /// Every current token of `hotel`, for scrubbing (a token being refreshed right now is
-    /// skipped: it is the one the request in progress carries, which it scrubs itself).
-    pub fn current(&self, hotel: &str) -> Vec<Secret> {
+    fn current(&self, hotel: &str) -> Vec<Secret> {
         let slots: Vec<Slot> = self
             .slots
             .lock()
@@ -154,88 +248,60 @@ impl TokenCache {
             })
             .collect()
     }
+}
 
-    /// The credentials for one request to `url`: a valid token for its origin (fetched or
-    /// refreshed when due, or when `rejected` is the token the PMS just refused and the
-    /// [`REJECTION_WINDOW`] allows it) and the application key.
-    pub async fn applied(
-        &self,
-        transport: &dyn Transport,
-        destination: &Destination,
-        oauth: &OAuth2,
-        password_grant: bool,
-        url: &Url,
-        rejected: Option<&Secret>,
-    ) -> Result<Applied, EgressError> {
-        let endpoint = token_endpoint(destination, oauth)?;
-        let key = SlotKey {
-            hotel: destination.hotel.clone(),
-            endpoint: endpoint.to_string(),
-            grant: format!(
-                "{}:{}",
-                if password_grant {
-                    "password"
-                } else {
-                    "client_credentials"
-                },
-                oauth.scope.as_deref().unwrap_or_default()
-            ),
-            audience: url.origin().ascii_serialization(),
-        };
-        let slot = self.slot(&key);
-        // Holding the slot's lock while fetching makes concurrent callers wait for this one
-        // refresh instead of each asking for a token.
-        let mut guard = slot.lock().await;
-        let (due, after_rejection) = match &*guard {
-            None => (true, false),
-            Some(t) => {
-                let refused = rejected.is_some_and(|r| r.expose() == t.access.expose());
-                let recently_replaced = t
-                    .replaced_rejected_at
-                    .is_some_and(|at| at.elapsed() < REJECTION_WINDOW);
-                if refused && recently_replaced {
-                    tracing::warn!(hotel = %destination.hotel, "the PMS refused an OAuth token that replaced a refused one less than {} s ago; not refreshing again", REJECTION_WINDOW.as_secs());
-                }
-                (
-                    Instant::now() >= t.refresh_at || (refused && !recently_replaced),
-                    refused,
-                )
-            }
-        };
-        if due {
-            let mut token = fetch(transport, destination, oauth, password_grant, &endpoint).await?;
-            if after_rejection {
-                token.replaced_rejected_at = Some(Instant::now());
-            }
-            self.valid_until
-                .lock()
-                .unwrap_or_else(|p| p.into_inner())
-                .insert(destination.hotel.clone(), token.valid_until);
-            *guard = Some(token);
-        }
-        let token = match &*guard {
-            Some(t) => t.access.clone(),
-            None => return Err(EgressError::Credentials("no OAuth token".into())),
-        };
-        drop(guard);
-        let secret = |name: &str| {
-            destination
-                .secrets
-                .get(&destination.hotel, name)
-                .map_err(|e| EgressError::Credentials(e.to_string()))
-        };
-        let mut headers = vec![(
-            "authorization".to_string(),
-            Secret::new(format!("Bearer {}", token.expose())),
-        )];
-        let mut used = vec![token];
-        if let (Some(header), Some(name)) = (&oauth.app_key_header, &oauth.app_key) {
-            let key = secret(name)?;
-            headers.push((header.clone(), key.clone()));
-            used.push(key);
-        }
-        Ok(Applied { headers, used })
+/// The credentials for one request to `url`: a valid token for its origin from `tokens`
+/// (fetched or refreshed when due, or when `rejected` is the token the PMS just refused and the
+/// [`REJECTION_WINDOW`] allows it) and the application key.
+pub async fn applied(
+    tokens: &dyn TokenStore,
+    transport: &dyn Transport,
+    destination: &Destination,
+    oauth: &OAuth2,
+    password_grant: bool,
+    url: &Url,
+    rejected: Option<&Secret>,
+) -> Result<Applied, EgressError> {
+    let endpoint = token_endpoint(destination, oauth)?;
+    let key = TokenKey {
+        hotel: destination.hotel.clone(),
+        endpoint: endpoint.to_string(),
+        grant: format!(
+            "{}:{}",
+            if password_grant {
+                "password"
+            } else {
+                "client_credentials"
+            },
+            oauth.scope.as_deref().unwrap_or_default()
+        ),
+        audience: url.origin().ascii_serialization(),
+    };
+    let fetch = Box::pin(fetch(
+        transport,
+        destination,
+        oauth,
+        password_grant,
+        &endpoint,
+    ));
+    let token = tokens.token(&key, rejected, fetch).await?;
+    let secret = |name: &str| {
+        destination
+            .secrets
+            .get(&destination.hotel, name)
+            .map_err(|e| EgressError::Credentials(e.to_string()))
+    };
+    let mut headers = vec![(
+        "authorization".to_string(),
+        Secret::new(format!("Bearer {}", token.expose())),
+    )];
+    let mut used = vec![token];
+    if let (Some(header), Some(name)) = (&oauth.app_key_header, &oauth.app_key) {
+        let key = secret(name)?;
+        headers.push((header.clone(), key.clone()));
+        used.push(key);
     }
+    Ok(Applied { headers, used })
 }
 
 async fn fetch(
@@ -244,7 +310,7 @@ async fn fetch(
     oauth: &OAuth2,
     password_grant: bool,
     token_url: &Url,
-) -> Result<Token, EgressError> {
+) -> Result<FetchedToken, EgressError> {
     let secret = |name: &str| {
         destination
             .secrets
@@ -337,11 +403,8 @@ async fn fetch(
         .unwrap_or(DEFAULT_LIFETIME)
         .min(MAX_LIFETIME);
     tracing::info!(hotel = %destination.hotel, valid_for_s = lifetime.as_secs(), "obtained an OAuth token");
-    Ok(Token {
+    Ok(FetchedToken {
         access: Secret::new(grant.access_token),
-        refresh_at: Instant::now() + lifetime.mul_f64(5.0 / 6.0),
-        valid_until: Utc::now()
-            + chrono::Duration::from_std(lifetime).unwrap_or_else(|_| chrono::Duration::hours(1)),
-        replaced_rejected_at: None,
+        lifetime,
     })
 }

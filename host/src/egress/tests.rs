@@ -347,7 +347,7 @@ async fn reads_retry_5xx_then_succeed_but_4xx_and_writes_do_not_retry() {
         started.elapsed() >= Duration::from_secs(1),
         "the Retry-After pause was not honoured"
     );
-    let usage = egress.limits().usage("hotel:H1");
+    let usage = egress.limits().usage("hotel:H1").await;
     assert_eq!(usage.len(), 1);
     assert_eq!(
         usage[0].used, 2,
@@ -524,7 +524,7 @@ async fn one_token_serves_many_concurrent_calls_and_never_reaches_the_guest() {
             .load(std::sync::atomic::Ordering::SeqCst),
         1
     );
-    assert!(egress.tokens().valid_until("H1").is_some());
+    assert!(egress.tokens().valid_until("H1").await.is_some());
 }
 
 #[tokio::test]

@@ -18,9 +18,10 @@ use super::diff::{ChangeEvent, HotelSnapshot, SyncItems};
 use super::log::{EventLog, EventLogError, StoredEvent};
 use crate::db::Db;
 use crate::on_db;
+use crate::outage::PmsOutages;
 use crate::sync::StreamKind;
 use chrono::{DateTime, Utc};
-use std::collections::{HashMap, HashSet};
+use std::collections::HashMap;
 use std::sync::Arc;
 use tokio::sync::Mutex;
 
@@ -30,8 +31,9 @@ pub struct ChangeTracker {
     /// One lock per hotel, so two streams of a hotel never diff against the same snapshot at
     /// once (one would overwrite the other's update), while hotels proceed in parallel.
     hotels: std::sync::Mutex<HashMap<String, Arc<Mutex<HotelSnapshot>>>>,
-    /// Hotels whose last run failed as unavailable.
-    unavailable: std::sync::Mutex<HashSet<String>>,
+    /// Which hotels' outages are reported (shared with the write path, and with other hosts
+    /// where the coordination is shared).
+    outages: Arc<dyn PmsOutages>,
 }
 
 impl std::fmt::Debug for ChangeTracker {
@@ -45,8 +47,11 @@ fn storage(context: &'static str) -> impl FnOnce(sqlx::Error) -> EventLogError {
 }
 
 impl ChangeTracker {
-    /// Loads every stored snapshot.
-    pub async fn new(log: Arc<EventLog>) -> Result<ChangeTracker, EventLogError> {
+    /// Loads every stored snapshot; `outages` decides which run reports an outage and its end.
+    pub async fn new(
+        log: Arc<EventLog>,
+        outages: Arc<dyn PmsOutages>,
+    ) -> Result<ChangeTracker, EventLogError> {
         let rows: Vec<(String, Vec<u8>)> = on_db!(log.db(), p => sqlx::query_as(
             "SELECT hotel, snapshot FROM sync_snapshots",
         )
@@ -61,7 +66,7 @@ impl ChangeTracker {
         Ok(ChangeTracker {
             log,
             hotels: std::sync::Mutex::new(hotels),
-            unavailable: std::sync::Mutex::new(HashSet::new()),
+            outages,
         })
     }
 
@@ -99,7 +104,7 @@ impl ChangeTracker {
             Db::Sqlite(_) => None,
         };
         let mut events = Vec::new();
-        if self.set_unavailable(hotel, false) {
+        if self.outages.set_reported(hotel, false).await {
             events.push(ChangeEvent::pms_health(hotel, at, true, None));
         }
         let mut next = snap.clone();
@@ -167,7 +172,7 @@ impl ChangeTracker {
         detail: &str,
         at: DateTime<Utc>,
     ) -> Result<Vec<Arc<StoredEvent>>, EventLogError> {
-        if !unavailable || !self.set_unavailable(hotel, true) {
+        if !unavailable || !self.outages.set_reported(hotel, true).await {
             return Ok(Vec::new());
         }
         self.log
@@ -187,28 +192,12 @@ impl ChangeTracker {
         hotel: &str,
         at: DateTime<Utc>,
     ) -> Result<Vec<Arc<StoredEvent>>, EventLogError> {
-        if !self.set_unavailable(hotel, false) {
+        if !self.outages.set_reported(hotel, false).await {
             return Ok(Vec::new());
         }
         self.log
             .append(vec![ChangeEvent::pms_health(hotel, at, true, None)])
             .await
-    }
-
-    /// Sets the hotel's unavailable flag; true when it changed.
-    ///
-    /// The flag is this host's: with several hosts, each reports an outage it sees once, so an
-    /// outage seen by three hosts gives up to three `pms.unavailable` events.
-    fn set_unavailable(&self, hotel: &str, down: bool) -> bool {
-        let mut set = self
-            .unavailable
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner);
-        if down {
-            set.insert(hotel.to_owned())
-        } else {
-            set.remove(hotel)
-        }
     }
 }
 
@@ -277,8 +266,11 @@ mod tests {
     #[tokio::test]
     async fn snapshots_survive_restart_and_health_events_once() {
         let (dir, log) = temp_log(1000).await;
+        let outages: Arc<dyn PmsOutages> = Arc::new(crate::outage::LocalOutages::default());
         let now = Utc::now();
-        let tracker = ChangeTracker::new(log.clone()).await.expect("tracker");
+        let tracker = ChangeTracker::new(log.clone(), outages.clone())
+            .await
+            .expect("tracker");
         let base = tracker
             .observe(
                 "h1",
@@ -291,7 +283,9 @@ mod tests {
         assert!(base.is_empty());
         drop(tracker);
 
-        let tracker = ChangeTracker::new(log.clone()).await.expect("tracker");
+        let tracker = ChangeTracker::new(log.clone(), outages.clone())
+            .await
+            .expect("tracker");
         let down1 = tracker.failed("h1", true, "timeout", now).await.expect("f");
         let down2 = tracker.failed("h1", true, "timeout", now).await.expect("f");
         assert_eq!(down1.len(), 1);

@@ -1,8 +1,14 @@
 //! A circuit breaker per (hotel, adapter) (DESIGN §4): after repeated sandbox failures (traps, deadline,
 //! memory) in a row, calls are refused for a cool-down instead of burning an instance each. After
 //! the cool-down one call is let through; success closes the breaker, failure re-opens it.
+//!
+//! The runtime reaches the breakers through [`CircuitBreakers`], so that where their state lives
+//! is the deployment's choice: [`LocalBreakers`] keeps it in this process (one host); hosts that
+//! should open a failing adapter's breaker once for all of them share another implementation.
 
-use std::sync::Mutex;
+use futures_util::future::BoxFuture;
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 /// Consecutive failures that open the breaker.
@@ -61,6 +67,63 @@ impl Breaker {
     }
 }
 
+/// Where the breakers of every (hotel, adapter) pair live.
+pub trait CircuitBreakers: Send + Sync {
+    /// `Err((failures, remaining))` while the breaker of `hotel` on `adapter` is open; once the
+    /// cool-down is over, one call is let through (half-open).
+    fn check<'a>(
+        &'a self,
+        hotel: &'a str,
+        adapter: &'a str,
+    ) -> BoxFuture<'a, Result<(), (u32, Duration)>>;
+
+    /// Records a call's result: a sandbox failure counts towards opening, anything else closes.
+    fn record<'a>(
+        &'a self,
+        hotel: &'a str,
+        adapter: &'a str,
+        sandbox_failure: bool,
+    ) -> BoxFuture<'a, ()>;
+}
+
+/// The breakers of this process, one per (hotel, adapter) (the default).
+#[derive(Default)]
+pub struct LocalBreakers {
+    breakers: Mutex<HashMap<(String, String), Arc<Breaker>>>,
+}
+
+impl LocalBreakers {
+    /// One hotel's breaker on one adapter: one hotel's failing calls (a PMS answer that makes
+    /// the adapter trap) must not suspend the adapter for other hotels.
+    fn breaker(&self, hotel: &str, adapter: &str) -> Arc<Breaker> {
+        let mut breakers = self.breakers.lock().unwrap_or_else(|p| p.into_inner());
+        breakers
+            .entry((hotel.to_owned(), adapter.to_owned()))
+            .or_default()
+            .clone()
+    }
+}
+
+impl CircuitBreakers for LocalBreakers {
+    fn check<'a>(
+        &'a self,
+        hotel: &'a str,
+        adapter: &'a str,
+    ) -> BoxFuture<'a, Result<(), (u32, Duration)>> {
+        Box::pin(std::future::ready(self.breaker(hotel, adapter).check()))
+    }
+
+    fn record<'a>(
+        &'a self,
+        hotel: &'a str,
+        adapter: &'a str,
+        sandbox_failure: bool,
+    ) -> BoxFuture<'a, ()> {
+        self.breaker(hotel, adapter).record(sandbox_failure);
+        Box::pin(std::future::ready(()))
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -78,5 +141,16 @@ mod tests {
         b.record(true);
         b.record(false);
         assert_eq!(b.failures(), 0);
+    }
+
+    #[tokio::test]
+    async fn each_hotel_has_its_own_breaker() {
+        let breakers = LocalBreakers::default();
+        for _ in 0..THRESHOLD {
+            breakers.record("h1", "mock", true).await;
+        }
+        assert!(breakers.check("h1", "mock").await.is_err());
+        assert!(breakers.check("h2", "mock").await.is_ok());
+        assert!(breakers.check("h1", "other").await.is_ok());
     }
 }

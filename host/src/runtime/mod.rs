@@ -133,7 +133,7 @@ pub struct Runtime {
     egress: Arc<Egress>,
     settings: AdapterSettings,
     adapters: Mutex<HashMap<String, LoadResult>>,
-    breakers: Mutex<HashMap<String, Arc<breaker::Breaker>>>,
+    breakers: Arc<dyn breaker::CircuitBreakers>,
     /// One permit per pooling-allocator slot: calls queue for a slot (up to their deadline)
     /// instead of failing when all are busy.
     slots: Arc<tokio::sync::Semaphore>,
@@ -197,10 +197,17 @@ impl Runtime {
             egress,
             settings,
             adapters: Mutex::new(HashMap::new()),
-            breakers: Mutex::new(HashMap::new()),
+            breakers: Arc::new(breaker::LocalBreakers::default()),
             slots: Arc::new(tokio::sync::Semaphore::new(settings_slots)),
             shares: Shares::default(),
         })
+    }
+
+    /// The same runtime with its circuit breakers kept by `breakers` instead of this process
+    /// (several hosts opening a failing adapter's breaker once for all of them).
+    pub fn with_breakers(mut self, breakers: Arc<dyn breaker::CircuitBreakers>) -> Runtime {
+        self.breakers = breakers;
+        self
     }
 
     /// The egress pipeline.
@@ -388,16 +395,6 @@ impl Runtime {
         })
     }
 
-    /// The breaker of one hotel on one adapter: one hotel's failing calls (a PMS answer that
-    /// makes the adapter trap) must not suspend the adapter for other hotels.
-    fn breaker(&self, hotel: &str, adapter: &str) -> Arc<breaker::Breaker> {
-        let mut breakers = self.breakers.lock().unwrap_or_else(|p| p.into_inner());
-        breakers
-            .entry(format!("{hotel}\u{0}{adapter}"))
-            .or_default()
-            .clone()
-    }
-
     /// Waits, up to `deadline`, for the hotel's share, the adapter's share and a pool slot.
     async fn slot(
         &self,
@@ -449,8 +446,8 @@ impl Runtime {
 
     /// Runs `call` for the hotel in a fresh instance and checks the result against the contract.
     pub async fn call(&self, binding: &HotelBinding, call: Call) -> Result<Outcome, CallError> {
-        let breaker = self.breaker(&binding.hotel_id, &binding.adapter.name);
-        if let Err((traps, retry_after)) = breaker.check() {
+        let (hotel, adapter): (&str, &str) = (&binding.hotel_id, &binding.adapter.name);
+        if let Err((traps, retry_after)) = self.breakers.check(hotel, adapter).await {
             return Err(CallError::CircuitOpen {
                 adapter: binding.adapter.name.clone(),
                 traps,
@@ -462,7 +459,13 @@ impl Runtime {
         let permit = self.slot(binding, deadline).await?;
         let result = call::run(&self.engine.engine, &self.egress, binding, call, deadline).await;
         drop(permit);
-        breaker.record(result.as_ref().is_err_and(CallError::is_sandbox_failure));
+        self.breakers
+            .record(
+                hotel,
+                adapter,
+                result.as_ref().is_err_and(CallError::is_sandbox_failure),
+            )
+            .await;
         if let Err(e) = &result
             && e.is_sandbox_failure()
         {

@@ -317,6 +317,7 @@ impl Service {
         secrets: Arc<dyn SecretStore>,
         state: Arc<State>,
         tracker: Arc<ChangeTracker>,
+        outages: Arc<dyn crate::outage::PmsOutages>,
     ) -> Service {
         let hotels = bind_all(config, &runtime, &secrets);
         Service {
@@ -324,7 +325,7 @@ impl Service {
             hotels: std::sync::RwLock::new(Arc::new(hotels)),
             cache: ReadCache::default(),
             state,
-            writes: writes::Writes::new(config.outbox.clone()),
+            writes: writes::Writes::new(config.outbox.clone(), outages),
             tracker,
             scheduler: std::sync::OnceLock::new(),
             cluster: std::sync::OnceLock::new(),
@@ -607,8 +608,8 @@ impl Service {
             queue_depth: self.queue_depth(hotel).await?,
             last_sync: sync.iter().filter_map(|s| s.last_finished).max(),
             sync,
-            token_valid_until: self.runtime.egress().tokens().valid_until(hotel),
-            rate_limits: self.rate_limit_usage(hotel),
+            token_valid_until: self.runtime.egress().tokens().valid_until(hotel).await,
+            rate_limits: self.rate_limit_usage(hotel).await,
             cache: {
                 let (hits, misses, stale) = metrics().cache_counts(hotel);
                 let reads = hits + misses;
@@ -626,15 +627,17 @@ impl Service {
         })
     }
 
-    fn rate_limit_usage(&self, hotel: &str) -> Vec<RateLimitUsage> {
+    async fn rate_limit_usage(&self, hotel: &str) -> Vec<RateLimitUsage> {
         let now = tokio::time::Instant::now();
         let max_pause = self.runtime.egress().policy().max_retry_after;
+        let key = format!("hotel:{hotel}");
         self.runtime
             .egress()
             .limits()
-            .usage(&format!("hotel:{hotel}"))
+            .usage(&key)
+            .await
             .into_iter()
-            .filter(|u| u.key == format!("hotel:{hotel}"))
+            .filter(|u| u.key == key)
             .map(|u| RateLimitUsage {
                 bucket: u.key,
                 used: u.used,
@@ -650,10 +653,10 @@ impl Service {
     }
 
     /// Refreshes the gauges read from live state and renders every metric (Prometheus text).
-    pub fn render_metrics(&self) -> String {
+    pub async fn render_metrics(&self) -> String {
         let m = metrics();
         let egress = self.runtime.egress();
-        for usage in egress.limits().usage("") {
+        for usage in egress.limits().usage("").await {
             let labels = crate::metrics::BucketLabels { bucket: usage.key };
             m.rate_used
                 .get_or_create(&labels)
@@ -663,7 +666,7 @@ impl Service {
                 .set(i64::from(usage.limit.requests));
         }
         for hotel in self.hotels_now().keys() {
-            if let Some(until) = egress.tokens().valid_until(hotel) {
+            if let Some(until) = egress.tokens().valid_until(hotel).await {
                 let left = (until - Utc::now()).num_seconds().max(0);
                 m.token_valid_seconds
                     .get_or_create(&crate::metrics::HotelLabels {

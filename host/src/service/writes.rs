@@ -22,6 +22,7 @@ use crate::events::diff::ChangeEvent;
 use crate::metrics::{AlertLabels, WriteLabels, metrics};
 use crate::model::{PmsError, WritePresence, WriteReceipt};
 use crate::operation::{Call, Operation, Outcome};
+use crate::outage::PmsOutages;
 use crate::runtime::CallError;
 use crate::state::audit::AuditEntry;
 use crate::state::outbox::{NewWrite, OperationRecord, OutboxRow, WriteRequest, WriteState};
@@ -29,8 +30,8 @@ use crate::state::writer::{Accepted, LEASE, Transition};
 use chrono::{DateTime, Utc};
 use serde::Serialize;
 use sha2::{Digest, Sha256};
-use std::collections::{BTreeMap, HashMap};
-use std::sync::{Arc, Mutex};
+use std::collections::BTreeMap;
+use std::sync::Arc;
 use std::time::Duration;
 
 /// How many due writes the worker takes per round.
@@ -108,52 +109,36 @@ fn pms_down(e: &CallError) -> bool {
     )
 }
 
-#[derive(Debug, Clone, Copy)]
-struct Down {
-    failures: u32,
-    until: tokio::time::Instant,
-}
-
-/// The write path's own state: policy, which hotels' PMSes are down, the worker's wake-up.
-#[derive(Debug)]
+/// The write path's own state: policy, the PMS-down state it shares (see [`PmsOutages`]), the
+/// worker's wake-up.
 pub(super) struct Writes {
     policy: OutboxSettings,
-    down: Mutex<HashMap<String, Down>>,
+    outages: Arc<dyn PmsOutages>,
     wake: tokio::sync::Notify,
 }
 
 impl Writes {
-    pub(super) fn new(policy: OutboxSettings) -> Writes {
+    pub(super) fn new(policy: OutboxSettings, outages: Arc<dyn PmsOutages>) -> Writes {
         Writes {
             policy,
-            down: Mutex::new(HashMap::new()),
+            outages,
             wake: tokio::sync::Notify::new(),
         }
     }
 
-    fn is_down(&self, hotel: &str) -> bool {
-        let down = self.down.lock().unwrap_or_else(|p| p.into_inner());
-        down.get(hotel)
-            .is_some_and(|d| tokio::time::Instant::now() < d.until)
+    async fn is_down(&self, hotel: &str) -> bool {
+        self.outages.writes_held(hotel).await
     }
 
     /// Marks the hotel's PMS down; true when it was up before (time to alert).
-    fn mark_down(&self, hotel: &str) -> bool {
-        let mut down = self.down.lock().unwrap_or_else(|p| p.into_inner());
-        let entry = down.entry(hotel.to_owned()).or_insert(Down {
-            failures: 0,
-            until: tokio::time::Instant::now(),
-        });
-        entry.failures = entry.failures.saturating_add(1);
-        let delay = backoff(&self.policy, entry.failures, false).min(MAX_DOWN);
-        entry.until = tokio::time::Instant::now() + delay;
-        entry.failures == 1
+    async fn mark_down(&self, hotel: &str) -> bool {
+        let hold_for = |failures: u32| backoff(&self.policy, failures, false).min(MAX_DOWN);
+        self.outages.hold_writes(hotel, &hold_for).await
     }
 
     /// Marks the hotel's PMS up; true when it was down before.
-    fn mark_up(&self, hotel: &str) -> bool {
-        let mut down = self.down.lock().unwrap_or_else(|p| p.into_inner());
-        down.remove(hotel).is_some()
+    async fn mark_up(&self, hotel: &str) -> bool {
+        self.outages.release_writes(hotel).await
     }
 }
 
@@ -326,7 +311,7 @@ impl Service {
         }
         let verdict = self.guard(hotel, caller, &request).await?;
         let id = format!("op-{}", uuid::Uuid::new_v4().simple());
-        let down = self.writes.is_down(hotel);
+        let down = self.writes.is_down(hotel).await;
         let (state, because) = match &verdict {
             Verdict::Hold(reason) => (WriteState::AwaitingApproval, Some(reason.clone())),
             Verdict::Send if down => (
@@ -466,7 +451,7 @@ impl Service {
             match self.send(a.hotel, asked).await {
                 Ok(Outcome::Presence(WritePresence::Applied)) => {
                     self.writes_metric(a.hotel, operation, "verified_applied");
-                    self.after_success(a.hotel);
+                    self.after_success(a.hotel).await;
                     self.record(
                         a,
                         Step {
@@ -507,7 +492,7 @@ impl Service {
                 }
                 Err(e) => {
                     if pms_down(&e) {
-                        self.after_pms_failure(a.hotel, &e);
+                        self.after_pms_failure(a.hotel, &e).await;
                     }
                     return self.requeue(a, number, true, &e, "verified").await;
                 }
@@ -520,7 +505,7 @@ impl Service {
         match result {
             Ok(Outcome::Receipt(WriteReceipt { pms_reference })) => {
                 self.writes_metric(a.hotel, operation, "applied");
-                self.after_success(a.hotel);
+                self.after_success(a.hotel).await;
                 tracing::info!(hotel = %a.hotel, %operation, operation_id = %a.id, caller = %a.actor, attempt = number, "write applied");
                 self.record(
                     a,
@@ -558,7 +543,7 @@ impl Service {
                 }
                 reach => {
                     if pms_down(&e) {
-                        self.after_pms_failure(a.hotel, &e);
+                        self.after_pms_failure(a.hotel, &e).await;
                     }
                     self.requeue(a, number, reach == Reach::MaybeSent, &e, "attempt")
                         .await
@@ -793,8 +778,8 @@ impl Service {
             .inc();
     }
 
-    fn after_pms_failure(&self, hotel: &str, why: &CallError) {
-        if self.writes.mark_down(hotel) {
+    async fn after_pms_failure(&self, hotel: &str, why: &CallError) {
+        if self.writes.mark_down(hotel).await {
             let (tracker, hotel_id, detail) =
                 (self.tracker.clone(), hotel.to_owned(), why.to_string());
             tokio::spawn(async move {
@@ -813,8 +798,8 @@ impl Service {
         }
     }
 
-    fn after_success(&self, hotel: &str) {
-        if self.writes.mark_up(hotel) {
+    async fn after_success(&self, hotel: &str) {
+        if self.writes.mark_up(hotel).await {
             let (tracker, hotel_id) = (self.tracker.clone(), hotel.to_owned());
             tokio::spawn(async move {
                 if let Err(e) = tracker.recovered(&hotel_id, Utc::now()).await {
@@ -925,7 +910,7 @@ impl Service {
             };
             let mut by_hotel: BTreeMap<String, Vec<OutboxRow>> = BTreeMap::new();
             for row in due {
-                if !self.writes.is_down(&row.hotel) {
+                if !self.writes.is_down(&row.hotel).await {
                     by_hotel.entry(row.hotel.clone()).or_default().push(row);
                 }
             }
@@ -979,7 +964,7 @@ impl Service {
 
     async fn replay_hotel(&self, hotel: &str, rows: Vec<OutboxRow>) {
         for row in rows {
-            if self.writes.is_down(hotel) {
+            if self.writes.is_down(hotel).await {
                 // The PMS failed on an earlier row of this round: the rest wait.
                 return;
             }

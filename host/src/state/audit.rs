@@ -59,7 +59,7 @@ pub struct AuditEntry {
 }
 
 /// A stored row, opened.
-#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+#[derive(Debug, Clone, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct AuditRecord {
     /// Position in the chain (1, 2, …).

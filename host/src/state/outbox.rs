@@ -29,39 +29,9 @@ use crate::operation::{Call, Operation};
 use chrono::{DateTime, TimeZone as _, Utc};
 use serde::{Deserialize, Serialize};
 
-/// A write's state.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
-#[serde(rename_all = "lowercase")]
-pub enum WriteState {
-    /// Held for a person's approval (over the hotel's `writes.approvalThreshold`): nothing is
-    /// sent until staff approve it (`jack-pms outbox approve`), or reject it.
-    #[serde(rename = "awaiting_approval")]
-    AwaitingApproval,
-    /// Accepted; its first attempt is running.
-    Pending,
-    /// Waiting for the replay worker.
-    Queued,
-    /// The PMS holds it.
-    Applied,
-    /// It will not be applied without staff: see its error.
-    Failed,
-    /// Staff cancelled it.
-    Cancelled,
-}
+pub use crate::report::{OperationRecord, WriteState};
 
 impl WriteState {
-    /// The stored name.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            WriteState::AwaitingApproval => "awaiting_approval",
-            WriteState::Pending => "pending",
-            WriteState::Queued => "queued",
-            WriteState::Applied => "applied",
-            WriteState::Failed => "failed",
-            WriteState::Cancelled => "cancelled",
-        }
-    }
-
     /// Parses a stored name.
     pub fn parse(s: &str) -> Result<WriteState, StateError> {
         Ok(match s {
@@ -317,40 +287,6 @@ pub struct OutboxRow {
     pub created_at: DateTime<Utc>,
     /// Last change.
     pub updated_at: DateTime<Utc>,
-}
-
-/// A write's state as `GET /v1/operations/{id}` and `jack-pms outbox list` show it. Never holds
-/// the payload (personal data).
-#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
-#[serde(rename_all = "camelCase")]
-pub struct OperationRecord {
-    /// Operation id.
-    pub id: String,
-    /// Hotel.
-    pub hotel: String,
-    /// Operation name (`postCharge`, …).
-    pub operation: String,
-    /// Target ids (`reservation:<number>`, `guest:<id>`).
-    pub target: String,
-    /// `pending`, `queued`, `applied`, `failed` or `cancelled`.
-    pub state: WriteState,
-    /// Attempts made.
-    pub attempts: u32,
-    /// Why it failed or was last retried.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub error: Option<String>,
-    /// The PMS's reference.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub pms_reference: Option<String>,
-    /// Who asked for it.
-    pub caller: String,
-    /// When it was accepted.
-    pub created_at: DateTime<Utc>,
-    /// Last change.
-    pub updated_at: DateTime<Utc>,
-    /// Next attempt, while queued.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub next_attempt_at: Option<DateTime<Utc>>,
 }
 
 impl OutboxRow {

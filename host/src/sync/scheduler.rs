@@ -27,9 +27,9 @@ use super::schedule::{BoxFuture, Clock, Jitter, Schedule, ScheduleError};
 use crate::config::{SyncSettings, SyncStream};
 use crate::events::diff::SyncItems;
 use crate::events::tracker::ChangeTracker;
+pub use crate::report::{RunOutcome, StreamStatus};
 use crate::zone::HotelZone;
 use chrono::{DateTime, Utc};
-use serde::Serialize;
 use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
@@ -191,57 +191,6 @@ impl Default for SchedulerOptions {
             claims: None,
         }
     }
-}
-
-/// The result of the last run.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, serde::Deserialize, utoipa::ToSchema)]
-#[serde(rename_all = "camelCase", tag = "status")]
-pub enum RunOutcome {
-    /// Fetched and diffed.
-    Ok {
-        /// Items fetched.
-        items: usize,
-        /// Change events produced.
-        events: usize,
-    },
-    /// Failed.
-    Error {
-        /// Why.
-        message: String,
-    },
-}
-
-/// One stream's status, as shown by `/v1/hotels/{hotel}/health`.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, utoipa::ToSchema)]
-#[serde(rename_all = "camelCase")]
-pub struct StreamStatus {
-    /// Which stream.
-    pub stream: StreamKind,
-    /// False when disabled in config (it never runs).
-    pub enabled: bool,
-    /// The cron expression.
-    pub schedule: String,
-    /// Start of the last run.
-    pub last_started: Option<DateTime<Utc>>,
-    /// End of the last run.
-    pub last_finished: Option<DateTime<Utc>>,
-    /// Duration of the last run, in milliseconds.
-    pub duration_ms: Option<u64>,
-    /// Result of the last run.
-    pub outcome: Option<RunOutcome>,
-    /// Runs so far.
-    pub runs: u64,
-    /// Fires skipped because the previous run was still going.
-    pub skipped_overlaps: u64,
-    /// When it fires next.
-    pub next_run: Option<DateTime<Utc>>,
-    /// True while a run is in progress.
-    pub running: bool,
-    /// The host (node id) that ran the last run, when several share the state.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub last_node: Option<String>,
-    /// Fires another host claimed and ran (several hosts share the state).
-    pub run_elsewhere: u64,
 }
 
 type StatusMap = BTreeMap<(String, StreamKind), StreamStatus>;

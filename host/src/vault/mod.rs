@@ -5,13 +5,21 @@
 //! Secrets come from environment variables named in the hotel config, or from the encrypted
 //! vault in the state file ([`store::Vault`]); [`ConfiguredSecrets`] resolves both.
 
-use crate::config::SecretRef;
-
 pub mod master_key;
 pub mod store;
 use secrecy::{ExposeSecret, SecretString};
 use std::collections::BTreeMap;
 use std::fmt;
+
+/// Where a secret value comes from, as a hotel's config names it (`secrets:`): never the value,
+/// which is read only when a request needs it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum SecretRef {
+    /// An environment variable.
+    Env(String),
+    /// The vault, under this name for the hotel.
+    Vault(String),
+}
 
 /// A secret value.
 #[derive(Clone)]
@@ -140,15 +148,18 @@ impl ConfiguredSecrets {
         }
     }
 
-    /// Replaces every hotel's references with those of `hotels` (a reload of the config); every
-    /// clone sees the new ones.
-    pub fn replace_hotels(&self, hotels: &[crate::config::HotelSettings]) {
+    /// Replaces every hotel's references with `hotels`' (hotel id and its references: a reload
+    /// of the config); every clone sees the new ones.
+    pub fn replace_hotels<'a>(
+        &self,
+        hotels: impl IntoIterator<Item = (&'a str, &'a BTreeMap<String, SecretRef>)>,
+    ) {
         let fresh = hotels
-            .iter()
-            .flat_map(|h| {
-                h.secrets
+            .into_iter()
+            .flat_map(|(hotel, secrets)| {
+                secrets
                     .iter()
-                    .map(|(name, r)| ((h.id.clone(), name.clone()), r.clone()))
+                    .map(move |(name, r)| ((hotel.to_owned(), name.clone()), r.clone()))
             })
             .collect();
         *self.refs.write().unwrap_or_else(|p| p.into_inner()) = fresh;
