@@ -24,7 +24,9 @@
 //! | `preferences.count` | more than `maxPreferencesPerGuest` preferences |
 //! | `preferences.code` | an empty or over-long category or code, or control characters in one |
 
-use super::{Service, ServiceError};
+use super::ServiceError;
+use super::registry::BoundHotel;
+use super::writes::Outbox;
 use crate::config::WriteRules;
 use crate::metrics::{GuardrailLabels, metrics};
 use crate::model::{Charge, Decimal, Preference, Reservation};
@@ -63,16 +65,17 @@ fn refuse(rule: &'static str, detail: impl Into<String>) -> Refusal {
     }
 }
 
-impl Service {
+impl Outbox {
     /// Checks `request` against `hotel`'s guardrails. A refusal is audited (as `caller`) and
     /// counted before it is returned as [`ServiceError::Guardrail`].
     pub(super) async fn guard(
         &self,
-        hotel: &str,
+        bound: &BoundHotel,
         caller: &str,
         request: &WriteRequest,
     ) -> Result<Verdict, ServiceError> {
-        let refusal = match self.check(hotel, request).await? {
+        let hotel = bound.id();
+        let refusal = match self.check(bound, request).await? {
             Ok(verdict) => return Ok(verdict),
             Err(refusal) => refusal,
         };
@@ -109,12 +112,12 @@ impl Service {
     /// The rules of `request`'s kind; the outer error is a failure to check at all.
     async fn check(
         &self,
-        hotel: &str,
+        bound: &BoundHotel,
         request: &WriteRequest,
     ) -> Result<Result<Verdict, Refusal>, ServiceError> {
-        let hotel_now = self.hotel(hotel)?;
-        let rules = &hotel_now.settings.writes;
-        let binding = self.binding(hotel)?;
+        let hotel = bound.id();
+        let rules = &bound.settings().writes;
+        let binding = bound.binding();
         Ok(match request {
             WriteRequest::PostCharge {
                 confirmation_number,
@@ -155,7 +158,7 @@ impl Service {
                 confirmation_number,
                 time,
             } => {
-                let reservation = self.get_reservation(hotel, confirmation_number).await?;
+                let reservation = self.reads.reservation(bound, confirmation_number).await?;
                 checkout_rules(rules, &binding.zone, &reservation.data, time)
                     .map(|()| Verdict::Send)
             }

@@ -113,8 +113,8 @@ impl Service {
         token: Option<&str>,
         body: &[u8],
     ) -> Result<WebhookReceipt, ServiceError> {
-        let binding = self.binding(hotel)?;
-        let expected_vendor = &binding.adapter.manifest.vendor;
+        let bound = self.hotels.resolve(hotel)?;
+        let expected_vendor = &bound.binding().adapter.manifest.vendor;
         // Mews' general webhook format is the only one parsed so far; the mock PMS's simulated
         // webhooks use it too, so this path is exercised end to end without a Mews account.
         if !matches!(vendor, "mews" | "mock") {
@@ -127,8 +127,7 @@ impl Service {
                 "hotel `{hotel}` uses vendor `{expected_vendor}`, not `{vendor}`"
             )));
         }
-        let hotel_now = self.hotel(hotel)?;
-        let settings = &hotel_now.settings;
+        let settings = bound.settings();
         let Some(reference) = &settings.inbound_webhook_token else {
             return Err(ServiceError::NotFound(format!(
                 "hotel `{hotel}` has no inbound webhook configured (hotels[].inboundWebhook)"
@@ -168,10 +167,12 @@ impl Service {
         // Once per kind, however many events the message carries (Mews sends hundreds).
         for what in &forget {
             match what {
-                Forget::Guests => self.cache.invalidate_kind(hotel, Kind::Guest),
-                Forget::Reservations => self.cache.invalidate_kind(hotel, Kind::Reservation),
-                Forget::Balances => self.cache.invalidate_balances(hotel),
-                Forget::Rooms => self.cache.invalidate_kind(hotel, Kind::Room),
+                Forget::Guests => self.reads.cache().invalidate_kind(hotel, Kind::Guest),
+                Forget::Reservations => {
+                    self.reads.cache().invalidate_kind(hotel, Kind::Reservation)
+                }
+                Forget::Balances => self.reads.cache().invalidate_balances(hotel),
+                Forget::Rooms => self.reads.cache().invalidate_kind(hotel, Kind::Room),
             }
         }
         let refreshing: Vec<StreamKind> = streams.into_iter().collect();

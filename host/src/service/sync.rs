@@ -4,8 +4,9 @@
 //! Jack's reads (so runs take their place in the hotel's rate budget), stores the results in the
 //! read cache, and hands them to the change tracker.
 
-use super::{Service, ServiceError, pms_is_down};
-use crate::cache::{Key as CacheKey, ReadCache};
+use super::reads::pms_is_down;
+use super::registry::BoundHotel;
+use super::{Service, ServiceError};
 use crate::events::diff::SyncItems;
 use crate::model::{Reservation, ReservationStatus};
 use crate::operation::{Call, Outcome};
@@ -30,11 +31,11 @@ impl Service {
         look_ahead_days: u32,
         now: DateTime<Utc>,
     ) -> Result<SyncItems, SyncFailure> {
-        let zone = self
-            .binding(hotel)
-            .map_err(|e| SyncFailure::Failed(e.to_string()))?
-            .zone
-            .clone();
+        let bound = self
+            .hotels
+            .resolve(hotel)
+            .map_err(|e| SyncFailure::Failed(e.to_string()))?;
+        let zone = &bound.binding().zone;
         let now = jiff::Timestamp::from_millisecond(now.timestamp_millis())
             .unwrap_or_else(|_| jiff::Timestamp::now());
         // Today and up to 31 days ahead (a config range check keeps lookAheadDays there too).
@@ -52,7 +53,7 @@ impl Service {
         let mut reservations = BTreeMap::new();
         let mut rooms = Vec::new();
         for call in calls {
-            match self.fetch_into_cache(hotel, call).await? {
+            match self.fetch_into_cache(&bound, call).await? {
                 Outcome::Reservations(rs) => {
                     for r in rs {
                         reservations.insert(r.confirmation_number.clone(), r);
@@ -67,7 +68,7 @@ impl Service {
             }
         }
         if matches!(stream, StreamKind::Arrivals | StreamKind::Departures) {
-            self.confirm_vanished(hotel, stream, &mut reservations)
+            self.confirm_vanished(&bound, stream, &mut reservations)
                 .await;
         }
         Ok(match stream {
@@ -83,10 +84,11 @@ impl Service {
     /// items, so the change tracker reports them. The others moved dates and are left out.
     async fn confirm_vanished(
         &self,
-        hotel: &str,
+        bound: &BoundHotel,
         stream: StreamKind,
         reservations: &mut BTreeMap<String, Reservation>,
     ) {
+        let hotel = bound.id();
         let listed = SyncItems::Reservations(reservations.values().cloned().collect());
         let vanished = self.tracker.vanished(hotel, stream, &listed).await;
         if vanished.len() > MAX_VANISHED_LOOKUPS {
@@ -94,7 +96,7 @@ impl Service {
         }
         for number in vanished.into_iter().take(MAX_VANISHED_LOOKUPS) {
             match self
-                .fetch_into_cache(hotel, Call::GetReservation(number))
+                .fetch_into_cache(bound, Call::GetReservation(number))
                 .await
             {
                 Ok(Outcome::Reservation(Some(r)))
@@ -116,7 +118,7 @@ impl Service {
     /// Runs `stream` (`arrivals`, `departures`, `inHouse`, `roomStatus`) of `hotel` now,
     /// through the scheduler (so never alongside a scheduled run of the same stream).
     pub async fn sync_now(&self, hotel: &str, stream: &str) -> Result<RunOutcome, ServiceError> {
-        self.binding(hotel)?;
+        self.hotels.resolve(hotel)?;
         let kind = StreamKind::ALL
             .into_iter()
             .find(|k| k.as_str() == stream)
@@ -138,23 +140,19 @@ impl Service {
         })
     }
 
-    async fn fetch_into_cache(&self, hotel: &str, call: Call) -> Result<Outcome, SyncFailure> {
-        let binding = self
-            .binding(hotel)
-            .map_err(|e| SyncFailure::Failed(e.to_string()))?;
-        let key = CacheKey::of(&binding.hotel_id, &call);
-        let outcome = self.call(hotel, call).await.map_err(|e| match e {
-            ServiceError::Call(c) if pms_is_down(&c) => SyncFailure::Unavailable(c.to_string()),
-            other => SyncFailure::Failed(other.to_string()),
-        })?;
-        if let Some(key) = key {
-            let hotel_now = self
-                .hotel(hotel)
-                .map_err(|e| SyncFailure::Failed(e.to_string()))?;
-            let ttl = ReadCache::ttl(key.kind, &hotel_now.settings.pms.cache);
-            self.cache.put(key, ttl, outcome.clone()).await;
-        }
-        Ok(outcome)
+    /// One fetch of a run, fresh from the PMS and kept in the read cache.
+    async fn fetch_into_cache(
+        &self,
+        bound: &BoundHotel,
+        call: Call,
+    ) -> Result<Outcome, SyncFailure> {
+        self.reads
+            .fetch_and_keep(bound, call)
+            .await
+            .map_err(|e| match e {
+                ServiceError::Call(c) if pms_is_down(&c) => SyncFailure::Unavailable(c.to_string()),
+                other => SyncFailure::Failed(other.to_string()),
+            })
     }
 }
 

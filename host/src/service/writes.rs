@@ -15,15 +15,19 @@
 //! - Refusals (not found, invalid, conflict, unsupported) are final: `failed`, and the caller
 //!   gets the problem at once.
 
+use super::ServiceError;
 use super::guardrails::Verdict;
-use super::{Service, ServiceError};
+use super::reads::Reads;
+use super::registry::{BoundHotel, HotelRegistry};
 use crate::config::OutboxSettings;
 use crate::events::diff::ChangeEvent;
+use crate::events::tracker::ChangeTracker;
 use crate::metrics::{AlertLabels, WriteLabels, metrics};
 use crate::model::{PmsError, WritePresence, WriteReceipt};
 use crate::operation::{Call, Operation, Outcome};
 use crate::outage::PmsOutages;
 use crate::runtime::CallError;
+use crate::state::State;
 use crate::state::audit::AuditEntry;
 use crate::state::outbox::{NewWrite, OperationRecord, OutboxRow, WriteRequest, WriteState};
 use crate::state::writer::{Accepted, LEASE, Transition};
@@ -109,20 +113,40 @@ fn pms_down(e: &CallError) -> bool {
     )
 }
 
-/// The write path's own state: policy, the PMS-down state it shares (see [`PmsOutages`]), the
-/// worker's wake-up.
-pub(super) struct Writes {
+/// The write path: accepts writes into the durable outbox, attempts them, and replays the
+/// queue (see the module docs).
+pub struct Outbox {
     policy: OutboxSettings,
-    outages: Arc<dyn PmsOutages>,
+    /// Which PMSes are down (writes held without an attempt), shared with the change tracker.
+    pub(super) outages: Arc<dyn PmsOutages>,
+    /// Wakes the replay worker when a write was queued or a PMS came back.
     wake: tokio::sync::Notify,
+    pub(super) state: Arc<State>,
+    /// Sends through the same calls as reads, and forgets what a write may have changed.
+    pub(super) reads: Arc<Reads>,
+    /// Resolves the hotel of each replayed write.
+    hotels: Arc<HotelRegistry>,
+    tracker: Arc<ChangeTracker>,
 }
 
-impl Writes {
-    pub(super) fn new(policy: OutboxSettings, outages: Arc<dyn PmsOutages>) -> Writes {
-        Writes {
+impl Outbox {
+    /// The outbox over `state`, with the `outbox:` policy of the config.
+    pub fn new(
+        policy: OutboxSettings,
+        outages: Arc<dyn PmsOutages>,
+        state: Arc<State>,
+        reads: Arc<Reads>,
+        hotels: Arc<HotelRegistry>,
+        tracker: Arc<ChangeTracker>,
+    ) -> Outbox {
+        Outbox {
             policy,
             outages,
             wake: tokio::sync::Notify::new(),
+            state,
+            reads,
+            hotels,
+            tracker,
         }
     }
 
@@ -171,7 +195,7 @@ fn idempotency_hash(key: &str) -> String {
     hex::encode(Sha256::digest(key.as_bytes()))
 }
 
-/// One step of a write's life, as [`Service::record`] stores it.
+/// One step of a write's life, as [`Outbox::record`] stores it.
 struct Step {
     /// New state.
     to: WriteState,
@@ -214,6 +238,9 @@ impl Step {
 struct Attempt<'a> {
     id: &'a str,
     hotel: &'a str,
+    /// The hotel as resolved for this attempt, or why it could not be (a replayed write of a
+    /// hotel that was removed or cannot bind: its send fails as "not sent").
+    bound: Result<&'a BoundHotel, &'a str>,
     request: &'a WriteRequest,
     actor: &'a str,
     verify: bool,
@@ -290,17 +317,17 @@ impl Drop for InFlight {
     }
 }
 
-impl Service {
+impl Outbox {
     /// Accepts a write into the outbox and attempts it (see the module docs). The API's write
     /// methods check their input and come here; so does `jack-pms call` for writes.
     pub async fn submit(
         &self,
-        hotel: &str,
+        bound: &BoundHotel,
         caller: &str,
         idempotency_key: Option<&str>,
         request: WriteRequest,
     ) -> Result<Written, ServiceError> {
-        self.binding(hotel)?;
+        let hotel = bound.id();
         let key = idempotency_key.map(idempotency_hash);
         // A retry of an accepted write answers with the first operation, before any guardrail
         // looks at it again (it would count itself against the per-reservation rate).
@@ -309,9 +336,9 @@ impl Service {
         {
             return self.first_of_key(hotel, &first).await;
         }
-        let verdict = self.guard(hotel, caller, &request).await?;
+        let verdict = self.guard(bound, caller, &request).await?;
         let id = format!("op-{}", uuid::Uuid::new_v4().simple());
-        let down = self.writes.is_down(hotel).await;
+        let down = self.is_down(hotel).await;
         let (state, because) = match &verdict {
             Verdict::Hold(reason) => (WriteState::AwaitingApproval, Some(reason.clone())),
             Verdict::Send if down => (
@@ -354,7 +381,7 @@ impl Service {
             }
             Accepted::New(state) => {
                 self.queued(hotel, &id, request.operation(), "accepted into the queue");
-                self.writes.wake.notify_one();
+                self.wake.notify_one();
                 return Ok(Written {
                     operation_id: id,
                     status: state,
@@ -365,6 +392,7 @@ impl Service {
         let attempt = Attempt {
             id: &id,
             hotel,
+            bound: Ok(bound),
             request: &request,
             actor: caller,
             verify: false,
@@ -377,7 +405,7 @@ impl Service {
                 pms_reference,
             }),
             Attempted::Queued => {
-                self.writes.wake.notify_one();
+                self.wake.notify_one();
                 Ok(Written {
                     operation_id: id,
                     status: WriteState::Queued,
@@ -431,7 +459,7 @@ impl Service {
             operation: a.request.operation(),
             target: a.request.target(),
             attempts: a.attempts,
-            retry_in: backoff(&self.writes.policy, a.attempts.saturating_add(1), true),
+            retry_in: backoff(&self.policy, a.attempts.saturating_add(1), true),
         };
         let result = self.attempt_unguarded(a).await;
         guard.disarm();
@@ -448,7 +476,7 @@ impl Service {
                 operation_id: a.id.to_owned(),
                 target: a.request.write_target(),
             };
-            match self.send(a.hotel, asked).await {
+            match self.send(a, asked).await {
                 Ok(Outcome::Presence(WritePresence::Applied)) => {
                     self.writes_metric(a.hotel, operation, "verified_applied");
                     self.after_success(a.hotel).await;
@@ -476,7 +504,7 @@ impl Service {
                 | Err(CallError::Pms(PmsError::Unsupported(_))) => {
                     let reason = format!(
                         "an earlier attempt may have reached the PMS and adapter `{}` cannot tell whether it did: check the PMS, then `jack-pms outbox retry {} --resend` or `cancel`",
-                        self.adapter_name(a.hotel),
+                        self.adapter_name(a),
                         a.id
                     );
                     return self
@@ -499,9 +527,9 @@ impl Service {
             }
         }
         let call = a.request.to_call(a.id);
-        let result = self.send(a.hotel, call.clone()).await;
+        let result = self.send(a, call.clone()).await;
         // Even a failed write may have reached the PMS: forget what it may have changed.
-        self.cache.invalidate_for_write(a.hotel, &call);
+        self.reads.cache().invalidate_for_write(a.hotel, &call);
         match result {
             Ok(Outcome::Receipt(WriteReceipt { pms_reference })) => {
                 self.writes_metric(a.hotel, operation, "applied");
@@ -519,7 +547,7 @@ impl Service {
             }
             Ok(_) => {
                 let e = CallError::InvalidOutput {
-                    adapter: self.adapter_name(a.hotel),
+                    adapter: self.adapter_name(a),
                     operation,
                     reason: "a write answered with something other than a receipt".into(),
                 };
@@ -564,7 +592,7 @@ impl Service {
         // Once a send may have reached the PMS, the write stays "read back first" until a
         // read-back says otherwise.
         let verify = a.verify || may_have_applied;
-        if number >= self.writes.policy.max_attempts {
+        if number >= self.policy.max_attempts {
             let reason = format!(
                 "gave up after {number} attempts: {e}{}",
                 if verify {
@@ -575,7 +603,7 @@ impl Service {
             );
             return self.give_up(a, number, reason, None, event, "failed").await;
         }
-        let mut delay = backoff(&self.writes.policy, number, true);
+        let mut delay = backoff(&self.policy, number, true);
         if let CallError::Pms(PmsError::RateLimited(Some(ms))) = e {
             delay = delay.max(Duration::from_millis(*ms));
         }
@@ -718,20 +746,26 @@ impl Service {
 
     /// Runs a call for the write path: failures other than the call's own (the hotel's adapter
     /// not bound) count as "not sent".
-    async fn send(&self, hotel: &str, call: Call) -> Result<Outcome, CallError> {
-        self.call(hotel, call).await.map_err(|e| match e {
-            ServiceError::Call(c) => c,
-            other => CallError::Instantiate {
-                adapter: self.adapter_name(hotel),
-                reason: other.to_string(),
-            },
-        })
+    async fn send(&self, a: &Attempt<'_>, call: Call) -> Result<Outcome, CallError> {
+        let not_sent = |reason: String| CallError::Instantiate {
+            adapter: self.adapter_name(a),
+            reason,
+        };
+        match a.bound {
+            Ok(bound) => self.reads.call(bound, call).await.map_err(|e| match e {
+                ServiceError::Call(c) => c,
+                other => not_sent(other.to_string()),
+            }),
+            Err(reason) => Err(not_sent(reason.to_owned())),
+        }
     }
 
-    fn adapter_name(&self, hotel: &str) -> String {
-        self.hotel(hotel)
-            .map(|h| h.settings.adapter.clone())
-            .unwrap_or_default()
+    /// The adapter the write's hotel is configured with (for messages).
+    fn adapter_name(&self, a: &Attempt<'_>) -> String {
+        match a.bound {
+            Ok(bound) => bound.settings().adapter.clone(),
+            Err(_) => self.hotels.adapter_of(a.hotel).unwrap_or_default(),
+        }
     }
 
     fn writes_metric(&self, hotel: &str, operation: Operation, result: &'static str) {
@@ -748,7 +782,7 @@ impl Service {
     /// The seed's fallback for writes: queued and staff alerted; critical operations (config
     /// `outbox.critical`) alert at once, at error level.
     fn queued(&self, hotel: &str, id: &str, operation: Operation, why: &str) {
-        if self.writes.policy.critical.contains(&operation) {
+        if self.policy.critical.contains(&operation) {
             self.alert(hotel, "critical_write_queued", id, operation, why);
         } else {
             tracing::warn!(%hotel, %operation, operation_id = %id, reason = %why, "write queued: the PMS will get it when it can");
@@ -779,7 +813,7 @@ impl Service {
     }
 
     async fn after_pms_failure(&self, hotel: &str, why: &CallError) {
-        if self.writes.mark_down(hotel).await {
+        if self.mark_down(hotel).await {
             let (tracker, hotel_id, detail) =
                 (self.tracker.clone(), hotel.to_owned(), why.to_string());
             tokio::spawn(async move {
@@ -799,7 +833,7 @@ impl Service {
     }
 
     async fn after_success(&self, hotel: &str) {
-        if self.writes.mark_up(hotel).await {
+        if self.mark_up(hotel).await {
             let (tracker, hotel_id) = (self.tracker.clone(), hotel.to_owned());
             tokio::spawn(async move {
                 if let Err(e) = tracker.recovered(&hotel_id, Utc::now()).await {
@@ -807,7 +841,7 @@ impl Service {
                 }
             });
             tracing::info!(%hotel, "the PMS answers again: replaying queued writes");
-            self.writes.wake.notify_one();
+            self.wake.notify_one();
         }
     }
 
@@ -845,7 +879,7 @@ impl Service {
     }
 
     /// Starts the replay worker: replays due writes (oldest first, one at a time per target,
-    /// hotels in parallel) until `shutdown` resolves. Run [`Service::recover_interrupted`] first.
+    /// hotels in parallel) until `shutdown` resolves. Run [`Outbox::recover_interrupted`] first.
     pub fn spawn_replay(
         self: &Arc<Self>,
         shutdown: impl std::future::Future<Output = ()> + Send + 'static,
@@ -886,7 +920,7 @@ impl Service {
                         writes = n,
                         "took over writes whose node's lease ran out: they are read back before any resend"
                     );
-                    self.writes.wake.notify_one();
+                    self.wake.notify_one();
                 }
                 Err(e) => tracing::error!(error = %e, "cannot check for expired write leases"),
             }
@@ -910,7 +944,7 @@ impl Service {
             };
             let mut by_hotel: BTreeMap<String, Vec<OutboxRow>> = BTreeMap::new();
             for row in due {
-                if !self.writes.is_down(&row.hotel).await {
+                if !self.is_down(&row.hotel).await {
                     by_hotel.entry(row.hotel.clone()).or_default().push(row);
                 }
             }
@@ -936,7 +970,7 @@ impl Service {
 
     /// Forgets applied and cancelled writes older than `outbox.retainDays`.
     async fn prune_outbox(&self) {
-        let before = chrono::Duration::from_std(self.writes.policy.retain)
+        let before = chrono::Duration::from_std(self.policy.retain)
             .ok()
             .and_then(|d| Utc::now().checked_sub_signed(d))
             .unwrap_or(DateTime::<Utc>::MIN_UTC);
@@ -959,12 +993,12 @@ impl Service {
                 .clamp(Duration::from_millis(20), Duration::from_secs(1)),
             _ => Duration::from_secs(1),
         };
-        let _ = tokio::time::timeout(wait, self.writes.wake.notified()).await;
+        let _ = tokio::time::timeout(wait, self.wake.notified()).await;
     }
 
     async fn replay_hotel(&self, hotel: &str, rows: Vec<OutboxRow>) {
         for row in rows {
-            if self.writes.is_down(hotel).await {
+            if self.is_down(hotel).await {
                 // The PMS failed on an earlier row of this round: the rest wait.
                 return;
             }
@@ -1010,9 +1044,11 @@ impl Service {
         if !claimed {
             return Ok(());
         }
+        let resolved = self.hotels.resolve(&row.hotel).map_err(|e| e.to_string());
         let attempt = Attempt {
             id: &row.id,
             hotel: &row.hotel,
+            bound: resolved.as_ref().map_err(String::as_str),
             request: &row.request,
             actor: "replay",
             verify: row.verify,
