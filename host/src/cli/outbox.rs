@@ -192,9 +192,16 @@ pub fn audit_verify(config_path: &Path) -> anyhow::Result<ExitCode> {
         let v = state.verify_audit().await?;
         if v.intact() {
             println!(
-                "audit log intact: {} rows; head row {} hash {} (keep this elsewhere to detect truncation)",
-                v.rows, v.head_seq, v.head_hash
+                "audit log intact: {} rows in {} chain(s); keep their heads elsewhere to detect truncation:",
+                v.rows,
+                v.heads.len()
             );
+            for head in &v.heads {
+                println!(
+                    "  chain {} head row {} hash {}",
+                    head.chain, head.seq, head.hash
+                );
+            }
             Ok(ExitCode::SUCCESS)
         } else {
             for p in &v.problems {

@@ -145,8 +145,9 @@ pub enum Tx {
 pub enum Lock {
     /// The vault's secrets and change counter.
     Vault,
-    /// The outbox and the audit chain (every audit append extends one head).
-    State,
+    /// One audit chain (`0..CHAINS`, see [`crate::state::audit`]): a state write holds the
+    /// chain it appends to, so the chain's head cannot move under it.
+    AuditChain(i32),
     /// The event log, so ids are committed in the order they were issued: a reader that has
     /// seen id `n` never later finds a smaller id appear.
     Events,
@@ -159,9 +160,26 @@ impl Lock {
         const BASE: i64 = 0x6a61_636b_706d_7300;
         BASE + match self {
             Lock::Vault => 1,
-            Lock::State => 2,
             Lock::Events => 3,
+            Lock::AuditChain(chain) => 16 + i64::from(chain),
         }
+    }
+
+    /// The advisory lock key of one item (a write's target, an idempotency key): a hash of
+    /// `kind` and `parts`, so equal items always meet on one key. Two items may share a key by
+    /// chance; that only makes them wait for each other.
+    pub fn item_key(kind: &str, parts: &[&str]) -> i64 {
+        use sha2::Digest as _;
+        let mut h = sha2::Sha256::new();
+        h.update(kind.as_bytes());
+        for p in parts {
+            h.update([0]);
+            h.update(p.as_bytes());
+        }
+        let digest = h.finalize();
+        let mut first = [0u8; 8];
+        first.copy_from_slice(&digest[..8]);
+        i64::from_be_bytes(first)
     }
 }
 
@@ -353,6 +371,41 @@ impl Db {
         })
     }
 
+    /// Begins a write transaction that holds one of `chains` audit chains for its whole life,
+    /// and answers which. SQLite: the file's write lock (`BEGIN IMMEDIATE`), chain 0 (one
+    /// writer at a time, so one chain). PostgreSQL: the first of the chains' advisory locks that
+    /// is free, trying from `start` on; if every one is taken, it waits for `start`'s (holding
+    /// no other lock while it waits, so it cannot be part of a deadlock).
+    pub async fn begin_chain_write(
+        &self,
+        start: i32,
+        chains: i32,
+    ) -> Result<(Tx, i32), sqlx::Error> {
+        match self {
+            Db::Sqlite(p) => Ok((Tx::Sqlite(p.begin_with("BEGIN IMMEDIATE").await?), 0)),
+            Db::Postgres(p) => {
+                let chains = chains.max(1);
+                let start = start.rem_euclid(chains);
+                let mut tx = p.begin().await?;
+                for i in 0..chains {
+                    let chain = (start + i) % chains;
+                    let got: bool = sqlx::query_scalar("SELECT pg_try_advisory_xact_lock($1)")
+                        .bind(Lock::AuditChain(chain).key())
+                        .fetch_one(&mut *tx)
+                        .await?;
+                    if got {
+                        return Ok((Tx::Postgres(tx), chain));
+                    }
+                }
+                sqlx::query("SELECT pg_advisory_xact_lock($1)")
+                    .bind(Lock::AuditChain(start).key())
+                    .execute(&mut *tx)
+                    .await?;
+                Ok((Tx::Postgres(tx), start))
+            }
+        }
+    }
+
     /// Closes the pool, waiting for its connections to finish (SQLite: checkpoints the WAL).
     pub async fn close(&self) {
         match self {
@@ -363,6 +416,28 @@ impl Db {
 }
 
 impl Tx {
+    /// Takes the advisory locks `keys` (from [`Lock::item_key`]) until the transaction ends,
+    /// in ascending order whatever order they come in, so that two transactions locking
+    /// overlapping sets cannot deadlock. SQLite's write transactions are serialized already:
+    /// nothing to do there.
+    pub async fn lock_items(&mut self, keys: &[i64]) -> Result<(), sqlx::Error> {
+        let Tx::Postgres(tx) = self else {
+            return Ok(());
+        };
+        if keys.is_empty() {
+            return Ok(());
+        }
+        let mut keys = keys.to_vec();
+        keys.sort_unstable();
+        keys.dedup();
+        // unnest walks the array in order: the locks are taken in ascending order.
+        sqlx::query("SELECT pg_advisory_xact_lock(k) FROM unnest($1::bigint[]) AS t(k)")
+            .bind(keys)
+            .execute(&mut **tx)
+            .await?;
+        Ok(())
+    }
+
     /// Commits.
     pub async fn commit(self) -> Result<(), sqlx::Error> {
         match self {
@@ -436,7 +511,22 @@ mod tests {
 
     #[test]
     fn lock_keys_are_distinct() {
-        let keys = [Lock::Vault, Lock::State, Lock::Events].map(Lock::key);
-        assert!(keys[0] != keys[1] && keys[1] != keys[2] && keys[0] != keys[2]);
+        let mut keys: Vec<i64> = [Lock::Vault, Lock::Events]
+            .into_iter()
+            .chain((0..64).map(Lock::AuditChain))
+            .map(Lock::key)
+            .collect();
+        let n = keys.len();
+        keys.sort_unstable();
+        keys.dedup();
+        assert_eq!(keys.len(), n);
+        assert_eq!(
+            Lock::item_key("target", &["h1", "reservation:1"]),
+            Lock::item_key("target", &["h1", "reservation:1"])
+        );
+        assert_ne!(
+            Lock::item_key("target", &["h1", "reservation:1"]),
+            Lock::item_key("target", &["h1r", "eservation:1"])
+        );
     }
 }

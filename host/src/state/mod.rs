@@ -363,6 +363,188 @@ mod tests {
         vault.close().await;
     }
 
+    /// Three hosts accepting writes at once on one database append to several chains in
+    /// parallel, and the log verifies while they do and after: every chain intact, every row
+    /// counted, details still open. Writes to one target stay in order across the hosts, and
+    /// one idempotency key sent to all three gives one write.
+    #[tokio::test]
+    async fn hosts_append_to_several_chains_and_the_log_stays_verifiable() {
+        let scratch = crate::db::scratch::ScratchDb::create()
+            .await
+            .expect("scratch database");
+        let location = crate::db::Location::Postgres(scratch.url().into());
+        let key = MasterKey::generate().to_base64().as_str().to_owned();
+        let mut hosts = Vec::new();
+        for node in ["node-a", "node-b", "node-c"] {
+            let db = Db::open(&location).await.expect("open");
+            let vault = Vault::from_db(db, MasterKey::parse(&key).expect("key"))
+                .await
+                .expect("vault");
+            let state = State::open(&vault, node).await.expect("state");
+            hosts.push((vault, Arc::new(state)));
+        }
+        let mut tasks = tokio::task::JoinSet::new();
+        for (i, (_, state)) in hosts.iter().enumerate() {
+            for n in 0..60 {
+                let state = state.clone();
+                tasks.spawn(async move {
+                    let mut w = note(&format!("op-{i}-{n}"), None);
+                    // A third of the writes share one reservation across the hosts.
+                    if n % 3 == 0 {
+                        w.request = WriteRequest::AddReservationNote {
+                            confirmation_number: "SHARED".into(),
+                            note: format!("note {i}-{n}"),
+                        };
+                    } else {
+                        w.request = WriteRequest::AddReservationNote {
+                            confirmation_number: format!("C{i}-{n}"),
+                            note: format!("note {i}-{n}"),
+                        };
+                    }
+                    state.writer().accept(w).await.expect("accept")
+                });
+            }
+            let state = state.clone();
+            tasks.spawn(async move {
+                state
+                    .writer()
+                    .accept(note(&format!("op-key-{i}"), Some("same-key")))
+                    .await
+                    .expect("accept")
+            });
+        }
+        // Verified while the hosts write: never a false alarm.
+        let verifier = hosts[0].1.clone();
+        let mut answers = Vec::new();
+        while let Some(answer) = tasks.join_next().await {
+            answers.push(answer.expect("task"));
+            if answers.len() % 40 == 0 {
+                let v = verifier.verify_audit().await.expect("verify");
+                assert!(v.intact(), "{:?}", v.problems);
+            }
+        }
+        let pending_shared = {
+            let rows: Vec<(String,)> = crate::on_db!(hosts[0].0.db(), p => sqlx::query_as(
+                "SELECT state FROM outbox WHERE target = 'reservation:SHARED' AND state = 'pending'",
+            )
+            .fetch_all(p)
+            .await)
+            .expect("query");
+            rows.len()
+        };
+        assert_eq!(
+            pending_shared, 1,
+            "one write to the shared reservation is attempted, the others queue behind it"
+        );
+        let new_with_key = answers
+            .iter()
+            .filter(|a| matches!(a, Accepted::New(_)))
+            .count();
+        assert_eq!(new_with_key, 3 * 60 + 1, "one write for the shared key");
+        let v = verifier.verify_audit().await.expect("verify");
+        assert!(v.intact(), "{:?}", v.problems);
+        assert_eq!(v.rows, 3 * 60 + 1);
+        assert!(
+            v.heads.len() > 1,
+            "three hosts writing at once spread over chains: {:?}",
+            v.heads
+        );
+        let rows = verifier
+            .audit(&audit::AuditFilter {
+                limit: Some(10_000),
+                ..audit::AuditFilter::default()
+            })
+            .await
+            .expect("list");
+        assert_eq!(rows.len(), 3 * 60 + 1);
+        for (vault, _) in hosts {
+            vault.close().await;
+        }
+    }
+
+    /// The documented PostgreSQL setup: hosts connect as a role that does not own the tables,
+    /// granted only SELECT and INSERT on `audit` (and UPDATE on `audit_heads`, whose rows move
+    /// with every append). That role can append and read rows, but cannot change or remove one:
+    /// the database refuses it on privileges, before any trigger.
+    #[tokio::test]
+    async fn a_role_without_update_or_delete_can_only_append_to_the_audit_log() {
+        use sqlx::Connection as _;
+        let scratch = crate::db::scratch::ScratchDb::create()
+            .await
+            .expect("scratch database");
+        let db = Db::open(&crate::db::Location::Postgres(scratch.url().into()))
+            .await
+            .expect("open");
+        let vault = Vault::from_db(db.clone(), MasterKey::generate())
+            .await
+            .expect("vault");
+        let state = State::open(&vault, "owner").await.expect("state");
+        state
+            .writer()
+            .accept(note("op-1", None))
+            .await
+            .expect("accept");
+        let role = format!("jack_pms_appender_{}", uuid::Uuid::new_v4().simple());
+        let admin = |sql: String| {
+            let db = db.clone();
+            async move {
+                let Db::Postgres(pool) = &db else {
+                    unreachable!("a PostgreSQL database")
+                };
+                sqlx::query(sqlx::AssertSqlSafe(sql))
+                    .execute(pool)
+                    .await
+                    .expect("admin statement");
+            }
+        };
+        // The role name is ours (letters, digits, underscores): safe to splice into DDL.
+        admin(format!("CREATE ROLE {role} LOGIN")).await;
+        admin(format!("GRANT SELECT, INSERT ON audit TO {role}")).await;
+        admin(format!(
+            "GRANT SELECT, INSERT, UPDATE ON audit_heads TO {role}"
+        ))
+        .await;
+        let mut url = url::Url::parse(&scratch.url()).expect("url");
+        url.set_username(&role).expect("user");
+        let mut conn = sqlx::postgres::PgConnection::connect(url.as_str())
+            .await
+            .expect("connect as the appending role");
+        let refused = |e: sqlx::Error| e.to_string();
+        let update = sqlx::query("UPDATE audit SET outcome = 'failed' WHERE seq = 1")
+            .execute(&mut conn)
+            .await
+            .map_err(refused);
+        let delete = sqlx::query("DELETE FROM audit")
+            .execute(&mut conn)
+            .await
+            .map_err(refused);
+        let truncate = sqlx::query("TRUNCATE audit")
+            .execute(&mut conn)
+            .await
+            .map_err(refused);
+        let read: i64 = sqlx::query_scalar("SELECT count(*) FROM audit")
+            .fetch_one(&mut conn)
+            .await
+            .expect("the role reads the log");
+        conn.close().await.expect("close");
+        admin(format!("REVOKE ALL ON audit, audit_heads FROM {role}")).await;
+        admin(format!("DROP ROLE {role}")).await;
+        for (what, result) in [
+            ("update", update),
+            ("delete", delete),
+            ("truncate", truncate),
+        ] {
+            let error = result.expect_err(what);
+            assert!(
+                error.contains("permission denied"),
+                "{what} refused on privileges: {error}"
+            );
+        }
+        assert_eq!(read, 1);
+        assert!(state.verify_audit().await.expect("verify").intact());
+        vault.close().await;
+    }
+
     async fn outbox_orders_dedupes_recovers_prunes_and_keeps_the_audit_chain(vault: &Vault) {
         let state = State::open(vault, "test-node").await.expect("state");
         let w = state.writer();

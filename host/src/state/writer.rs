@@ -6,16 +6,21 @@
 //! before it is on disk). If a batch fails, its jobs are redone one per transaction so that one
 //! bad job cannot fail the others.
 //!
-//! Each transaction takes the state lock before the audit head is read ([`Db::begin_write`]:
-//! SQLite's write lock, PostgreSQL's advisory lock), so a CLI process or another host changing
-//! the outbox at the same time extends the same chain. On PostgreSQL the batch is still one
-//! transaction: one commit (one WAL flush) for all its writes.
+//! Each transaction holds one audit chain before its head is read ([`Db::begin_chain_write`]:
+//! SQLite's write lock; on PostgreSQL the first free chain lock, starting from one picked by
+//! this node's id), so a CLI process or another host changing the outbox at the same time
+//! appends to another chain, or waits for this one, and never forks a chain. Accepting a write
+//! also locks its target (and its idempotency key) until commit, so that two hosts accepting
+//! writes to one reservation at once take turns: the second sees the first and queues behind
+//! it, and a key used on two hosts at once gives one write. Everything else is a
+//! compare-and-set on one row and needs no lock. Hosts therefore commit in parallel, each batch
+//! one transaction: one commit (one WAL flush) for all its writes.
 //!
 //! The writer belongs to one node (its id is the `owner` of the writes it attempts; see
 //! [`super::outbox`] on leases).
 
 use super::StateError;
-use super::audit::{AuditEntry, ChainKey, Head};
+use super::audit::{AuditEntry, CHAINS, ChainKey, Head};
 use super::outbox::{NewWrite, WriteState, millis, states_sql};
 use super::pii::FieldCipher;
 use crate::db::{Db, Lock, Tx};
@@ -127,6 +132,15 @@ struct Context {
     cipher: Arc<FieldCipher>,
     chain: Arc<ChainKey>,
     node: Arc<str>,
+    /// The audit chain this node tries first (PostgreSQL): spread by the node's id, so that
+    /// hosts rarely meet on one chain.
+    first_chain: i32,
+}
+
+/// The chain node `node` tries first: a stable hash of its id over [`CHAINS`].
+fn first_chain(node: &str) -> i32 {
+    let key = Lock::item_key("audit-chain", &[node]);
+    i32::try_from(key.rem_euclid(i64::from(CHAINS))).unwrap_or(0)
 }
 
 impl Writer {
@@ -139,6 +153,7 @@ impl Writer {
                 cipher,
                 chain,
                 node: Arc::from(node),
+                first_chain: first_chain(node),
             },
             rx,
         ));
@@ -248,12 +263,32 @@ fn reply_all(jobs: Vec<Job>, done: Vec<Done>) {
 }
 
 async fn commit(ctx: &Context, jobs: &[Job]) -> Result<Vec<Done>, StateError> {
-    let mut tx = ctx
+    let (mut tx, chain) = ctx
         .db
-        .begin_write(Lock::State)
+        .begin_chain_write(ctx.first_chain, CHAINS)
         .await
         .map_err(|e| StateError::storage("cannot begin a write", e))?;
-    let mut head = Head::load(&mut tx).await?;
+    // The targets and idempotency keys of the writes accepted here, held until commit (see the
+    // module docs).
+    let items: Vec<i64> = jobs
+        .iter()
+        .filter_map(|job| match job {
+            Job::Accept(w, _) => Some(w),
+            _ => None,
+        })
+        .flat_map(|w| {
+            let target = Lock::item_key("outbox-target", &[&w.hotel, &w.request.target()]);
+            let key = w
+                .idempotency_key
+                .as_deref()
+                .map(|k| Lock::item_key("outbox-idempotency", &[&w.hotel, k]));
+            std::iter::once(target).chain(key)
+        })
+        .collect();
+    tx.lock_items(&items)
+        .await
+        .map_err(|e| StateError::storage("cannot lock the writes' targets", e))?;
+    let mut head = Head::load(&mut tx, chain).await?;
     let mut done = Vec::with_capacity(jobs.len());
     let now = Utc::now();
     for job in jobs {
