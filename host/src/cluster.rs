@@ -5,6 +5,13 @@
 //! [`HEARTBEAT`]; a host whose heartbeat is older than [`LIVE_FOR`] counts as gone. A host that
 //! stops cleanly removes its row, so the others take its hotels over at once.
 //!
+//! **One id, one host.** The row keeps the start time of the host that registered it last.
+//! A host whose heartbeat finds another start time there shares its `state.nodeId` with another
+//! live host (a copied config): both would take the same writes for their own, so it raises a
+//! staff alert (`alert=duplicate_node_id`) at every heartbeat until one of them is renamed. A
+//! host starting over a fresh heartbeat of its id warns too (unless that was its own previous
+//! life, restarted within [`LIVE_FOR`]).
+//!
 //! **Spreading hotels.** Each host ranks the live hosts for a hotel by rendezvous hashing
 //! (SHA-256 of node id and hotel id; the highest wins), so every host agrees on the preferred
 //! host without talking to the others, hotels spread evenly, and when a host joins or leaves
@@ -20,11 +27,12 @@
 
 use crate::db::{Db, DbError};
 use crate::on_db;
+use crate::report::StreamKind;
 use crate::state::outbox::millis;
-use crate::sync::StreamKind;
 use crate::sync::schedule::{BoxFuture, stable_hash};
 use crate::sync::scheduler::{Claim, FireClaims, RunOutcome};
 use chrono::{DateTime, TimeZone as _, Utc};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, PoisonError, RwLock};
 use std::time::Duration;
 
@@ -80,6 +88,10 @@ type RunRow = (String, String, i64, Option<i64>, Option<String>);
 pub struct Cluster {
     db: Db,
     node: String,
+    /// When this host registered (ms): its mark in the `nodes` row.
+    started_at: i64,
+    /// Another live host registered with this host's node id.
+    duplicate: AtomicBool,
     /// The live hosts as last read (sorted), always including this one.
     live: RwLock<Arc<Vec<String>>>,
 }
@@ -109,6 +121,22 @@ impl Cluster {
     /// Registers host `node` in `db` and reads who else is alive.
     pub async fn join(db: Db, node: &str) -> Result<Arc<Cluster>, ClusterError> {
         let now = now_ms();
+        let before: Option<i64> = on_db!(&db, p => sqlx::query_scalar(
+            "SELECT heartbeat_at FROM nodes WHERE id = $1",
+        )
+        .bind(node)
+        .fetch_optional(p)
+        .await)
+        .map_err(storage("cannot read the cluster record"))?;
+        if let Some(beat) = before
+            && now.saturating_sub(beat) < ms(LIVE_FOR)
+        {
+            tracing::warn!(
+                node,
+                seconds_ago = now.saturating_sub(beat) / 1000,
+                "a host with this node id wrote a heartbeat moments ago: unless that was this host before a restart, two hosts share state.nodeId"
+            );
+        }
         on_db!(&db, p => sqlx::query(
             "INSERT INTO nodes (id, started_at, heartbeat_at) VALUES ($1, $2, $2) \
              ON CONFLICT (id) DO UPDATE SET started_at = excluded.started_at, \
@@ -123,6 +151,8 @@ impl Cluster {
         let cluster = Arc::new(Cluster {
             db,
             node: node.to_owned(),
+            started_at: now,
+            duplicate: AtomicBool::new(false),
             live: RwLock::new(Arc::new(vec![node.to_owned()])),
         });
         cluster.refresh_live().await?;
@@ -142,21 +172,42 @@ impl Cluster {
             .clone()
     }
 
+    /// True once a heartbeat found another live host registered with this host's node id.
+    pub fn duplicate_id(&self) -> bool {
+        self.duplicate.load(Ordering::Relaxed)
+    }
+
     /// Writes this host's heartbeat, forgets long-gone hosts, and re-reads the live ones.
     pub async fn heartbeat(&self) -> Result<(), ClusterError> {
         let now = now_ms();
         // An upsert, not an update: if another host forgot this one (it looked gone), it
-        // registers again.
-        on_db!(&self.db, p => sqlx::query(
-            "INSERT INTO nodes (id, started_at, heartbeat_at) VALUES ($1, $2, $2) \
-             ON CONFLICT (id) DO UPDATE SET heartbeat_at = excluded.heartbeat_at",
+        // registers again, with its own start time.
+        let registered: i64 = on_db!(&self.db, p => sqlx::query_scalar(
+            "INSERT INTO nodes (id, started_at, heartbeat_at) VALUES ($1, $2, $3) \
+             ON CONFLICT (id) DO UPDATE SET heartbeat_at = excluded.heartbeat_at \
+             RETURNING started_at",
         )
         .bind(&self.node)
+        .bind(self.started_at)
         .bind(now)
-        .execute(p)
-        .await
-        .map(drop))
+        .fetch_one(p)
+        .await)
         .map_err(storage("cannot write the heartbeat"))?;
+        if registered != self.started_at {
+            self.duplicate.store(true, Ordering::Relaxed);
+            tracing::error!(
+                alert = "duplicate_node_id",
+                node = %self.node,
+                "another live host registered with this host's state.nodeId: both take the same writes for their own; give each host its own nodeId"
+            );
+            crate::metrics::metrics()
+                .alerts
+                .get_or_create(&crate::metrics::AlertLabels {
+                    hotel: String::new(),
+                    kind: "duplicate_node_id",
+                })
+                .inc();
+        }
         on_db!(&self.db, p => sqlx::query("DELETE FROM nodes WHERE heartbeat_at < $1")
             .bind(now.saturating_sub(ms(FORGET_AFTER)))
             .execute(p)
@@ -435,5 +486,29 @@ mod tests {
         b.leave().await;
         a.heartbeat().await.expect("beat");
         assert_eq!(*a.live(), ["a"]);
+    }
+
+    #[tokio::test]
+    async fn a_second_host_with_the_same_node_id_is_noticed() {
+        let dir = tempfile::tempdir().expect("dir");
+        let db = Db::open_sqlite(&dir.path().join("s.db")).await.expect("db");
+        let first = Cluster::join(db.clone(), "jack-a").await.expect("first");
+        first.heartbeat().await.expect("beat");
+        assert!(!first.duplicate_id(), "alone with its id");
+        // Start times are milliseconds: make sure the second one's differs.
+        tokio::time::sleep(Duration::from_millis(5)).await;
+        let copy = Cluster::join(db.clone(), "jack-a").await.expect("copy");
+        first.heartbeat().await.expect("beat");
+        assert!(
+            first.duplicate_id(),
+            "the first host sees another start time"
+        );
+        // A host that was forgotten while it looked gone registers again as itself.
+        let other = Cluster::join(db.clone(), "jack-b").await.expect("other");
+        on_db!(&db, p => sqlx::query("DELETE FROM nodes WHERE id = 'jack-b'").execute(p).await.map(drop))
+            .expect("forget");
+        other.heartbeat().await.expect("beat");
+        assert!(!other.duplicate_id());
+        drop(copy);
     }
 }

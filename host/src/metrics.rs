@@ -87,7 +87,8 @@ pub struct GuardrailLabels {
     pub rule: &'static str,
 }
 
-/// `hotel`, `kind` (`write_failed`, `critical_write_queued`, `pms_unavailable`).
+/// `hotel`, `kind` (`write_failed`, `critical_write_queued`, `pms_unavailable`,
+/// `awaiting_approval`; `duplicate_node_id` with no hotel).
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
 pub struct AlertLabels {
     /// Hotel id.

@@ -145,7 +145,7 @@ pub enum Tx {
 pub enum Lock {
     /// The vault's secrets and change counter.
     Vault,
-    /// One audit chain (`0..CHAINS`, see [`crate::state::audit`]): a state write holds the
+    /// One audit chain (`0..CHAINS`, see the audit log in `state::audit`): a state write holds the
     /// chain it appends to, so the chain's head cannot move under it.
     AuditChain(i32),
     /// The event log, so ids are committed in the order they were issued: a reader that has

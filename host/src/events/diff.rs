@@ -26,7 +26,7 @@
 //! reservation and are sealed by the event log.
 
 use crate::model::{Housekeeping, Reservation, ReservationStatus, RoomStatus};
-use crate::sync::StreamKind;
+use crate::report::StreamKind;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};

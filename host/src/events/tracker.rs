@@ -19,7 +19,7 @@ use super::log::{EventLog, EventLogError, StoredEvent};
 use crate::db::Db;
 use crate::on_db;
 use crate::outage::PmsOutages;
-use crate::sync::StreamKind;
+use crate::report::StreamKind;
 use chrono::{DateTime, Utc};
 use std::collections::HashMap;
 use std::sync::Arc;

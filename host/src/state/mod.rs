@@ -348,17 +348,25 @@ mod tests {
         outbox_orders_dedupes_recovers_prunes_and_keeps_the_audit_chain(&vault).await;
     }
 
-    #[tokio::test]
-    async fn outbox_on_postgres() {
-        let scratch = crate::db::scratch::ScratchDb::create()
-            .await
-            .expect("scratch database");
+    /// A host's vault (and so its state) on the scratch database `scratch`, sealed by `key`.
+    async fn postgres_vault(scratch: &crate::db::scratch::ScratchDb, key: &MasterKey) -> Vault {
         let db = Db::open(&crate::db::Location::Postgres(scratch.url().into()))
             .await
             .expect("open");
-        let vault = Vault::from_db(db, MasterKey::generate())
+        let key = MasterKey::parse(key.to_base64().as_str()).expect("key");
+        Vault::from_db(db, key).await.expect("vault")
+    }
+
+    async fn scratch() -> crate::db::scratch::ScratchDb {
+        crate::db::scratch::ScratchDb::create()
             .await
-            .expect("vault");
+            .expect("scratch database")
+    }
+
+    #[tokio::test]
+    async fn outbox_on_postgres() {
+        let scratch = scratch().await;
+        let vault = postgres_vault(&scratch, &MasterKey::generate()).await;
         outbox_orders_dedupes_recovers_prunes_and_keeps_the_audit_chain(&vault).await;
         vault.close().await;
     }
@@ -369,17 +377,11 @@ mod tests {
     /// one idempotency key sent to all three gives one write.
     #[tokio::test]
     async fn hosts_append_to_several_chains_and_the_log_stays_verifiable() {
-        let scratch = crate::db::scratch::ScratchDb::create()
-            .await
-            .expect("scratch database");
-        let location = crate::db::Location::Postgres(scratch.url().into());
-        let key = MasterKey::generate().to_base64().as_str().to_owned();
+        let scratch = scratch().await;
+        let key = MasterKey::generate();
         let mut hosts = Vec::new();
         for node in ["node-a", "node-b", "node-c"] {
-            let db = Db::open(&location).await.expect("open");
-            let vault = Vault::from_db(db, MasterKey::parse(&key).expect("key"))
-                .await
-                .expect("vault");
+            let vault = postgres_vault(&scratch, &key).await;
             let state = State::open(&vault, node).await.expect("state");
             hosts.push((vault, Arc::new(state)));
         }
@@ -469,15 +471,9 @@ mod tests {
     #[tokio::test]
     async fn a_role_without_update_or_delete_can_only_append_to_the_audit_log() {
         use sqlx::Connection as _;
-        let scratch = crate::db::scratch::ScratchDb::create()
-            .await
-            .expect("scratch database");
-        let db = Db::open(&crate::db::Location::Postgres(scratch.url().into()))
-            .await
-            .expect("open");
-        let vault = Vault::from_db(db.clone(), MasterKey::generate())
-            .await
-            .expect("vault");
+        let scratch = scratch().await;
+        let vault = postgres_vault(&scratch, &MasterKey::generate()).await;
+        let db = vault.db().clone();
         let state = State::open(&vault, "owner").await.expect("state");
         state
             .writer()

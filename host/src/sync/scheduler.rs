@@ -13,8 +13,8 @@
 //! - disabled streams never run (they still appear in the status, as disabled);
 //! - with several hosts on one state database, each scheduled fire runs on exactly one of them:
 //!   every host keeps the same timers (schedules and jitter are the same everywhere) and, at a
-//!   fire, asks its [`FireClaims`] whether the fire is its own to run (see
-//!   [`crate::cluster`]). A host that dies simply stops claiming; the others claim its fires.
+//!   fire, asks its [`FireClaims`] whether the fire is its own to run (`cluster.rs` implements
+//!   it). A host that dies simply stops claiming; the others claim its fires.
 //!
 //! The hotel's rate budget and the cache warming belong to the runner: its PMS calls go through
 //! the egress rate limiter like any other call, and it stores what it fetched in the cache.
