@@ -464,6 +464,86 @@ mod tests {
         }
     }
 
+    /// Three hosts' replay workers claiming the same queued writes at once, each in its own
+    /// order, while they renew leases and look for expired ones: every write is claimed by
+    /// exactly one host and no request fails (item locks in one order, bulk updates that skip
+    /// held rows: no deadlock between the hosts' batches).
+    #[tokio::test]
+    async fn hosts_claiming_the_same_writes_each_win_some_and_none_fails() {
+        let scratch = scratch().await;
+        let key = MasterKey::generate();
+        let mut hosts = Vec::new();
+        for node in ["claim-a", "claim-b", "claim-c"] {
+            let vault = postgres_vault(&scratch, &key).await;
+            let state = State::open(&vault, node).await.expect("state");
+            hosts.push((vault, Arc::new(state)));
+        }
+        // Accepted all at once, so that batches hold more audit rows than one statement writes.
+        const WRITES: usize = 300;
+        let mut accepts = tokio::task::JoinSet::new();
+        for n in 0..WRITES {
+            let mut w = note(&format!("q-{n}"), None);
+            w.state = WriteState::Queued;
+            w.request = WriteRequest::AddReservationNote {
+                confirmation_number: format!("Q{n}"),
+                note: "a note".into(),
+            };
+            let state = hosts[0].1.clone();
+            accepts.spawn(async move { state.writer().accept(w).await });
+        }
+        while let Some(accepted) = accepts.join_next().await {
+            assert_eq!(
+                accepted.expect("task").expect("accept"),
+                Accepted::New(WriteState::Queued)
+            );
+        }
+        let claim = |id: String| {
+            let mut t = applied(&id);
+            t.from = vec![WriteState::Queued];
+            t.to = WriteState::Pending;
+            t.count_attempt = false;
+            t.pms_reference = None;
+            t.audit.event = "replay";
+            t.audit.outcome = "pending".into();
+            t
+        };
+        let mut tasks = tokio::task::JoinSet::new();
+        for (h, (_, state)) in hosts.iter().enumerate() {
+            // Each host its own order: forwards, backwards, odd ones first.
+            let mut order: Vec<usize> = (0..WRITES).collect();
+            match h {
+                1 => order.reverse(),
+                2 => order.sort_by_key(|n| (n % 2 == 0, *n)),
+                _ => {}
+            }
+            for n in order {
+                let (state, t) = (state.clone(), claim(format!("q-{n}")));
+                tasks.spawn(async move { state.writer().transition(t).await });
+            }
+            for _ in 0..5 {
+                let state = state.clone();
+                tasks.spawn(async move {
+                    state.writer().renew().await?;
+                    state.writer().recover(writer::Recovery::Expired).await?;
+                    Ok(false)
+                });
+            }
+        }
+        let mut won = 0;
+        while let Some(result) = tasks.join_next().await {
+            if result.expect("task").expect("no claim or lease job fails") {
+                won += 1;
+            }
+        }
+        assert_eq!(won, WRITES, "each write claimed exactly once");
+        let v = hosts[0].1.verify_audit().await.expect("verify");
+        assert!(v.intact(), "{:?}", v.problems);
+        assert_eq!(v.rows, 2 * WRITES as u64, "accepted and claimed, once each");
+        for (vault, _) in hosts {
+            vault.close().await;
+        }
+    }
+
     /// The documented PostgreSQL setup: hosts connect as a role that does not own the tables,
     /// granted only SELECT and INSERT on `audit` (and UPDATE on `audit_heads`, whose rows move
     /// with every append). That role can append and read rows, but cannot change or remove one:

@@ -12,9 +12,13 @@
 //! appends to another chain, or waits for this one, and never forks a chain. Accepting a write
 //! also locks its target (and its idempotency key) until commit, so that two hosts accepting
 //! writes to one reservation at once take turns: the second sees the first and queues behind
-//! it, and a key used on two hosts at once gives one write. Everything else is a
-//! compare-and-set on one row and needs no lock. Hosts therefore commit in parallel, each batch
-//! one transaction: one commit (one WAL flush) for all its writes.
+//! it, and a key used on two hosts at once gives one write. A state change locks its write the
+//! same way. These item locks are all taken at the start of the transaction, in ascending
+//! order, so two hosts' batches that touch the same writes take turns instead of deadlocking on
+//! the rows; the jobs that touch many rows at once (recovery, lease renewal, pruning) skip rows
+//! another transaction holds (`FOR UPDATE SKIP LOCKED`) and so never wait on one. Hosts
+//! therefore commit in parallel, each batch one transaction: one commit (one WAL flush) for all
+//! its writes.
 //!
 //! The writer belongs to one node (its id is the `owner` of the writes it attempts; see
 //! [`super::outbox`] on leases).
@@ -268,23 +272,9 @@ async fn commit(ctx: &Context, jobs: &[Job]) -> Result<Vec<Done>, StateError> {
         .begin_chain_write(ctx.first_chain, CHAINS)
         .await
         .map_err(|e| StateError::storage("cannot begin a write", e))?;
-    // The targets and idempotency keys of the writes accepted here, held until commit (see the
-    // module docs).
-    let items: Vec<i64> = jobs
-        .iter()
-        .filter_map(|job| match job {
-            Job::Accept(w, _) => Some(w),
-            _ => None,
-        })
-        .flat_map(|w| {
-            let target = Lock::item_key("outbox-target", &[&w.hotel, &w.request.target()]);
-            let key = w
-                .idempotency_key
-                .as_deref()
-                .map(|k| Lock::item_key("outbox-idempotency", &[&w.hotel, k]));
-            std::iter::once(target).chain(key)
-        })
-        .collect();
+    // The targets and idempotency keys of the writes accepted here, and the writes changed
+    // here, held until commit (see the module docs).
+    let items: Vec<i64> = jobs.iter().flat_map(item_locks).collect();
     tx.lock_items(&items)
         .await
         .map_err(|e| StateError::storage("cannot lock the writes' targets", e))?;
@@ -303,8 +293,7 @@ async fn commit(ctx: &Context, jobs: &[Job]) -> Result<Vec<Done>, StateError> {
             Job::Renew(_) => Done::Count(renew(ctx, &mut tx, now).await?),
             Job::Prune(before, _) => Done::Count(prune(&mut tx, *before).await?),
             Job::Audit(entry, _) => {
-                head.append(&mut tx, &ctx.chain, &ctx.cipher, entry, now)
-                    .await?;
+                head.append(&ctx.chain, &ctx.cipher, entry, now);
                 Done::Transition(true)
             }
         });
@@ -314,6 +303,32 @@ async fn commit(ctx: &Context, jobs: &[Job]) -> Result<Vec<Done>, StateError> {
         .await
         .map_err(|e| StateError::storage("cannot commit a write", e))?;
     Ok(done)
+}
+
+/// The item locks `job` needs (see the module docs).
+fn item_locks(job: &Job) -> Vec<i64> {
+    match job {
+        Job::Accept(w, _) => {
+            let target = Lock::item_key("outbox-target", &[&w.hotel, &w.request.target()]);
+            let key = w
+                .idempotency_key
+                .as_deref()
+                .map(|k| Lock::item_key("outbox-idempotency", &[&w.hotel, k]));
+            std::iter::once(target).chain(key).collect()
+        }
+        Job::Transition(t, _) => vec![Lock::item_key("outbox-write", &[&t.id])],
+        Job::Recover(..) | Job::Renew(_) | Job::Audit(..) | Job::Prune(..) => Vec::new(),
+    }
+}
+
+/// What the statements that touch many outbox rows add to their row selection: on PostgreSQL,
+/// lock the rows and skip those another transaction holds, so they never wait (and never take
+/// part in a deadlock); SQLite has one writer at a time and no row locks.
+fn skip_locked(tx: &Tx) -> &'static str {
+    match tx {
+        Tx::Postgres(_) => " FOR UPDATE SKIP LOCKED",
+        Tx::Sqlite(_) => "",
+    }
 }
 
 async fn accept(
@@ -382,7 +397,6 @@ async fn accept(
         None => payload,
     };
     head.append(
-        tx,
         &ctx.chain,
         &ctx.cipher,
         &AuditEntry {
@@ -398,8 +412,7 @@ async fn accept(
             pms_request_id: None,
         },
         now,
-    )
-    .await?;
+    );
     Ok(Accepted::New(state))
 }
 
@@ -447,8 +460,7 @@ async fn transition(
     if changed == 0 {
         return Ok(false);
     }
-    head.append(tx, &ctx.chain, &ctx.cipher, &t.audit, now)
-        .await?;
+    head.append(&ctx.chain, &ctx.cipher, &t.audit, now);
     Ok(true)
 }
 
@@ -478,7 +490,8 @@ async fn recover(
     };
     let sql = format!(
         "SELECT id, hotel, operation, target, owner FROM outbox \
-         WHERE state = 'pending' AND (lease_until < $1 {mine}) ORDER BY seq"
+         WHERE state = 'pending' AND (lease_until < $1 {mine}) ORDER BY seq{}",
+        skip_locked(tx)
     );
     let rows: Vec<(String, String, String, String, Option<String>)> = on_tx!(tx, c => {
         let q = sqlx::query_as(sqlx::AssertSqlSafe(sql.as_str())).bind(millis(now));
@@ -504,7 +517,6 @@ async fn recover(
             _ => "the host stopped during an attempt: read back before any resend".to_owned(),
         };
         head.append(
-            tx,
             &ctx.chain,
             &ctx.cipher,
             &AuditEntry {
@@ -520,17 +532,21 @@ async fn recover(
                 pms_request_id: None,
             },
             now,
-        )
-        .await?;
+        );
     }
     Ok(rows.len() as u64)
 }
 
 async fn renew(ctx: &Context, tx: &mut Tx, now: DateTime<Utc>) -> Result<u64, StateError> {
     let (_, until) = hold(ctx, WriteState::Pending, now);
-    on_tx!(tx, c => sqlx::query(
-        "UPDATE outbox SET lease_until = $1 WHERE state = 'pending' AND owner = $2",
-    )
+    // A write whose outcome is being recorded right now is skipped: its next renewal, well
+    // within the lease, covers it if it is still pending then.
+    let sql = format!(
+        "UPDATE outbox SET lease_until = $1 WHERE id IN (SELECT id FROM outbox \
+         WHERE state = 'pending' AND owner = $2{})",
+        skip_locked(tx)
+    );
+    on_tx!(tx, c => sqlx::query(sqlx::AssertSqlSafe(sql.as_str()))
     .bind(until)
     .bind(&*ctx.node)
     .execute(&mut *c)
@@ -540,9 +556,12 @@ async fn renew(ctx: &Context, tx: &mut Tx, now: DateTime<Utc>) -> Result<u64, St
 }
 
 async fn prune(tx: &mut Tx, before: DateTime<Utc>) -> Result<u64, StateError> {
-    on_tx!(tx, c => sqlx::query(
-        "DELETE FROM outbox WHERE state IN ('applied', 'cancelled') AND updated_at < $1",
-    )
+    let sql = format!(
+        "DELETE FROM outbox WHERE id IN (SELECT id FROM outbox \
+         WHERE state IN ('applied', 'cancelled') AND updated_at < $1{})",
+        skip_locked(tx)
+    );
+    on_tx!(tx, c => sqlx::query(sqlx::AssertSqlSafe(sql.as_str()))
     .bind(millis(before))
     .execute(&mut *c)
     .await
