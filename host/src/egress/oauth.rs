@@ -69,7 +69,7 @@ pub struct TokenKey {
 pub struct FetchedToken {
     /// The access token.
     pub access: Secret,
-    /// How long the endpoint said it lasts (bounded: see [`MAX_LIFETIME`]).
+    /// How long the endpoint said it lasts (at most a year: a longer `expires_in` is garbage).
     pub lifetime: Duration,
 }
 

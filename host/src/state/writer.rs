@@ -293,7 +293,8 @@ async fn commit(ctx: &Context, jobs: &[Job]) -> Result<Vec<Done>, StateError> {
             Job::Renew(_) => Done::Count(renew(ctx, &mut tx, now).await?),
             Job::Prune(before, _) => Done::Count(prune(&mut tx, *before).await?),
             Job::Audit(entry, _) => {
-                head.append(&ctx.chain, &ctx.cipher, entry, now);
+                head.append(&mut tx, &ctx.chain, &ctx.cipher, entry, now)
+                    .await?;
                 Done::Transition(true)
             }
         });
@@ -397,6 +398,7 @@ async fn accept(
         None => payload,
     };
     head.append(
+        tx,
         &ctx.chain,
         &ctx.cipher,
         &AuditEntry {
@@ -412,7 +414,8 @@ async fn accept(
             pms_request_id: None,
         },
         now,
-    );
+    )
+    .await?;
     Ok(Accepted::New(state))
 }
 
@@ -460,7 +463,8 @@ async fn transition(
     if changed == 0 {
         return Ok(false);
     }
-    head.append(&ctx.chain, &ctx.cipher, &t.audit, now);
+    head.append(tx, &ctx.chain, &ctx.cipher, &t.audit, now)
+        .await?;
     Ok(true)
 }
 
@@ -517,6 +521,7 @@ async fn recover(
             _ => "the host stopped during an attempt: read back before any resend".to_owned(),
         };
         head.append(
+            tx,
             &ctx.chain,
             &ctx.cipher,
             &AuditEntry {
@@ -532,7 +537,8 @@ async fn recover(
                 pms_request_id: None,
             },
             now,
-        );
+        )
+        .await?;
     }
     Ok(rows.len() as u64)
 }
