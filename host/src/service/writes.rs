@@ -118,7 +118,7 @@ fn pms_down(e: &CallError) -> bool {
 pub struct Outbox {
     policy: OutboxSettings,
     /// Which PMSes are down (writes held without an attempt), shared with the change tracker.
-    pub(super) outages: Arc<dyn PmsOutages>,
+    outages: Arc<dyn PmsOutages>,
     /// Wakes the replay worker when a write was queued or a PMS came back.
     wake: tokio::sync::Notify,
     pub(super) state: Arc<State>,
