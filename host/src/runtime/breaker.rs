@@ -89,7 +89,8 @@ pub trait CircuitBreakers: Send + Sync {
 /// The breakers of this process, one per (hotel, adapter) (the default).
 #[derive(Default)]
 pub struct LocalBreakers {
-    breakers: Mutex<HashMap<(String, String), Arc<Breaker>>>,
+    /// Keyed `hotel\0adapter`: one allocation per lookup, on every call's path.
+    breakers: Mutex<HashMap<String, Arc<Breaker>>>,
 }
 
 impl LocalBreakers {
@@ -98,7 +99,7 @@ impl LocalBreakers {
     fn breaker(&self, hotel: &str, adapter: &str) -> Arc<Breaker> {
         let mut breakers = self.breakers.lock().unwrap_or_else(|p| p.into_inner());
         breakers
-            .entry((hotel.to_owned(), adapter.to_owned()))
+            .entry(format!("{hotel}\u{0}{adapter}"))
             .or_default()
             .clone()
     }

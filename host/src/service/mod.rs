@@ -24,7 +24,7 @@ pub use registry::{BoundHotel, HotelProblem, HotelRegistry, HotelSummary, Reload
 pub use sync::ServiceRunner;
 pub use writes::{Outbox, Written};
 
-pub use crate::state::outbox::{OperationRecord, WriteState};
+pub use crate::report::{OperationRecord, WriteState};
 
 use crate::config::{Config, HotelSettings};
 use crate::events::tracker::ChangeTracker;
@@ -187,11 +187,6 @@ impl Service {
     pub async fn call(&self, hotel: &str, call: Call) -> Result<Outcome, ServiceError> {
         let hotel = self.hotels.resolve(hotel)?;
         self.reads.call(&hotel, call).await
-    }
-
-    /// The read cache.
-    pub fn cache(&self) -> &crate::cache::ReadCache {
-        self.reads.cache()
     }
 
     /// The hotels and the state of their adapters.
