@@ -607,3 +607,233 @@ async fn sse_resumes_on_another_host_and_webhooks_deliver_once() {
     );
     receiver.assert_no_bad_deliveries();
 }
+
+/// `coordination:` YAML that puts a cluster's rate limits, tokens, cache and PMS health in the
+/// project's Redis (127.0.0.1:6379), under a key prefix of the test's own.
+fn redis_coordination() -> (String, String) {
+    let prefix = format!("jack-e2e-{:x}", support::random_u128());
+    (
+        format!("coordination:\n  redis: redis://127.0.0.1:6379/0\n  keyPrefix: {prefix}\n"),
+        prefix,
+    )
+}
+
+/// Reads `/api/v1/hotels/DEMO1/rooms` through the OAuth test adapter on `s`; `tag` keeps the
+/// read out of the cache.
+async fn oauth_read(s: &Stack, tag: &str) -> u16 {
+    let (status, body) = s
+        .get(&format!(
+            "/v1/hotels/OHIP/reservations/oauth:%2Fapi%2Fv1%2Fhotels%2FDEMO1%2Frooms%3Ftag%3D{tag}"
+        ))
+        .await;
+    if status == 200 {
+        assert_eq!(body["data"]["notes"][0], "200", "{body}");
+    }
+    status
+}
+
+/// `n` reads through the OAuth test adapter, spread over `hosts`, all at once; their statuses.
+async fn spread_reads(hosts: &[Stack], round: &str, n: usize) -> Vec<u16> {
+    futures_util::future::join_all(
+        (0..n).map(
+            |i| async move { oauth_read(&hosts[i % hosts.len()], &format!("{round}{i}")).await },
+        ),
+    )
+    .await
+}
+
+/// Three hosts on Redis share one rate-limit bucket (the PMS never sees more than the limit in
+/// any second, also while one host is killed mid-burst) and one OAuth token (30 concurrent reads
+/// over the three hosts after the PMS revoked every token make one token request).
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn redis_shares_rate_limits_and_tokens_across_hosts() {
+    let (id, secret, app_key) = (
+        support::random_key(),
+        support::random_key(),
+        support::random_key(),
+    );
+    let mut shared = Shared::new(ExternalPms::start(support::pms::example_seed()).await).await;
+    let (top, _prefix) = redis_coordination();
+    shared.top = top;
+    shared.hotels = "  - id: OHIP\n    adapter: hostile_oauth\n    settings: { baseUrl: \"{pms}\" }\n    secrets:\n      clientId: { env: T_CLIENT_ID }\n      clientSecret: { env: T_CLIENT_SECRET }\n      appKey: { env: T_APP_KEY }\n    rateLimits: [{ requests: 10, perSeconds: 1, scope: hotel }]\n".into();
+    shared.env = vec![
+        ("T_CLIENT_ID".into(), id.clone()),
+        ("T_CLIENT_SECRET".into(), secret.clone()),
+        ("T_APP_KEY".into(), app_key.clone()),
+    ];
+    let r = shared
+        .pms
+        .http
+        .put(format!("{}/admin/oauth", shared.pms.base))
+        .json(&json!({"clientId": id, "clientSecret": secret, "appKey": app_key, "tokenLifetimeSeconds": 3600}))
+        .send()
+        .await
+        .unwrap();
+    assert!(r.status().is_success(), "{}", r.status());
+    let mut hosts = vec![
+        shared.start("node-a").await,
+        shared.start("node-b").await,
+        shared.start("node-c").await,
+    ];
+    for status in spread_reads(&hosts, "a", 30).await {
+        assert_eq!(status, 200);
+    }
+    let stats = shared.pms.get("/admin/stats").await;
+    assert_eq!(
+        stats["tokenRequests"], 1,
+        "one token for the cluster: {stats}"
+    );
+
+    // The PMS revokes every token: each host's next calls get a 401; one refresh in all.
+    let r = shared
+        .pms
+        .http
+        .post(format!("{}/admin/oauth/revoke-all", shared.pms.base))
+        .send()
+        .await
+        .unwrap();
+    assert!(r.status().is_success());
+    for status in spread_reads(&hosts, "b", 30).await {
+        assert_eq!(status, 200);
+    }
+    let stats = shared.pms.get("/admin/stats").await;
+    assert_eq!(
+        stats["tokenRequests"], 2,
+        "one refresh for the cluster: {stats}"
+    );
+    assert!(
+        stats["maxRequestsInAnySecondByHotel"]["DEMO1"]
+            .as_u64()
+            .unwrap()
+            <= 10,
+        "{stats}"
+    );
+
+    // A burst over three hosts; one of them is killed in the middle of it. Reads through the
+    // killed host fail (its connections drop); those through the others all complete.
+    let doomed = hosts[2].pid().to_string();
+    let (statuses, ()) = tokio::join!(
+        futures_util::future::join_all((0..45).map(|i| {
+            let host = &hosts[i % 3];
+            let tag = format!("c{i}");
+            async move {
+                let (http, url) = (
+                    host.http.clone(),
+                    host.url(&format!(
+                        "/v1/hotels/OHIP/reservations/oauth:%2Fapi%2Fv1%2Fhotels%2FDEMO1%2Frooms%3Ftag%3D{tag}"
+                    )),
+                );
+                let status = match http.get(url).bearer_auth(TOKEN).send().await {
+                    Ok(r) => Some(r.status().as_u16()),
+                    Err(_) => None,
+                };
+                (i % 3, status)
+            }
+        })),
+        async {
+            tokio::time::sleep(Duration::from_millis(1500)).await;
+            let _ = std::process::Command::new("kill")
+                .args(["-KILL", &doomed])
+                .status();
+        }
+    );
+    hosts[2].stop();
+    for (host, status) in statuses {
+        if host != 2 {
+            assert_eq!(status, Some(200), "every call of a live host completes");
+        }
+    }
+    let stats = shared.pms.get("/admin/stats").await;
+    assert!(
+        stats["maxRequestsInAnySecondByHotel"]["DEMO1"]
+            .as_u64()
+            .unwrap()
+            <= 10,
+        "never more than the limit in any second: {stats}"
+    );
+    // Health on any host shows the cluster's bucket and mode.
+    let (status, health) = hosts[0].get("/v1/hotels/OHIP/health").await;
+    assert_eq!(status, 200, "{health}");
+    assert_eq!(health["coordination"]["mode"], "redis", "{health}");
+    assert!(health["tokenValidUntil"].as_str().is_some(), "{health}");
+}
+
+/// Three hosts on Redis share the read cache (a write on A is seen at once by B; C, which never
+/// read, answers from the shared last-known-good copy while the PMS is down) and decide PMS
+/// outages once (one `pms.unavailable` and one `pms.recovered` for the cluster).
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn redis_shares_the_cache_and_pms_health_across_hosts() {
+    let mut shared = Shared::new(ExternalPms::start(support::pms::example_seed()).await).await;
+    let (top, _prefix) = redis_coordination();
+    shared.top = top;
+    let rare = "{ enabled: true, schedule: \"0 0 1 1 *\" }";
+    let off = "{ enabled: false, schedule: \"0 0 1 1 *\" }";
+    shared.pms_yaml = format!(
+        "  sync:\n    arrivals: {off}\n    departures: {off}\n    inHouse: {off}\n    roomStatus: {rare}\n"
+    );
+    let a = shared.start("node-a").await;
+    let b = shared.start("node-b").await;
+    let c = shared.start("node-c").await;
+    let events = support::events::open_sse(&a, "?hotel=EXT1", None).await;
+
+    // B reads (and keeps) a reservation; A adds a note; B's next read has it.
+    let (status, before) = b.get("/v1/hotels/EXT1/reservations/CONF1001").await;
+    assert_eq!(status, 200, "{before}");
+    let (status, again) = b.get("/v1/hotels/EXT1/reservations/CONF1001").await;
+    assert_eq!(
+        (status, again["meta"]["source"].as_str()),
+        (200, Some("cache")),
+        "{again}"
+    );
+    let (status, note) = add_note(&a, "EXT1", "CONF1001", "late arrival, keep the room", None)
+        .await
+        .expect("note");
+    assert!(status < 300, "{note}");
+    assert_eq!(note["status"], "applied", "{note}");
+    let (status, after) = b.get("/v1/hotels/EXT1/reservations/CONF1001").await;
+    assert_eq!(status, 200, "{after}");
+    assert!(
+        after.to_string().contains("late arrival, keep the room"),
+        "B answers the new state: {after}"
+    );
+
+    // A reads a guest; the PMS goes down; C, which never read it, answers it stale.
+    let (status, fresh) = a.get("/v1/hotels/EXT1/reservations/CONF1002").await;
+    assert_eq!(status, 200, "{fresh}");
+    shared.pms.faults(json!({"down": true})).await;
+    let (status, stale) = c.get("/v1/hotels/EXT1/reservations/CONF1002").await;
+    assert_eq!(status, 200, "{stale}");
+    assert_eq!(stale["meta"]["stale"], true, "{stale}");
+    assert_eq!(stale["data"], fresh["data"]);
+
+    // Every host's sync fails while it is down: one pms.unavailable; then one pms.recovered.
+    for host in [&a, &b, &c] {
+        let _ = host
+            .send(Method::POST, "/v1/hotels/EXT1/sync/roomStatus", json!({}))
+            .await;
+    }
+    shared.pms.faults(json!({})).await;
+    for host in [&a, &b, &c] {
+        let _ = host
+            .send(Method::POST, "/v1/hotels/EXT1/sync/roomStatus", json!({}))
+            .await;
+    }
+    let kinds = |k: &str| {
+        support::events::snapshot(&events)
+            .iter()
+            .filter(|e| e.kind == k)
+            .count()
+    };
+    eventually("pms.recovered", || async {
+        (kinds("pms.recovered") >= 1).then_some(())
+    })
+    .await;
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    assert_eq!(kinds("pms.unavailable"), 1, "one outage for the cluster");
+    assert_eq!(kinds("pms.recovered"), 1, "one recovery for the cluster");
+    let (_, health) = c.get("/v1/hotels/EXT1/health").await;
+    assert!(
+        health["cache"]["hits"].as_u64().unwrap_or(0) >= 1,
+        "cluster cache figures: {health}"
+    );
+}

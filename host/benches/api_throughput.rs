@@ -1,6 +1,8 @@
 //! A cached read through the full HTTP API (bearer auth, routing, cache hit, JSON envelope)
 //! against a bare axum handler returning the same JSON, side by side in one run, under the same
-//! load: requests per second and latency percentiles. Prints the figures.
+//! load: requests per second and latency percentiles. The API runs twice: coordinating in
+//! process (one host) and through the project's Redis (127.0.0.1:6379, several hosts; the read
+//! is a first-level hit, which must not touch Redis). Prints the figures.
 //!
 //! `cargo bench -p jack-pms-host --bench api_throughput`
 
@@ -65,24 +67,39 @@ fn main() {
         cache.path().display()
     );
     let config = Config::from_yaml(&yaml, Path::new("bench.yaml")).expect("config");
+    let prefix = format!("jack-bench-{}", std::process::id());
+    let redis_config = Config::from_yaml(
+        &format!("{yaml}coordination:\n  redis: redis://127.0.0.1:6379/0\n  keyPrefix: {prefix}\n"),
+        Path::new("bench.yaml"),
+    )
+    .expect("config");
     let server_rt = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
         .expect("tokio");
-    let (api_addr, bare_addr, body) = server_rt.block_on(async {
+    let (api_addr, redis_addr, bare_addr, body) = server_rt.block_on(async {
         let api_addr =
             support::serve_api(&config, Arc::new(Canned), &cache.path().join("state.db")).await;
-        // Warm the cache, and take the exact JSON the API answers for the bare handler.
-        let url = format!("http://{api_addr}/v1/hotels/B1/guests/mock:G1001");
-        let body = reqwest::Client::new()
-            .get(&url)
-            .bearer_auth(TOKEN)
-            .send()
-            .await
-            .expect("warm")
-            .bytes()
-            .await
-            .expect("body");
+        let redis_addr = support::serve_api(
+            &redis_config,
+            Arc::new(Canned),
+            &cache.path().join("state-redis.db"),
+        )
+        .await;
+        // Warm the caches, and take the exact JSON the API answers for the bare handler.
+        let mut body = Default::default();
+        for addr in [redis_addr, api_addr] {
+            let url = format!("http://{addr}/v1/hotels/B1/guests/mock:G1001");
+            body = reqwest::Client::new()
+                .get(&url)
+                .bearer_auth(TOKEN)
+                .send()
+                .await
+                .expect("warm")
+                .bytes()
+                .await
+                .expect("body");
+        }
         let bare_body = body.clone();
         let bare = axum::Router::new().route(
             "/guest",
@@ -96,7 +113,7 @@ fn main() {
             .expect("bind");
         let bare_addr = bare_listener.local_addr().expect("addr");
         tokio::spawn(async move { axum::serve(bare_listener, bare).await });
-        (api_addr, bare_addr, body)
+        (api_addr, redis_addr, bare_addr, body)
     });
     println!(
         "response: {} bytes of JSON, {CONNECTIONS} connections, {} s per round",
@@ -108,26 +125,33 @@ fn main() {
         .build()
         .expect("tokio");
     let api_url = format!("http://{api_addr}/v1/hotels/B1/guests/mock:G1001");
+    let redis_url = format!("http://{redis_addr}/v1/hotels/B1/guests/mock:G1001");
     let bare_url = format!("http://{bare_addr}/guest");
     let mut rows = Vec::new();
-    // Alternate the two, twice, so that neither enjoys a warmer machine.
+    // Alternate the three, twice, so that none enjoys a warmer machine.
     for round in 0..2 {
         let bare = client_rt.block_on(get(bare_url.clone(), false));
         let api = client_rt.block_on(get(api_url.clone(), true));
-        rows.push((round, bare, api));
+        let redis = client_rt.block_on(get(redis_url.clone(), true));
+        rows.push((round, bare, api, redis));
     }
-    for (round, bare, api) in &rows {
+    let show = |f: &Figures| {
+        format!(
+            "{:>8.0} req/s (p50 {:>6.2} ms, p99 {:>6.2} ms, {} errors)",
+            f.rps,
+            f.p50.as_secs_f64() * 1e3,
+            f.p99.as_secs_f64() * 1e3,
+            f.errors
+        )
+    };
+    for (round, bare, api, redis) in &rows {
         println!(
-            "round {round}: bare axum {:>8.0} req/s (p50 {:>6.2} ms, p99 {:>6.2} ms, {} errors) | jack-pms cached read {:>8.0} req/s (p50 {:>6.2} ms, p99 {:>6.2} ms, {} errors) | ratio {:.2}",
-            bare.rps,
-            bare.p50.as_secs_f64() * 1e3,
-            bare.p99.as_secs_f64() * 1e3,
-            bare.errors,
-            api.rps,
-            api.p50.as_secs_f64() * 1e3,
-            api.p99.as_secs_f64() * 1e3,
-            api.errors,
-            api.rps / bare.rps
+            "round {round}: bare axum {} | cached read, in process {} ratio {:.2} | cached read, Redis coordination {} ratio {:.2}",
+            show(bare),
+            show(api),
+            api.rps / bare.rps,
+            show(redis),
+            redis.rps / bare.rps
         );
     }
 }

@@ -57,6 +57,9 @@ pub enum AppError {
     /// This host could not join the hosts sharing the state.
     #[error(transparent)]
     Cluster(#[from] crate::cluster::ClusterError),
+    /// The coordination store's URL is unusable.
+    #[error(transparent)]
+    Coordination(#[from] crate::coordination::shared::link::LinkError),
     /// The mock PMS's seed is invalid.
     #[error("mock PMS: {0}")]
     MockSeed(#[from] mock_pms::SeedError),
@@ -69,6 +72,9 @@ pub enum AppError {
         source: std::io::Error,
     },
 }
+
+/// Name of the vault's host key that seals what hosts share in Redis.
+pub const COORDINATION_KEY_NAME: &str = "coordination-key";
 
 /// How long requests under way may take to finish once the host is told to stop.
 pub const SHUTDOWN_GRACE: std::time::Duration = std::time::Duration::from_secs(5);
@@ -143,12 +149,25 @@ impl App {
     /// Builds the host for `config` (the vault is opened, adapters are loaded and hotels bound
     /// here).
     pub async fn build(config: &Config) -> Result<App, AppError> {
-        let coordination = Coordination::in_process();
-        let egress = Arc::new(coordination.egress(Egress::new(config.egress.clone())?));
+        crate::metrics::set_node(&config.state.node_id);
         let vault = open_vault(config).await?;
         // Secrets set with the CLI while the host runs are picked up within seconds.
         vault.spawn_refresh(std::time::Duration::from_secs(5));
+        let coordination = App::coordination(config, &vault).await?;
+        let egress = Arc::new(coordination.egress(Egress::new(config.egress.clone())?));
         App::build_coordinated(config, egress, vault, coordination).await
+    }
+
+    /// The coordination `config` asks for: in this process, or shared through Redis (sealed
+    /// with a key kept in `vault`, the same for every host sharing the state).
+    pub async fn coordination(config: &Config, vault: &Vault) -> Result<Coordination, AppError> {
+        match &config.redis {
+            None => Ok(Coordination::in_process()),
+            Some(redis) => {
+                let key = vault.host_key(COORDINATION_KEY_NAME).await?;
+                Ok(Coordination::redis(redis, &config.state.node_id, &key).await?)
+            }
+        }
     }
 
     /// Builds the host over a given egress pipeline and vault (benchmarks answer in-process),
@@ -162,9 +181,9 @@ impl App {
         App::build_coordinated(config, egress, vault, Coordination::in_process()).await
     }
 
-    /// Builds the host with `coordination`'s breakers and PMS-down state (`egress` already
-    /// carries its buckets and tokens).
-    async fn build_coordinated(
+    /// Builds the host with `coordination`'s breakers, PMS-down state and cache (`egress`
+    /// already carries its buckets and tokens: [`Coordination::egress`]).
+    pub async fn build_coordinated(
         config: &Config,
         egress: Arc<Egress>,
         vault: Arc<Vault>,
@@ -196,7 +215,7 @@ impl App {
             secrets.clone(),
             state,
             tracker,
-            coordination.outages.clone(),
+            &coordination,
         ));
         let state = AppState {
             service: service.clone(),

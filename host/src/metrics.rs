@@ -97,6 +97,24 @@ pub struct AlertLabels {
     pub kind: &'static str,
 }
 
+/// `part` (`rate_limits`, `tokens`, `cache`, `outages`, `breakers`): what a host did alone
+/// because its coordination store was unreachable.
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub struct PartLabels {
+    /// The part of the coordination.
+    pub part: &'static str,
+}
+
+/// The node id every metric of this process is labelled with, set once when the host is built
+/// (before the first metric is touched); `local` when nothing set it.
+static NODE: OnceLock<String> = OnceLock::new();
+
+/// Labels every metric of this process with `node="<node>"` (several hosts scraped into one
+/// Prometheus). Only the first call counts, and only before the metrics are first used.
+pub fn set_node(node: &str) {
+    let _ = NODE.set(node.to_owned());
+}
+
 /// Every metric of the host.
 pub struct Metrics {
     registry: Registry,
@@ -128,6 +146,13 @@ pub struct Metrics {
     pub guardrail_refusals: Family<GuardrailLabels, Counter>,
     /// Writes waiting in the outbox, per hotel (read at scrape time).
     pub outbox_depth: Family<HotelLabels, Gauge>,
+    /// 1 while the coordination store (Redis) answers; 0 while this host coordinates alone,
+    /// also when no store is configured (health's `coordination.mode` tells which).
+    pub coordination_up: Gauge,
+    /// Live hosts sharing the coordination store, as last seen.
+    pub coordination_nodes: Gauge,
+    /// Decisions this host took alone because the coordination store was unreachable.
+    pub coordination_fallbacks: Family<PartLabels, Counter>,
 }
 
 /// The process's metrics.
@@ -138,7 +163,15 @@ pub fn metrics() -> &'static Metrics {
 
 impl Metrics {
     fn new() -> Metrics {
-        let mut registry = Registry::with_prefix("jack_pms");
+        let node = NODE.get().map_or("local", String::as_str).to_owned();
+        let mut registry = Registry::with_prefix_and_labels(
+            "jack_pms",
+            [(
+                std::borrow::Cow::Borrowed("node"),
+                std::borrow::Cow::Owned(node),
+            )]
+            .into_iter(),
+        );
         let calls = Family::<CallLabels, Counter>::default();
         let call_seconds = Family::<OperationLabels, Histogram>::new_with_constructor(|| {
             Histogram::new(exponential_buckets(0.0005, 2.0, 16))
@@ -155,6 +188,24 @@ impl Metrics {
         let alerts = Family::<AlertLabels, Counter>::default();
         let guardrail_refusals = Family::<GuardrailLabels, Counter>::default();
         let outbox_depth = Family::<HotelLabels, Gauge>::default();
+        let coordination_up = Gauge::default();
+        let coordination_nodes = Gauge::default();
+        let coordination_fallbacks = Family::<PartLabels, Counter>::default();
+        registry.register(
+            "coordination_redis_up",
+            "1 while the coordination store (Redis) answers, 0 while this host coordinates alone",
+            coordination_up.clone(),
+        );
+        registry.register(
+            "coordination_nodes",
+            "Live hosts sharing the coordination store, as last seen",
+            coordination_nodes.clone(),
+        );
+        registry.register(
+            "coordination_fallbacks",
+            "Decisions taken alone because the coordination store was unreachable, by part",
+            coordination_fallbacks.clone(),
+        );
         registry.register(
             "writes",
             "Write attempts by hotel, operation and result",
@@ -241,6 +292,9 @@ impl Metrics {
             alerts,
             guardrail_refusals,
             outbox_depth,
+            coordination_up,
+            coordination_nodes,
+            coordination_fallbacks,
         }
     }
 

@@ -56,8 +56,14 @@ pub async fn serve_api_with(
     transport: Arc<dyn Transport>,
     vault: Vault,
 ) -> SocketAddr {
-    let egress = Arc::new(Egress::with_transport(Policy::default(), transport));
-    let app = App::build_with(config, egress, Arc::new(vault))
+    // The coordination the config asks for (in process, or shared through Redis).
+    let vault = Arc::new(vault);
+    let coordination = App::coordination(config, &vault)
+        .await
+        .expect("coordination");
+    let egress =
+        Arc::new(coordination.egress(Egress::with_transport(Policy::default(), transport)));
+    let app = App::build_coordinated(config, egress, vault, coordination)
         .await
         .expect("app");
     let api = tokio::net::TcpListener::bind("127.0.0.1:0")

@@ -391,7 +391,8 @@ pub async fn vendor_webhook(
     let q = query(q)?;
     let receipt = s
         .service
-        .vendor_webhook(&hotel, &vendor, q.token.as_deref(), &body)?;
+        .vendor_webhook(&hotel, &vendor, q.token.as_deref(), &body)
+        .await?;
     Ok((axum::http::StatusCode::ACCEPTED, Json(receipt)))
 }
 

@@ -6,14 +6,19 @@
 //!   when the PMS is unavailable reads answer with it, flagged stale, as the seed requires.
 //! - Both the fresh entries and the stale copies are weighed by their size in bytes, each with
 //!   its own byte budget, so that a few huge results cannot grow the host without bound.
-//! - Writes invalidate what they change.
+//! - Writes invalidate what they change ([`Invalidation`]).
+//! - With several hosts, a [`SharedCache`] (Redis) is a second level behind this one: a miss
+//!   here looks there before the PMS, results fetched here are stored there, its last-known-good
+//!   copies answer when this host has none, and invalidations reach it (and, through it, every
+//!   other host's first level) before a write's answer returns.
 //!
 //! Kept in memory only: nothing here is written to disk, so personal data in cached results never
-//! reaches the state file.
+//! reaches the state file (the shared level seals what it stores).
 
 use crate::config::CacheTtls;
 use crate::operation::{Call, Outcome};
 use chrono::{DateTime, Utc};
+use futures_util::future::BoxFuture;
 use moka::Expiry;
 use std::future::Future;
 use std::sync::Arc;
@@ -29,7 +34,8 @@ pub const BUDGET_BYTES: u64 = 256 << 20;
 pub const MAX_ENTRY_BYTES: usize = 16 << 20;
 
 /// What a cached result is about; decides its TTL and what a write invalidates.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "camelCase")]
 pub enum Kind {
     /// Guest profiles and searches.
     Guest,
@@ -104,7 +110,119 @@ pub struct Entry {
     pub outcome: Outcome,
     /// When it was fetched from the PMS.
     pub fetched_at: DateTime<Utc>,
-    ttl: Duration,
+    /// How long it is fresh from now (what this level keeps it for).
+    pub ttl: Duration,
+}
+
+/// What changed, as every host's cache must forget it: the one description a write (or a
+/// vendor's webhook) gives of its effect, applied here and sent to the other hosts.
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(tag = "kind", rename_all = "camelCase")]
+pub enum Invalidation {
+    /// A note or a check-out change on a reservation: that reservation and every reservation
+    /// list of the hotel, not balances.
+    #[serde(rename_all = "camelCase")]
+    Reservation {
+        /// The reservation.
+        confirmation_number: String,
+    },
+    /// A charge: that reservation's balance.
+    #[serde(rename_all = "camelCase")]
+    Balance {
+        /// The reservation.
+        confirmation_number: String,
+    },
+    /// Preferences: every guest entry of the hotel.
+    Guests,
+    /// Everything of one kind (a vendor webhook said something changed).
+    Of {
+        /// The kind.
+        of: Kind,
+    },
+    /// Every balance of the hotel (a vendor webhook said a payment changed).
+    Balances,
+}
+
+impl Invalidation {
+    /// What `call` (a write) changes; `None` for reads.
+    pub fn of_write(call: &Call) -> Option<Invalidation> {
+        Some(match call {
+            Call::AddReservationNote {
+                confirmation_number,
+                ..
+            }
+            | Call::UpdateCheckoutTime {
+                confirmation_number,
+                ..
+            } => Invalidation::Reservation {
+                confirmation_number: confirmation_number.clone(),
+            },
+            Call::PostCharge {
+                confirmation_number,
+                ..
+            } => Invalidation::Balance {
+                confirmation_number: confirmation_number.clone(),
+            },
+            Call::UpdateGuestPreferences { .. } => Invalidation::Guests,
+            _ => return None,
+        })
+    }
+
+    /// True when the entry under `key` (of the same hotel) must be forgotten.
+    pub fn covers(&self, key: &Key) -> bool {
+        let balance = key.call.starts_with("getBalance\0");
+        match self {
+            Invalidation::Reservation {
+                confirmation_number: n,
+            } => {
+                key.kind == Kind::Reservation
+                    && (key.reservation.is_none() || key.reservation.as_deref() == Some(n.as_str()))
+                    && !balance
+            }
+            Invalidation::Balance {
+                confirmation_number: n,
+            } => key.kind == Kind::Reservation && balance && key.reservation.as_deref() == Some(n),
+            Invalidation::Guests => key.kind == Kind::Guest,
+            Invalidation::Of { of } => key.kind == *of,
+            Invalidation::Balances => key.kind == Kind::Reservation && balance,
+        }
+    }
+}
+
+/// A result found in the shared level, and the generation it was looked up under (what a
+/// result fetched after a miss is stored under, so that an invalidation between the lookup and
+/// the store hides it).
+pub struct SharedLookup {
+    /// The fresh entry, if there is one.
+    pub entry: Option<Entry>,
+    /// Opaque to the cache: handed back to [`SharedCache::put`].
+    pub generation: String,
+}
+
+/// A second cache level shared by several hosts (see the module docs). Every method may fail
+/// quietly (the store unreachable): the cache then behaves as if the level were empty.
+pub trait SharedCache: Send + Sync {
+    /// The fresh entry of `key`, if any.
+    fn get<'a>(&'a self, key: &'a Key) -> BoxFuture<'a, Option<SharedLookup>>;
+
+    /// The last-known-good copy of `key`, if any.
+    fn get_stale<'a>(&'a self, key: &'a Key) -> BoxFuture<'a, Option<Entry>>;
+
+    /// Stores `entry` for `key`: fresh for `entry.ttl` (under `generation` from the lookup, or
+    /// the current one when `None`) and as the last-known-good copy.
+    fn put<'a>(
+        &'a self,
+        key: &'a Key,
+        entry: &'a Entry,
+        generation: Option<&'a str>,
+    ) -> BoxFuture<'a, ()>;
+
+    /// Forgets what `what` changed of `hotel` in the shared level and tells every other host to
+    /// forget it in theirs; returns when that is done (or the store failed).
+    fn invalidate<'a>(&'a self, hotel: &'a str, what: &'a Invalidation) -> BoxFuture<'a, ()>;
+
+    /// (hits, misses, stale) of `hotel` summed over every host, when the store knows them.
+    fn counts<'a>(&'a self, hotel: &'a str) -> BoxFuture<'a, Option<(u64, u64, u64)>>;
 }
 
 /// Where a read was answered from.
@@ -149,6 +267,7 @@ pub struct ReadCache {
     fresh: moka::future::Cache<Key, Arc<Entry>>,
     stale: moka::sync::Cache<Key, Arc<Entry>>,
     counters: Counters,
+    shared: Option<Arc<dyn SharedCache>>,
 }
 
 impl Default for ReadCache {
@@ -185,7 +304,19 @@ impl ReadCache {
                 .support_invalidation_closures()
                 .build(),
             counters: Counters::default(),
+            shared: None,
         }
+    }
+
+    /// This cache with `shared` as its second level.
+    pub fn with_shared(mut self, shared: Arc<dyn SharedCache>) -> ReadCache {
+        self.shared = Some(shared);
+        self
+    }
+
+    /// The second level, if there is one.
+    pub fn shared(&self) -> Option<&Arc<dyn SharedCache>> {
+        self.shared.as_ref()
     }
 
     /// Hit, miss and stale counts.
@@ -204,7 +335,8 @@ impl ReadCache {
 
     /// The fresh result for `key`, or the one `fetch` produces; concurrent callers for the same
     /// key share one `fetch`. When `fetch` fails and `use_stale(&error)` says the failure is the
-    /// PMS's, the last-known-good copy is returned instead, flagged stale.
+    /// PMS's, the last-known-good copy is returned instead, flagged stale. With a shared level,
+    /// a miss here looks there before fetching, and what is fetched is stored there.
     pub async fn get_or_fetch<E, F>(
         &self,
         key: Key,
@@ -226,7 +358,10 @@ impl ReadCache {
                         ttl,
                     });
                     self.counters.misses.fetch_add(1, Ordering::Relaxed);
-                    self.keep_stale(key, entry.clone());
+                    self.keep_stale(key.clone(), entry.clone());
+                    if let Some(shared) = &self.shared {
+                        shared.put(&key, &entry, None).await;
+                    }
                     Ok(Cached {
                         outcome: entry.outcome.clone(),
                         fetched_at: entry.fetched_at,
@@ -234,20 +369,36 @@ impl ReadCache {
                         stale: false,
                     })
                 }
-                Err(e) => self.fallback(&key, Arc::new(e), &use_stale),
+                Err(e) => self.fallback(&key, Arc::new(e), &use_stale).await,
             };
         }
         let mut fetched_here = false;
         let result = self
             .fresh
             .try_get_with(key.clone(), async {
+                let mut generation = None;
+                if let Some(shared) = &self.shared
+                    && let Some(lookup) = shared.get(&key).await
+                {
+                    if let Some(mut entry) = lookup.entry {
+                        // Fresh here for what is left of its life there.
+                        let age = (Utc::now() - entry.fetched_at).to_std().unwrap_or_default();
+                        entry.ttl = ttl.saturating_sub(age).max(Duration::from_millis(1));
+                        return Ok(Arc::new(entry));
+                    }
+                    generation = Some(lookup.generation);
+                }
                 fetched_here = true;
                 let outcome = fetch.await?;
-                Ok(Arc::new(Entry {
+                let entry = Arc::new(Entry {
                     outcome,
                     fetched_at: Utc::now(),
                     ttl,
-                }))
+                });
+                if let Some(shared) = &self.shared {
+                    shared.put(&key, &entry, generation.as_deref()).await;
+                }
+                Ok(entry)
             })
             .await;
         match result {
@@ -265,7 +416,7 @@ impl ReadCache {
                     stale: false,
                 })
             }
-            Err(e) => self.fallback(&key, e, &use_stale),
+            Err(e) => self.fallback(&key, e, &use_stale).await,
         }
     }
 
@@ -279,24 +430,36 @@ impl ReadCache {
         }
     }
 
-    fn fallback<E>(
+    /// The last-known-good copy of `key` (this host's, else the shared level's) when the
+    /// failure is the PMS's; the error otherwise.
+    async fn fallback<E>(
         &self,
         key: &Key,
         error: Arc<E>,
         use_stale: &impl Fn(&E) -> bool,
     ) -> Result<Cached, Arc<E>> {
-        if use_stale(&error)
-            && let Some(entry) = self.stale.get(key)
-        {
-            self.counters.stale.fetch_add(1, Ordering::Relaxed);
-            return Ok(Cached {
-                outcome: entry.outcome.clone(),
-                fetched_at: entry.fetched_at,
-                from_cache: true,
-                stale: true,
-            });
+        if !use_stale(&error) {
+            return Err(error);
         }
-        Err(error)
+        let entry = match self.stale.get(key) {
+            Some(entry) => Some(entry),
+            None => match &self.shared {
+                Some(shared) => shared.get_stale(key).await.map(Arc::new),
+                None => None,
+            },
+        };
+        match entry {
+            Some(entry) => {
+                self.counters.stale.fetch_add(1, Ordering::Relaxed);
+                Ok(Cached {
+                    outcome: entry.outcome.clone(),
+                    fetched_at: entry.fetched_at,
+                    from_cache: true,
+                    stale: true,
+                })
+            }
+            None => Err(error),
+        }
     }
 
     /// Stores a result fetched outside [`ReadCache::get_or_fetch`] (a scheduled sync), so the
@@ -308,68 +471,46 @@ impl ReadCache {
             ttl,
         });
         self.keep_stale(key.clone(), entry.clone());
+        if let Some(shared) = &self.shared {
+            shared.put(&key, &entry, None).await;
+        }
         if !ttl.is_zero() {
             self.fresh.insert(key, entry).await;
         }
     }
 
-    /// Forgets every fresh entry of `kind` for `hotel` (a vendor webhook said something changed).
-    pub fn invalidate_kind(&self, hotel: &str, kind: Kind) {
+    /// Forgets what `what` changed of `hotel`, here and (with a shared level) in the shared
+    /// level and every other host's cache, before it returns. Last-known-good copies stay:
+    /// when the PMS is down, an older copy flagged stale still serves Jack better than no
+    /// answer.
+    pub async fn invalidate(&self, hotel: &str, what: &Invalidation) {
+        self.forget_here(hotel, what);
+        if let Some(shared) = &self.shared {
+            shared.invalidate(hotel, what).await;
+        }
+    }
+
+    /// Forgets what `what` changed of `hotel` in this host's fresh entries only (another host
+    /// told of it).
+    pub fn forget_here(&self, hotel: &str, what: &Invalidation) {
         let hotel: Arc<str> = hotel.into();
+        let what = what.clone();
         // The cache was built with invalidation closures enabled, so this cannot fail.
         let _ = self
             .fresh
-            .invalidate_entries_if(move |k, _| k.hotel == hotel && k.kind == kind);
+            .invalidate_entries_if(move |k, _| k.hotel == hotel && what.covers(k));
     }
 
-    /// Forgets every fresh balance of `hotel` (a vendor webhook said a payment changed), and
-    /// nothing else of its reservations.
-    pub fn invalidate_balances(&self, hotel: &str) {
-        let hotel: Arc<str> = hotel.into();
-        // The cache was built with invalidation closures enabled, so this cannot fail.
-        let _ = self.fresh.invalidate_entries_if(move |k, _| {
-            k.hotel == hotel && k.kind == Kind::Reservation && k.call.starts_with("getBalance\0")
-        });
+    /// Forgets every fresh entry of this host (it may have missed other hosts' invalidations).
+    pub fn forget_all_here(&self) {
+        self.fresh.invalidate_all();
     }
 
-    /// Forgets what a write changes. A note or a check-out change on reservation `n` → that
-    /// reservation and every reservation list of the hotel; a charge → that reservation's balance;
-    /// preferences → every guest entry of the hotel. Last-known-good copies stay: when the PMS
-    /// is down, an older copy flagged stale still serves Jack better than no answer.
-    pub fn invalidate_for_write(&self, hotel: &str, call: &Call) {
-        let hotel: Arc<str> = hotel.into();
-        let predicate: Box<dyn Fn(&Key) -> bool + Send + Sync> = match call {
-            Call::AddReservationNote {
-                confirmation_number,
-                ..
-            }
-            | Call::UpdateCheckoutTime {
-                confirmation_number,
-                ..
-            } => {
-                let n = confirmation_number.clone();
-                Box::new(move |k: &Key| {
-                    k.kind == Kind::Reservation
-                        && (k.reservation.is_none() || k.reservation.as_deref() == Some(n.as_str()))
-                        && !k.call.starts_with("getBalance")
-                })
-            }
-            Call::PostCharge {
-                confirmation_number,
-                ..
-            } => {
-                let n = confirmation_number.clone();
-                Box::new(move |k: &Key| {
-                    k.kind == Kind::Reservation && k.call == format!("getBalance\0{n}")
-                })
-            }
-            Call::UpdateGuestPreferences { .. } => Box::new(|k: &Key| k.kind == Kind::Guest),
-            _ => return,
-        };
-        // The cache was built with invalidation closures enabled, so this cannot fail.
-        let _ = self
-            .fresh
-            .invalidate_entries_if(move |k, _| k.hotel == hotel && predicate(k));
+    /// Forgets what write `call` changes (see [`Invalidation::of_write`]).
+    pub async fn invalidate_for_write(&self, hotel: &str, call: &Call) {
+        if let Some(what) = Invalidation::of_write(call) {
+            self.invalidate(hotel, &what).await;
+        }
     }
 }
 

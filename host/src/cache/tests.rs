@@ -168,51 +168,59 @@ async fn writes_invalidate_what_they_change() {
                 .from_cache
         }
     };
-    cache.invalidate_for_write(
-        "H1",
-        &Call::AddReservationNote {
-            operation_id: "op".into(),
-            confirmation_number: "C1".into(),
-            note: "n".into(),
-        },
-    );
+    cache
+        .invalidate_for_write(
+            "H1",
+            &Call::AddReservationNote {
+                operation_id: "op".into(),
+                confirmation_number: "C1".into(),
+                note: "n".into(),
+            },
+        )
+        .await;
     let expected = [false, true, true, false, true, true];
     for (k, still) in keys.iter().zip(expected) {
         assert_eq!(cached(k).await, still, "{k:?}");
     }
-    cache.invalidate_for_write(
-        "H1",
-        &Call::PostCharge {
-            operation_id: "op".into(),
-            confirmation_number: "C1".into(),
-            charge: crate::model::Charge {
-                amount: "1.00".into(),
-                currency: "EUR".into(),
-                description: "x".into(),
-                code: None,
+    cache
+        .invalidate_for_write(
+            "H1",
+            &Call::PostCharge {
+                operation_id: "op".into(),
+                confirmation_number: "C1".into(),
+                charge: crate::model::Charge {
+                    amount: "1.00".into(),
+                    currency: "EUR".into(),
+                    description: "x".into(),
+                    code: None,
+                },
             },
-        },
-    );
+        )
+        .await;
     assert!(!cached(&keys[2]).await);
     assert!(cached(&keys[1]).await);
-    cache.invalidate_for_write(
-        "H1",
-        &Call::UpdateGuestPreferences {
-            operation_id: "op".into(),
-            guest_pms_id: "G1".into(),
-            preferences: vec![],
-        },
-    );
+    cache
+        .invalidate_for_write(
+            "H1",
+            &Call::UpdateGuestPreferences {
+                operation_id: "op".into(),
+                guest_pms_id: "G1".into(),
+                preferences: vec![],
+            },
+        )
+        .await;
     assert!(!cached(&keys[4]).await);
     // Other hotels are untouched.
-    cache.invalidate_for_write(
-        "H2",
-        &Call::UpdateGuestPreferences {
-            operation_id: "op".into(),
-            guest_pms_id: "G1".into(),
-            preferences: vec![],
-        },
-    );
+    cache
+        .invalidate_for_write(
+            "H2",
+            &Call::UpdateGuestPreferences {
+                operation_id: "op".into(),
+                guest_pms_id: "G1".into(),
+                preferences: vec![],
+            },
+        )
+        .await;
     assert!(cached(&keys[4]).await);
 }
 

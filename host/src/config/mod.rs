@@ -330,6 +330,17 @@ pub struct WebhookSettings {
     pub events: Option<Vec<String>>,
 }
 
+/// Redis, where several hosts coordinate (`coordination:`).
+#[derive(Clone, Debug)]
+pub struct RedisSettings {
+    /// The server's URL (may hold a password: never shown).
+    pub url: secrecy::SecretString,
+    /// Prefix of every key and channel.
+    pub key_prefix: String,
+    /// Longest wait for one command before falling back to local behaviour.
+    pub timeout: Duration,
+}
+
 /// The resolved configuration.
 #[derive(Clone, Debug)]
 pub struct Config {
@@ -349,6 +360,9 @@ pub struct Config {
     pub outbox: OutboxSettings,
     /// Change events.
     pub events: EventsSettings,
+    /// Redis, when several hosts share rate limits, tokens, the cache and PMS health through
+    /// it; `None`: this process keeps them (one host).
+    pub redis: Option<RedisSettings>,
     /// Hotels, in file order.
     pub hotels: Vec<HotelSettings>,
 }
@@ -721,8 +735,77 @@ impl Resolver<'_> {
             },
             outbox: self.outbox(&raw.outbox)?,
             events: self.events(&raw.events)?,
+            redis: self.redis(&raw.coordination)?,
             hotels,
         })
+    }
+
+    /// `coordination.redis` or `coordination.redisEnv` (at most one), with its prefix and
+    /// timeout.
+    fn redis(&self, raw: &raw::CoordinationBlock) -> Result<Option<RedisSettings>, ConfigError> {
+        let (url, key) = match (&raw.redis, &raw.redis_env) {
+            (None, None) => {
+                if raw.key_prefix.is_some() || raw.timeout_ms.is_some() {
+                    return Err(self.invalid(
+                        "coordination",
+                        None,
+                        "keyPrefix and timeoutMs need redis or redisEnv",
+                    ));
+                }
+                return Ok(None);
+            }
+            (Some(url), None) => (url.clone(), "coordination.redis"),
+            (None, Some(var)) => (
+                std::env::var(var).map_err(|_| {
+                    self.invalid(
+                        "coordination.redisEnv",
+                        Some(("redisEnv", var)),
+                        format!("environment variable `{var}` is not set (or not UTF-8)"),
+                    )
+                })?,
+                "coordination.redisEnv",
+            ),
+            (Some(_), Some(_)) => {
+                return Err(self.invalid("coordination", None, "set redis or redisEnv, not both"));
+            }
+        };
+        // The URL may hold a password: messages name the key, never the value.
+        match url::Url::parse(&url) {
+            Ok(u) if matches!(u.scheme(), "redis" | "rediss") && u.host().is_some() => {}
+            _ => {
+                return Err(self.invalid(
+                    key,
+                    raw.redis.as_deref().map(|_| ("redis", "")),
+                    "not a Redis URL (redis://host:6379/0)",
+                ));
+            }
+        }
+        let key_prefix = raw.key_prefix.clone().unwrap_or_else(|| "jack-pms".into());
+        let fine = !key_prefix.is_empty()
+            && key_prefix.len() <= 64
+            && key_prefix
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.' | b':'));
+        if !fine {
+            return Err(self.invalid(
+                "coordination.keyPrefix",
+                Some(("keyPrefix", &key_prefix)),
+                "1 to 64 letters, digits, `-`, `_`, `.` or `:`",
+            ));
+        }
+        let timeout_ms = raw.timeout_ms.unwrap_or(250);
+        if !(10..=10_000).contains(&timeout_ms) {
+            return Err(self.invalid(
+                "coordination.timeoutMs",
+                Some(("timeoutMs", &timeout_ms.to_string())),
+                "between 10 and 10000",
+            ));
+        }
+        Ok(Some(RedisSettings {
+            url: secrecy::SecretString::from(url),
+            key_prefix,
+            timeout: Duration::from_millis(timeout_ms),
+        }))
     }
 
     /// `state.path`, `state.url` or `state.urlEnv`: at most one of them.

@@ -38,6 +38,9 @@ pub struct RawConfig {
     /// Guardrails on what Jack may write, for every hotel (`hotels[].writes` overrides).
     #[serde(default)]
     pub writes: WritesBlock,
+    /// What several hosts share besides the state (rate limits, tokens, cache, PMS health).
+    #[serde(default)]
+    pub coordination: CoordinationBlock,
     /// One entry per hotel.
     #[serde(default)]
     pub hotels: Vec<HotelBlock>,
@@ -282,6 +285,23 @@ pub struct StateBlock {
     pub url_env: Option<String>,
     /// This host's name among the hosts sharing the state (the owner of the writes it attempts).
     pub node_id: Option<String>,
+}
+
+/// `coordination`: where hosts share their rate-limit buckets, OAuth tokens, read cache and
+/// PMS health. Absent: each host keeps them in its own process (one host).
+#[derive(Debug, Default, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct CoordinationBlock {
+    /// Redis URL (`redis://host:6379/0`, `rediss://` for TLS).
+    pub redis: Option<String>,
+    /// Environment variable holding the Redis URL (keeps a password out of the file).
+    pub redis_env: Option<String>,
+    /// Prefix of every Redis key and channel (`jack-pms`), so that deployments can share a
+    /// server.
+    pub key_prefix: Option<String>,
+    /// Longest wait for one Redis command before the host falls back to local behaviour, ms
+    /// (default 250).
+    pub timeout_ms: Option<u64>,
 }
 
 /// `vault`.

@@ -289,3 +289,45 @@ fn the_state_is_a_file_or_a_postgres_url_and_urls_never_show_in_errors() {
         assert!(!e.contains("pw-secret"), "{e}");
     }
 }
+
+#[test]
+fn the_coordination_block_is_checked_and_never_shows_the_url() {
+    use secrecy::ExposeSecret as _;
+    let with = |block: &str| load(&format!("server:\n{TOKEN}coordination:\n{block}"));
+    assert!(load(&format!("server:\n{TOKEN}")).unwrap().redis.is_none());
+    let redis = with("  redis: redis://:hunter2@cache.internal:6379/0\n")
+        .unwrap()
+        .redis
+        .unwrap();
+    assert_eq!(
+        redis.url.expose_secret(),
+        "redis://:hunter2@cache.internal:6379/0"
+    );
+    assert_eq!(redis.key_prefix, "jack-pms");
+    assert_eq!(redis.timeout, Duration::from_millis(250));
+    assert!(!format!("{redis:?}").contains("hunter2"));
+    for (block, expect) in [
+        (
+            "  redis: http://:hunter2@cache.internal/\n",
+            "coordination.redis",
+        ),
+        ("  redis: redis://cache\n  redisEnv: X\n", "not both"),
+        (
+            "  redis: redis://cache\n  keyPrefix: \"a b\"\n",
+            "coordination.keyPrefix",
+        ),
+        (
+            "  redis: redis://cache\n  timeoutMs: 0\n",
+            "coordination.timeoutMs",
+        ),
+        ("  keyPrefix: jack\n", "need redis or redisEnv"),
+        (
+            "  redisEnv: JACK_PMS_TEST_UNSET_REDIS_URL\n",
+            "JACK_PMS_TEST_UNSET_REDIS_URL",
+        ),
+    ] {
+        let err = with(block).unwrap_err().to_string();
+        assert!(err.contains(expect), "{block}: {err}");
+        assert!(!err.contains("hunter2"), "{err}");
+    }
+}

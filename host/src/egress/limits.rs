@@ -46,35 +46,72 @@ pub const HEADROOM: f64 = 1.10;
 /// One bucket.
 pub struct Bucket {
     limit: RateLimit,
+    /// The hosts this bucket is one share of (1: the whole limit).
+    nodes: u32,
     limiter: DefaultDirectRateLimiter,
     paused_until: Mutex<Option<Instant>>,
     recent: Mutex<VecDeque<Instant>>,
     last_pause_clamped: std::sync::atomic::AtomicBool,
 }
 
+/// The GCRA parameters of `limit`: the emission interval τ and the burst b.
+///
+/// GCRA with burst b and emission interval τ lets at most b + (W/τ) - 1 requests through in any
+/// window W. With τ = W / (N - b + 1) that is at most N: the vendor's "N per W" holds in every
+/// sliding window, not just on average, while still allowing a small burst.
+///
+/// The interval is then stretched by [`HEADROOM`]: the vendor counts arrivals, and a request
+/// admitted on time can be delayed on the way while the next one is not, which would squeeze
+/// N + 1 arrivals into one window at exact spacing. Cloudbeds suspends a key for that.
+pub fn gcra(limit: RateLimit) -> (Duration, u32) {
+    let n = limit.requests.max(1);
+    let burst = (n / 10).max(1);
+    let interval = (limit.per / (n - burst + 1).max(1)).mul_f64(HEADROOM);
+    (interval.max(Duration::from_micros(1)), burst)
+}
+
 impl Bucket {
     fn new(limit: RateLimit) -> Bucket {
-        // GCRA with burst b and emission interval τ lets at most b + (W/τ) - 1 requests through
-        // in any window W. With τ = W / (N - b) that is below N: the vendor's "N per W" holds in
-        // every sliding window, not just on average, while still allowing a small burst.
-        //
-        // The interval is then stretched by [`HEADROOM`]: the vendor counts arrivals, and a
-        // request admitted on time can be delayed on the way while the next one is not, which
-        // would squeeze N + 1 arrivals into one window at exact spacing. Cloudbeds suspends a
-        // key for that.
-        let n = limit.requests.max(1);
-        let burst = (n / 10).max(1);
-        let interval = (limit.per / (n - burst + 1).max(1)).mul_f64(HEADROOM);
-        let quota = Quota::with_period(interval.max(Duration::from_micros(1)))
+        let (interval, burst) = gcra(limit);
+        Bucket::with(limit, interval, burst, 1)
+    }
+
+    /// One host's share of `limit` while `nodes` hosts that normally share one bucket each keep
+    /// their own (their coordination store is unreachable): the shared emission interval times
+    /// `nodes`, without a burst, and empty at creation. The hosts together then admit at the
+    /// shared bucket's rate, and the switch from the shared bucket to the shares (and back)
+    /// cannot add a burst to a window the shared bucket already filled.
+    pub fn share(limit: RateLimit, nodes: u32) -> Bucket {
+        let (interval, _) = gcra(limit);
+        let nodes = nodes.max(1);
+        let bucket = Bucket::with(limit, interval.saturating_mul(nodes), 1, nodes);
+        // Taking the one cell at once makes the first admission wait one interval.
+        let _ = bucket.limiter.check();
+        bucket
+    }
+
+    fn with(limit: RateLimit, interval: Duration, burst: u32, nodes: u32) -> Bucket {
+        let quota = Quota::with_period(interval)
             .unwrap_or_else(|| Quota::per_second(NonZeroU32::MIN))
             .allow_burst(NonZeroU32::new(burst).unwrap_or(NonZeroU32::MIN));
         Bucket {
             limit,
+            nodes,
             limiter: governor::RateLimiter::direct(quota),
             paused_until: Mutex::new(None),
             recent: Mutex::new(VecDeque::new()),
             last_pause_clamped: std::sync::atomic::AtomicBool::new(false),
         }
+    }
+
+    /// The vendor's limit this bucket keeps to (whole, or a share of it).
+    pub fn limit(&self) -> RateLimit {
+        self.limit
+    }
+
+    /// How many hosts this bucket is one share of (1: the whole limit).
+    pub fn nodes(&self) -> u32 {
+        self.nodes
     }
 
     /// Waits for a slot (and for any pause to end). `false` when `deadline` comes first.

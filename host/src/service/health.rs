@@ -3,9 +3,11 @@
 //! streams), and the gauges `/metrics` reads from live state.
 
 use super::ServiceError;
+use super::reads::Reads;
 use super::registry::BoundHotel;
 use super::writes::Outbox;
 use crate::cluster::{Cluster, LastRun};
+use crate::coordination::{Coordination, CoordinationStatus};
 use crate::metrics::{BucketLabels, HotelLabels, metrics};
 use crate::model::PmsHealth;
 use crate::operation::{Call, Outcome};
@@ -37,7 +39,8 @@ pub struct RateLimitUsage {
     pub retry_after_clamped: bool,
 }
 
-/// Read-cache statistics of one hotel.
+/// Read-cache statistics of one hotel: of every host sharing the coordination (Redis), else of
+/// this host, since each host started.
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct CacheStats {
@@ -82,8 +85,12 @@ pub struct HotelHealth {
     pub token_valid_until: Option<DateTime<Utc>>,
     /// Usage of the hotel's rate-limit buckets.
     pub rate_limits: Vec<RateLimitUsage>,
-    /// Read-cache statistics since start.
+    /// Read-cache statistics since start: summed over every host when they coordinate through
+    /// Redis (each host reports its own every few seconds).
     pub cache: CacheStats,
+    /// How the host coordinates with the others (rate limits, tokens, cache, PMS health):
+    /// figures above are the cluster's in `redis` mode.
+    pub coordination: CoordinationStatus,
     /// Last completed sync run of any stream.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub last_sync: Option<DateTime<Utc>>,
@@ -95,12 +102,28 @@ pub struct HotelHealth {
 pub struct Health {
     runtime: Arc<Runtime>,
     outbox: Arc<Outbox>,
+    reads: Arc<Reads>,
+    coordination: Coordination,
+    node: String,
 }
 
 impl Health {
-    /// Health over `runtime` (checks, buckets, tokens) and `outbox` (queue depths).
-    pub fn new(runtime: Arc<Runtime>, outbox: Arc<Outbox>) -> Health {
-        Health { runtime, outbox }
+    /// Health over `runtime` (checks, buckets, tokens), `outbox` (queue depths) and `reads`
+    /// (cache figures), as host `node` coordinating through `coordination`.
+    pub fn new(
+        runtime: Arc<Runtime>,
+        outbox: Arc<Outbox>,
+        reads: Arc<Reads>,
+        coordination: Coordination,
+        node: String,
+    ) -> Health {
+        Health {
+            runtime,
+            outbox,
+            reads,
+            coordination,
+            node,
+        }
     }
 
     /// `healthCheck` of `hotel`, timed, with the host's own figures; the sync streams as
@@ -145,8 +168,34 @@ impl Health {
             sync,
             token_valid_until: self.runtime.egress().tokens().valid_until(id).await,
             rate_limits: self.rate_limit_usage(id).await,
-            cache: cache_stats(id),
+            cache: self.cache_stats(id).await,
+            coordination: self.coordination.status(&self.node),
         })
+    }
+
+    /// The hotel's read-cache figures: the cluster's when the shared level knows them.
+    async fn cache_stats(&self, hotel: &str) -> CacheStats {
+        let cluster = match self.reads.cache().shared() {
+            Some(shared) => shared.counts(hotel).await,
+            None => None,
+        };
+        // The cluster's sums lag this host's own counts by a few seconds: never show less.
+        let own = metrics().cache_counts(hotel);
+        let (hits, misses, stale) = match cluster {
+            Some((h, m, s)) => (h.max(own.0), m.max(own.1), s.max(own.2)),
+            None => own,
+        };
+        let reads = hits + misses;
+        CacheStats {
+            hits,
+            misses,
+            stale,
+            hit_ratio: if reads == 0 {
+                0.0
+            } else {
+                hits as f64 / reads as f64
+            },
+        }
     }
 
     async fn rate_limit_usage(&self, hotel: &str) -> Vec<RateLimitUsage> {
@@ -199,22 +248,6 @@ impl Health {
             }
         }
         m.encode()
-    }
-}
-
-/// The hotel's read-cache figures since start.
-fn cache_stats(hotel: &str) -> CacheStats {
-    let (hits, misses, stale) = metrics().cache_counts(hotel);
-    let reads = hits + misses;
-    CacheStats {
-        hits,
-        misses,
-        stale,
-        hit_ratio: if reads == 0 {
-            0.0
-        } else {
-            hits as f64 / reads as f64
-        },
     }
 }
 

@@ -4,7 +4,7 @@
 //! next 5-minute poll, which stays as the reconciliation.
 
 use super::{Service, ServiceError};
-use crate::cache::Kind;
+use crate::cache::{Invalidation, Kind};
 use crate::config::SecretRef;
 use crate::sync::StreamKind;
 use serde::{Deserialize, Serialize};
@@ -106,7 +106,7 @@ pub struct WebhookReceipt {
 impl Service {
     /// Checks and acts on a vendor webhook for `hotel` (see the module docs). The token is the
     /// shared secret of the hotel's `inboundWebhook` config.
-    pub fn vendor_webhook(
+    pub async fn vendor_webhook(
         self: &Arc<Self>,
         hotel: &str,
         vendor: &str,
@@ -166,14 +166,15 @@ impl Service {
         }
         // Once per kind, however many events the message carries (Mews sends hundreds).
         for what in &forget {
-            match what {
-                Forget::Guests => self.reads.cache().invalidate_kind(hotel, Kind::Guest),
-                Forget::Reservations => {
-                    self.reads.cache().invalidate_kind(hotel, Kind::Reservation)
-                }
-                Forget::Balances => self.reads.cache().invalidate_balances(hotel),
-                Forget::Rooms => self.reads.cache().invalidate_kind(hotel, Kind::Room),
-            }
+            let what = match what {
+                Forget::Guests => Invalidation::Of { of: Kind::Guest },
+                Forget::Reservations => Invalidation::Of {
+                    of: Kind::Reservation,
+                },
+                Forget::Balances => Invalidation::Balances,
+                Forget::Rooms => Invalidation::Of { of: Kind::Room },
+            };
+            self.reads.cache().invalidate(hotel, &what).await;
         }
         let refreshing: Vec<StreamKind> = streams.into_iter().collect();
         if let Some(scheduler) = self.scheduler.get() {

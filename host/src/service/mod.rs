@@ -27,10 +27,10 @@ pub use writes::{Outbox, Written};
 pub use crate::report::{OperationRecord, WriteState};
 
 use crate::config::{Config, HotelSettings};
+use crate::coordination::Coordination;
 use crate::events::tracker::ChangeTracker;
 use crate::model::{Charge, Guest, GuestQuery, Money, Preference, Reservation, RoomStatus};
 use crate::operation::{Call, Outcome};
-use crate::outage::PmsOutages;
 use crate::runtime::{CallError, Runtime};
 use crate::state::outbox::WriteRequest;
 use crate::state::{State, StateError};
@@ -126,20 +126,26 @@ impl Service {
         secrets: Arc<dyn SecretStore>,
         state: Arc<State>,
         tracker: Arc<ChangeTracker>,
-        outages: Arc<dyn PmsOutages>,
+        coordination: &Coordination,
     ) -> Service {
         let hotels = Arc::new(HotelRegistry::new(config, runtime.clone(), secrets.clone()));
-        let reads = Arc::new(Reads::new(runtime.clone()));
+        let reads = Arc::new(Reads::new(runtime.clone(), coordination.read_cache()));
         let outbox = Arc::new(Outbox::new(
             config.outbox.clone(),
-            outages,
+            coordination.outages.clone(),
             state,
             reads.clone(),
             hotels.clone(),
             tracker.clone(),
         ));
         Service {
-            health: health::Health::new(runtime.clone(), outbox.clone()),
+            health: health::Health::new(
+                runtime.clone(),
+                outbox.clone(),
+                reads.clone(),
+                coordination.clone(),
+                config.state.node_id.clone(),
+            ),
             runtime,
             hotels,
             reads,

@@ -59,16 +59,13 @@ pub struct Read<T> {
 /// Calls and cached reads against the hotels' adapters.
 pub struct Reads {
     runtime: Arc<Runtime>,
-    cache: ReadCache,
+    cache: Arc<ReadCache>,
 }
 
 impl Reads {
-    /// Reads through `runtime`, with an empty cache.
-    pub fn new(runtime: Arc<Runtime>) -> Reads {
-        Reads {
-            runtime,
-            cache: ReadCache::default(),
-        }
+    /// Reads through `runtime`, cached in `cache`.
+    pub fn new(runtime: Arc<Runtime>, cache: Arc<ReadCache>) -> Reads {
+        Reads { runtime, cache }
     }
 
     /// The read cache (writes and webhooks invalidate it, sync runs fill it).

@@ -529,7 +529,10 @@ impl Outbox {
         let call = a.request.to_call(a.id);
         let result = self.send(a, call.clone()).await;
         // Even a failed write may have reached the PMS: forget what it may have changed.
-        self.reads.cache().invalidate_for_write(a.hotel, &call);
+        self.reads
+            .cache()
+            .invalidate_for_write(a.hotel, &call)
+            .await;
         match result {
             Ok(Outcome::Receipt(WriteReceipt { pms_reference })) => {
                 self.writes_metric(a.hotel, operation, "applied");

@@ -13,16 +13,13 @@ pub mod pii;
 pub mod writer;
 
 use crate::db::Db;
-use crate::vault::VaultError;
 use crate::vault::store::Vault;
+use crate::vault::{VaultError, derive_key};
 use audit::{AuditFilter, AuditRecord, ChainKey, Verification};
-use hmac::{Hmac, Mac};
 use outbox::{OutboxReader, WriteState};
 use pii::FieldCipher;
-use sha2::Sha256;
 use std::sync::Arc;
 use writer::Writer;
-use zeroize::Zeroizing;
 
 /// Name of the data key in the vault (hotel [`crate::vault::store::HOST_KEYS`]).
 pub const DATA_KEY_NAME: &str = "state-data-key";
@@ -74,8 +71,8 @@ impl State {
     pub async fn open(vault: &Vault, node: &str) -> Result<State, StateError> {
         let db = vault.db().clone();
         let data_key = vault.host_key(DATA_KEY_NAME).await?;
-        let cipher = Arc::new(FieldCipher::new(&derive(&data_key, b"jack-pms/pii/v1")));
-        let chain = Arc::new(ChainKey::new(&derive(
+        let cipher = Arc::new(FieldCipher::new(&derive_key(&data_key, b"jack-pms/pii/v1")));
+        let chain = Arc::new(ChainKey::new(&derive_key(
             &data_key,
             b"jack-pms/audit-chain/v1",
         )));
@@ -276,17 +273,6 @@ struct StaffAction {
     reset_attempts: bool,
     /// The states it applies to.
     from: &'static [WriteState],
-}
-
-/// A purpose-bound key from the data key (HMAC-SHA256 as a PRF), so the field cipher and the
-/// audit chain never share key material.
-fn derive(data_key: &Zeroizing<[u8; 32]>, purpose: &[u8]) -> Zeroizing<[u8; 32]> {
-    let mut mac = <Hmac<Sha256> as Mac>::new_from_slice(data_key.as_slice())
-        .unwrap_or_else(|_| unreachable!("HMAC takes keys of any length"));
-    mac.update(purpose);
-    let mut out = Zeroizing::new([0u8; 32]);
-    out.copy_from_slice(&mac.finalize().into_bytes());
-    out
 }
 
 #[cfg(test)]

@@ -10,6 +10,7 @@ pub mod store;
 use secrecy::{ExposeSecret, SecretString};
 use std::collections::BTreeMap;
 use std::fmt;
+use zeroize::Zeroizing;
 
 /// Where a secret value comes from, as a hotel's config names it (`secrets:`): never the value,
 /// which is read only when a request needs it.
@@ -228,4 +229,17 @@ mod tests {
             Err(VaultError::NotConfigured { .. })
         ));
     }
+}
+
+/// A purpose-bound key from a 32-byte data key (HMAC-SHA256 as a PRF), so that the field cipher
+/// of the state, the audit chain and the sealing of shared coordination never share key
+/// material.
+pub fn derive_key(data_key: &Zeroizing<[u8; 32]>, purpose: &[u8]) -> Zeroizing<[u8; 32]> {
+    use hmac::{Hmac, Mac as _};
+    let mut mac = Hmac::<sha2::Sha256>::new_from_slice(data_key.as_slice())
+        .unwrap_or_else(|_| unreachable!("HMAC takes keys of any length"));
+    mac.update(purpose);
+    let mut out = Zeroizing::new([0u8; 32]);
+    out.copy_from_slice(&mac.finalize().into_bytes());
+    out
 }
