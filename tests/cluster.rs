@@ -768,8 +768,10 @@ async fn redis_shares_the_cache_and_pms_health_across_hosts() {
     shared.top = top;
     let rare = "{ enabled: true, schedule: \"0 0 1 1 *\" }";
     let off = "{ enabled: false, schedule: \"0 0 1 1 *\" }";
+    // Reservations stay fresh for a second, so that C's read below finds only the
+    // last-known-good copy.
     shared.pms_yaml = format!(
-        "  sync:\n    arrivals: {off}\n    departures: {off}\n    inHouse: {off}\n    roomStatus: {rare}\n"
+        "  sync:\n    arrivals: {off}\n    departures: {off}\n    inHouse: {off}\n    roomStatus: {rare}\n  cache:\n    reservationTTL: 1\n"
     );
     let a = shared.start("node-a").await;
     let b = shared.start("node-b").await;
@@ -801,6 +803,7 @@ async fn redis_shares_the_cache_and_pms_health_across_hosts() {
     let (status, fresh) = a.get("/v1/hotels/EXT1/reservations/CONF1002").await;
     assert_eq!(status, 200, "{fresh}");
     shared.pms.faults(json!({"down": true})).await;
+    tokio::time::sleep(Duration::from_millis(1200)).await;
     let (status, stale) = c.get("/v1/hotels/EXT1/reservations/CONF1002").await;
     assert_eq!(status, 200, "{stale}");
     assert_eq!(stale["meta"]["stale"], true, "{stale}");

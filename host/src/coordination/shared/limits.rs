@@ -210,6 +210,10 @@ impl SharedLimits {
     }
 
     async fn pause_now(&self, key: &str, limit: RateLimit, pause: Duration, clamped: bool) {
+        self.known
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .insert(key.to_owned(), limit);
         // The share pauses too: if Redis fails before the pause ends, this host still waits.
         if !self.link.is_up() {
             self.share(key, limit).pause(pause, clamped);
