@@ -202,6 +202,19 @@ impl SecretStore for ConfiguredSecrets {
     }
 }
 
+/// A purpose-bound key from a 32-byte data key (HMAC-SHA256 as a PRF), so that the field cipher
+/// of the state, the audit chain and the sealing of shared coordination never share key
+/// material.
+pub fn derive_key(data_key: &Zeroizing<[u8; 32]>, purpose: &[u8]) -> Zeroizing<[u8; 32]> {
+    use hmac::{Hmac, Mac as _};
+    let mut mac = Hmac::<sha2::Sha256>::new_from_slice(data_key.as_slice())
+        .unwrap_or_else(|_| unreachable!("HMAC takes keys of any length"));
+    mac.update(purpose);
+    let mut out = Zeroizing::new([0u8; 32]);
+    out.copy_from_slice(&mac.finalize().into_bytes());
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -229,17 +242,4 @@ mod tests {
             Err(VaultError::NotConfigured { .. })
         ));
     }
-}
-
-/// A purpose-bound key from a 32-byte data key (HMAC-SHA256 as a PRF), so that the field cipher
-/// of the state, the audit chain and the sealing of shared coordination never share key
-/// material.
-pub fn derive_key(data_key: &Zeroizing<[u8; 32]>, purpose: &[u8]) -> Zeroizing<[u8; 32]> {
-    use hmac::{Hmac, Mac as _};
-    let mut mac = Hmac::<sha2::Sha256>::new_from_slice(data_key.as_slice())
-        .unwrap_or_else(|_| unreachable!("HMAC takes keys of any length"));
-    mac.update(purpose);
-    let mut out = Zeroizing::new([0u8; 32]);
-    out.copy_from_slice(&mac.finalize().into_bytes());
-    out
 }
