@@ -509,11 +509,12 @@ async fn health_endpoints_and_openapi() {
         .text()
         .await
         .unwrap();
+    // Every metric carries the host's node id (`local`: one host on SQLite).
     for metric in [
-        "jack_pms_calls_total{hotel=\"DEMO1\",operation=\"getAllRoomStatuses\",outcome=\"ok\"} 1",
-        "jack_pms_cache_lookups_total{hotel=\"DEMO1\",result=\"hit\"} 1",
-        "jack_pms_rate_limit_limit{bucket=\"hotel:DEMO1\"} 100",
-        "jack_pms_outbound_requests_total{hotel=\"DEMO1\",class=\"2xx\"}",
+        "jack_pms_calls_total{node=\"local\",hotel=\"DEMO1\",operation=\"getAllRoomStatuses\",outcome=\"ok\"} 1",
+        "jack_pms_cache_lookups_total{node=\"local\",hotel=\"DEMO1\",result=\"hit\"} 1",
+        "jack_pms_rate_limit_limit{node=\"local\",bucket=\"hotel:DEMO1\"} 100",
+        "jack_pms_outbound_requests_total{node=\"local\",hotel=\"DEMO1\",class=\"2xx\"}",
     ] {
         assert!(text.contains(metric), "no `{metric}` in:\n{text}");
     }

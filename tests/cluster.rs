@@ -840,3 +840,80 @@ async fn redis_shares_the_cache_and_pms_health_across_hosts() {
         "cluster cache figures: {health}"
     );
 }
+
+/// Redis (a server of the test's own) stops in the middle of a burst over three hosts and comes
+/// back: no read fails because of it, and the PMS never sees more than the hotel's limit in any
+/// second (each host keeps to its share while it coordinates alone).
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn redis_stopping_mid_run_fails_no_read_and_keeps_the_limit() {
+    use jack_pms_host::coordination::shared::scratch::OwnRedis;
+    let mut redis = OwnRedis::start().expect("redis-server on the PATH");
+    let mut shared = Shared::new(ExternalPms::start(support::pms::example_seed()).await).await;
+    shared.top = format!("coordination:\n  redis: {}\n", redis.url());
+    shared.hotels = "  - id: SLOW\n    adapter: mock\n    settings: { baseUrl: \"{pms}\", hotelId: DEMO1 }\n    secrets: { apiKey: { env: CLUSTER_PMS_KEY } }\n    rateLimits: [{ requests: 10, perSeconds: 1, scope: hotel }]\n".into();
+    let hosts = [
+        shared.start("node-a").await,
+        shared.start("node-b").await,
+        shared.start("node-c").await,
+    ];
+    // Every host has seen the other two (the heartbeat runs every second).
+    tokio::time::sleep(Duration::from_millis(2500)).await;
+    // Uncached reads (each a new reservation number: the PMS answers 404), 60 over 3 hosts.
+    let burst = futures_util::future::join_all((0..60).map(|i| {
+        let host = &hosts[i % 3];
+        async move {
+            let (status, body) = host
+                .get(&format!("/v1/hotels/SLOW/reservations/NOPE{i}"))
+                .await;
+            (status, body)
+        }
+    }));
+    let (answers, ()) = tokio::join!(burst, async {
+        tokio::time::sleep(Duration::from_millis(1500)).await;
+        redis.stop();
+        tokio::time::sleep(Duration::from_millis(2500)).await;
+        redis.resume().expect("redis-server");
+    });
+    for (status, body) in answers {
+        assert_eq!(
+            status, 404,
+            "the PMS's answer, never a failure of the host: {body}"
+        );
+    }
+    let stats = shared.pms.get("/admin/stats").await;
+    for h in &hosts {
+        for l in h.logs().lines().filter(|l| l.contains("Redis")) {
+            eprintln!("DBG {l}");
+        }
+    }
+    assert!(
+        stats["maxRequestsInAnySecondByHotel"]["DEMO1"]
+            .as_u64()
+            .unwrap()
+            <= 10,
+        "{stats}"
+    );
+    // Back to shared coordination once the heartbeat finds Redis again.
+    for host in &hosts {
+        eventually("shared coordination again", || async {
+            let (_, health) = host.get("/v1/hotels/SLOW/health").await;
+            (health["coordination"]["mode"] == "redis").then_some(())
+        })
+        .await;
+    }
+    let metrics = hosts[0]
+        .http
+        .get(hosts[0].url("/metrics"))
+        .send()
+        .await
+        .expect("metrics")
+        .text()
+        .await
+        .expect("metrics");
+    assert!(
+        metrics.contains(
+            "jack_pms_coordination_fallbacks_total{node=\"node-a\",part=\"rate_limits\"}"
+        ),
+        "the fallback is counted: {metrics}"
+    );
+}

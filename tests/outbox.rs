@@ -1090,7 +1090,7 @@ async fn guardrails_refuse_absurd_writes_before_anything_is_sent() {
     let metrics = metrics_text(&s).await;
     assert!(
         metrics.contains(
-            r#"jack_pms_guardrail_refusals_total{hotel="DEMO1",rule="charge.amount.max"} 2"#
+            r#"jack_pms_guardrail_refusals_total{node="local",hotel="DEMO1",rule="charge.amount.max"} 2"#
         ),
         "{metrics}"
     );

@@ -162,7 +162,10 @@ impl App {
     /// with a key kept in `vault`, the same for every host sharing the state).
     pub async fn coordination(config: &Config, vault: &Vault) -> Result<Coordination, AppError> {
         match &config.redis {
-            None => Ok(Coordination::in_process()),
+            None => {
+                crate::metrics::metrics().coordination_nodes.set(1);
+                Ok(Coordination::in_process())
+            }
             Some(redis) => {
                 let key = vault.host_key(COORDINATION_KEY_NAME).await?;
                 Ok(Coordination::redis(redis, &config.state.node_id, &key).await?)

@@ -77,14 +77,21 @@ impl Bucket {
     }
 
     /// One host's share of `limit` while `nodes` hosts that normally share one bucket each keep
-    /// their own (their coordination store is unreachable): the shared emission interval times
-    /// `nodes`, without a burst, and empty at creation. The hosts together then admit at the
-    /// shared bucket's rate, and the switch from the shared bucket to the shares (and back)
-    /// cannot add a burst to a window the shared bucket already filled.
+    /// their own (their coordination store is unreachable): q = ⌊N / nodes⌋ requests per window,
+    /// spaced W / q apart stretched by [`HEADROOM`], without a burst, and empty at creation.
+    ///
+    /// Such a bucket admits at most 1 + ⌊q / 1.1⌋ ≤ q requests in any window, so the hosts
+    /// together stay within N in every window however their shares are phased; and as it starts
+    /// empty, the switch from the shared bucket to the shares cannot add a burst to a window the
+    /// shared bucket already filled. (A limit smaller than the number of hosts still gets one
+    /// request per window per host.)
     pub fn share(limit: RateLimit, nodes: u32) -> Bucket {
-        let (interval, _) = gcra(limit);
         let nodes = nodes.max(1);
-        let bucket = Bucket::with(limit, interval.saturating_mul(nodes), 1, nodes);
+        let q = (limit.requests / nodes).max(1);
+        let interval = (limit.per / q)
+            .mul_f64(HEADROOM)
+            .max(Duration::from_micros(1));
+        let bucket = Bucket::with(limit, interval, 1, nodes);
         // Taking the one cell at once makes the first admission wait one interval.
         let _ = bucket.limiter.check();
         bucket
@@ -343,6 +350,44 @@ mod tests {
             "{:?}",
             start.elapsed()
         );
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn the_shares_of_every_host_add_up_to_the_limit_in_any_window() {
+        let limit = RateLimit {
+            requests: 10,
+            per: Duration::from_secs(1),
+            scope: RateScope::Hotel,
+        };
+        let times = Arc::new(Mutex::new(Vec::new()));
+        let start = Instant::now();
+        let tasks: Vec<_> = (0..3)
+            .map(|_| {
+                let (share, times) = (Arc::new(Bucket::share(limit, 3)), times.clone());
+                tokio::spawn(async move {
+                    for _ in 0..6 {
+                        assert!(share.acquire(start + Duration::from_secs(30)).await);
+                        times.lock().unwrap().push(Instant::now());
+                    }
+                })
+            })
+            .collect();
+        for t in tasks {
+            t.await.unwrap();
+        }
+        let mut times = times.lock().unwrap().clone();
+        times.sort();
+        assert!(
+            times[0].duration_since(start) >= Duration::from_millis(300),
+            "a share starts empty"
+        );
+        for (i, t) in times.iter().enumerate() {
+            let inside = times[i..]
+                .iter()
+                .take_while(|u| u.duration_since(*t) < limit.per)
+                .count();
+            assert!(inside <= 10, "{inside} admissions within one window");
+        }
     }
 
     #[tokio::test]

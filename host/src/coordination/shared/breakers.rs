@@ -139,6 +139,7 @@ impl SharedBreakers {
 
     async fn check_now(&self, hotel: &str, adapter: &str) -> Result<(), (u32, Duration)> {
         if !self.link.is_up() {
+            self.link.alone("breakers");
             return self.fallback.check(hotel, adapter).await;
         }
         let id = format!("{hotel}\u{0}{adapter}");
@@ -188,6 +189,7 @@ impl SharedBreakers {
 
     async fn record_now(&self, hotel: &str, adapter: &str, sandbox_failure: bool) {
         if !self.link.is_up() {
+            self.link.alone("breakers");
             return self.fallback.record(hotel, adapter, sandbox_failure).await;
         }
         let key = self.key(hotel, adapter);

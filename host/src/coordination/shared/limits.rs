@@ -13,10 +13,16 @@
 //!   apart (no burst after a pause).
 //! - While Redis is unreachable each host admits through its own [`Bucket::share`] of the
 //!   limit (the shared interval times the number of live hosts it last saw, no burst, empty at
-//!   first), so that the hosts together still keep to the shared bucket's rate; the shares are
-//!   dropped when Redis answers again.
+//!   first), so that the hosts together still keep to the vendor's limit in every window. When
+//!   Redis answers again, a host keeps to its share (as well as taking from the shared bucket)
+//!   for one window of the limit plus [`RECOVERY`]: the other hosts notice the return up to a
+//!   heartbeat later and admit through their shares alone until then, and the shared bucket
+//!   knows nothing of what the shares admitted before. The shares are dropped after that.
+//! - A host cut off from a Redis that the others still reach (a partition) admits through its
+//!   share while they use the shared bucket: the cluster may then exceed the limit by that
+//!   share. Nothing short of a consensus protocol avoids that; it ends when the host is back.
 
-use super::link::Link;
+use super::link::{Link, RECOVERY};
 use crate::egress::limits::{Bucket, BucketUsage, RateLimit, RateLimiter, gcra};
 use futures_util::future::BoxFuture;
 use std::collections::HashMap;
@@ -170,6 +176,7 @@ impl SharedLimits {
         let recent = self.link.key(&format!("rl:{key}:recent"));
         loop {
             if !self.link.is_up() {
+                self.link.alone("rate_limits");
                 return self.share(key, limit).acquire(deadline).await;
             }
             let member = format!("{}:{}", self.link.node(), uuid::Uuid::new_v4().simple());
@@ -191,6 +198,15 @@ impl SharedLimits {
                 })
                 .await;
             match answer {
+                Some((1, _))
+                    if self
+                        .link
+                        .back_for()
+                        .is_some_and(|back| back < limit.per.saturating_add(RECOVERY)) =>
+                {
+                    // Admitted by the cluster; still keep to the share until every host is back.
+                    return self.share(key, limit).acquire(deadline).await;
+                }
                 Some((1, _)) => {
                     self.drop_shares();
                     return true;
@@ -216,6 +232,7 @@ impl SharedLimits {
             .insert(key.to_owned(), limit);
         // The share pauses too: if Redis fails before the pause ends, this host still waits.
         if !self.link.is_up() {
+            self.link.alone("rate_limits");
             self.share(key, limit).pause(pause, clamped);
             return;
         }

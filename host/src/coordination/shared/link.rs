@@ -32,6 +32,9 @@ use zeroize::Zeroizing;
 pub const HEARTBEAT: Duration = Duration::from_secs(1);
 /// A node whose heartbeat is older than this is not counted as live.
 pub const NODE_TTL: Duration = Duration::from_secs(10);
+/// Longer than it takes every host to notice that Redis answers again (a heartbeat plus a
+/// timeout): until they all have, some admit through their rate-limit shares alone.
+pub const RECOVERY: Duration = Duration::from_secs(3);
 
 /// Why the link could not be set up.
 #[derive(Debug, thiserror::Error)]
@@ -52,7 +55,11 @@ pub struct Link {
     /// Bumped on every return of Redis after it was down: what was kept in this process
     /// meanwhile (cache entries, breaker mirrors) may have missed other hosts' changes.
     epoch: AtomicU64,
+    /// When Redis last came back after being down.
+    back_since: std::sync::Mutex<Option<std::time::Instant>>,
     nodes: AtomicU32,
+    /// The largest live-host count seen lately, and when.
+    peak: std::sync::Mutex<(u32, std::time::Instant)>,
     sealer: FieldCipher,
     namer: Zeroizing<[u8; 32]>,
 }
@@ -102,7 +109,9 @@ impl Link {
             timeout: settings.timeout,
             up: AtomicBool::new(true),
             epoch: AtomicU64::new(0),
+            back_since: std::sync::Mutex::new(None),
             nodes: AtomicU32::new(1),
+            peak: std::sync::Mutex::new((1, std::time::Instant::now())),
             sealer: FieldCipher::new(&derive_key(key, b"jack-pms/coordination/seal/v1")),
             namer: derive_key(key, b"jack-pms/coordination/names/v1"),
         });
@@ -160,10 +169,12 @@ return redis.call('ZCARD', KEYS[1])
         };
         match result {
             Ok(n) => {
-                self.nodes.store(n.max(1), Ordering::Relaxed);
-                metrics().coordination_nodes.set(i64::from(n.max(1)));
+                let n = self.count_nodes(n);
+                metrics().coordination_nodes.set(i64::from(n));
                 if !self.up.swap(true, Ordering::SeqCst) {
                     self.epoch.fetch_add(1, Ordering::SeqCst);
+                    *self.back_since.lock().unwrap_or_else(|p| p.into_inner()) =
+                        Some(std::time::Instant::now());
                     tracing::info!(
                         nodes = n,
                         "Redis answers again: coordination is shared again"
@@ -173,6 +184,21 @@ return redis.call('ZCARD', KEYS[1])
             }
             Err(e) => self.mark_down("heartbeat", &e),
         }
+    }
+
+    /// The live hosts to reckon with, given `seen` now: a rise counts at once, a fall only once
+    /// the larger count is [`NODE_TTL`] old. A Redis that restarted empty knows only the hosts
+    /// that have beaten since; a host that believed it alone would take the whole budget as its
+    /// share.
+    fn count_nodes(&self, seen: u32) -> u32 {
+        let seen = seen.max(1);
+        let mut peak = self.peak.lock().unwrap_or_else(|p| p.into_inner());
+        let now = std::time::Instant::now();
+        if seen >= peak.0 || now.duration_since(peak.1) > NODE_TTL {
+            *peak = (seen, now);
+        }
+        self.nodes.store(peak.0, Ordering::Relaxed);
+        peak.0
     }
 
     fn mark_down(&self, what: &str, e: &RedisError) {
@@ -190,6 +216,14 @@ return redis.call('ZCARD', KEYS[1])
     /// True while Redis answers (as of the last command or heartbeat).
     pub fn is_up(&self) -> bool {
         self.up.load(Ordering::SeqCst)
+    }
+
+    /// How long ago Redis last came back after being down (`None`: it never was down).
+    pub fn back_for(&self) -> Option<Duration> {
+        self.back_since
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .map(|t| t.elapsed())
     }
 
     /// Counts up each time Redis comes back after being down.
@@ -244,6 +278,14 @@ return redis.call('ZCARD', KEYS[1])
         }
     }
 
+    /// Counts a decision that part `what` took alone (Redis down or failing).
+    pub fn alone(&self, what: &'static str) {
+        metrics()
+            .coordination_fallbacks
+            .get_or_create(&crate::metrics::PartLabels { part: what })
+            .inc();
+    }
+
     /// Runs `command` on the shared connection, within the timeout. `None` when Redis is down
     /// (nothing is sent) or the command failed: the caller decides alone then. `what` names the
     /// part in logs and in the fallback counter.
@@ -254,10 +296,7 @@ return redis.call('ZCARD', KEYS[1])
         T: FromRedisValue,
     {
         if !self.is_up() {
-            metrics()
-                .coordination_fallbacks
-                .get_or_create(&crate::metrics::PartLabels { part: what })
-                .inc();
+            self.alone(what);
             return None;
         }
         let result = match tokio::time::timeout(self.timeout, command(self.conn.clone())).await {
@@ -277,10 +316,7 @@ return redis.call('ZCARD', KEYS[1])
                 } else {
                     tracing::error!(part = what, error = %describe(&e), "a Redis command failed");
                 }
-                metrics()
-                    .coordination_fallbacks
-                    .get_or_create(&crate::metrics::PartLabels { part: what })
-                    .inc();
+                self.alone(what);
                 None
             }
         }

@@ -16,6 +16,7 @@ pub mod cache;
 pub mod limits;
 pub mod link;
 pub mod outages;
+pub mod scratch;
 pub mod tokens;
 
 #[cfg(test)]

@@ -19,98 +19,7 @@ use std::time::Duration;
 use tokio::time::Instant;
 use zeroize::Zeroizing;
 
-const REDIS: &str = "redis://127.0.0.1:6379/0";
-
-/// A key prefix of this test's own; its keys are deleted when it is dropped.
-struct Prefix(String);
-
-impl Prefix {
-    fn new() -> Prefix {
-        Prefix(format!("jack-test-{}", uuid::Uuid::new_v4().simple()))
-    }
-
-    fn settings(&self, url: &str) -> RedisSettings {
-        RedisSettings {
-            url: secrecy::SecretString::from(url.to_owned()),
-            key_prefix: self.0.clone(),
-            timeout: Duration::from_millis(250),
-        }
-    }
-
-    /// Every key under the prefix with its value as bytes (hash fields and values joined).
-    fn dump(&self, url: &str) -> Vec<(String, Vec<u8>)> {
-        let client = ::redis::Client::open(url).expect("client");
-        let mut conn = client.get_connection().expect("connection");
-        let keys: Vec<String> = ::redis::cmd("KEYS")
-            .arg(format!("{}:*", self.0))
-            .query(&mut conn)
-            .expect("keys");
-        let mut out = Vec::new();
-        for key in keys {
-            let kind: String = ::redis::cmd("TYPE")
-                .arg(&key)
-                .query(&mut conn)
-                .expect("type");
-            let value: Vec<u8> = match kind.as_str() {
-                "string" => ::redis::cmd("GET")
-                    .arg(&key)
-                    .query(&mut conn)
-                    .unwrap_or_default(),
-                "hash" => {
-                    let all: Vec<Vec<u8>> = ::redis::cmd("HGETALL")
-                        .arg(&key)
-                        .query(&mut conn)
-                        .unwrap_or_default();
-                    all.concat()
-                }
-                "zset" | "set" => {
-                    let all: Vec<Vec<u8>> =
-                        ::redis::cmd(if kind == "set" { "SMEMBERS" } else { "ZRANGE" })
-                            .arg(&key)
-                            .arg_if(kind == "zset", 0)
-                            .arg_if(kind == "zset", -1)
-                            .query(&mut conn)
-                            .unwrap_or_default();
-                    all.concat()
-                }
-                _ => Vec::new(),
-            };
-            out.push((key, value));
-        }
-        out
-    }
-}
-
-impl Drop for Prefix {
-    fn drop(&mut self) {
-        let Ok(client) = ::redis::Client::open(REDIS) else {
-            return;
-        };
-        let Ok(mut conn) = client.get_connection() else {
-            return;
-        };
-        let keys: Vec<String> = ::redis::cmd("KEYS")
-            .arg(format!("{}:*", self.0))
-            .query(&mut conn)
-            .unwrap_or_default();
-        for key in keys {
-            let _: Result<(), _> = ::redis::cmd("DEL").arg(key).query(&mut conn);
-        }
-    }
-}
-
-trait ArgIf {
-    fn arg_if(&mut self, yes: bool, arg: i64) -> &mut Self;
-}
-
-impl ArgIf for ::redis::Cmd {
-    fn arg_if(&mut self, yes: bool, arg: i64) -> &mut Self {
-        if yes {
-            self.arg(arg);
-        }
-        self
-    }
-}
+use super::scratch::{DEFAULT_SERVER as REDIS, OwnRedis, ScratchPrefix as Prefix};
 
 fn key() -> Zeroizing<[u8; 32]> {
     Zeroizing::new([9u8; 32])
@@ -372,7 +281,7 @@ async fn one_token_refresh_for_the_cluster_and_never_in_plaintext() {
     }
     assert_eq!(fetches.load(Ordering::SeqCst), 2);
     assert!(hosts[1].tokens.valid_until("H1").await.is_some());
-    for (key, value) in prefix.dump(REDIS) {
+    for (key, value) in prefix.dump(REDIS).expect("dump") {
         for token in [&first, &second] {
             assert!(!key.contains(token.as_str()), "a token in key {key}");
             assert!(
@@ -564,7 +473,7 @@ async fn a_write_on_one_host_is_seen_on_another_and_copies_outlive_the_pms() {
     assert!(down.stale, "stale copy from the shared level");
     assert_eq!(down.outcome, guest_outcome("ada@example.test"));
     // Nothing personal in Redis in plaintext: not the email, not the name, in keys or values.
-    for (key, value) in prefix.dump(REDIS) {
+    for (key, value) in prefix.dump(REDIS).expect("dump") {
         for needle in ["ada@example.test", "Lovelace"] {
             assert!(!key.contains(needle), "{needle} in key {key}");
             assert!(
@@ -635,70 +544,10 @@ async fn outages_and_breakers_are_decided_once_for_the_cluster() {
     );
 }
 
-/// A Redis server of the test's own, on a free port, that it can stop and start again.
-struct OwnRedis {
-    port: u16,
-    child: Option<std::process::Child>,
-}
-
-impl OwnRedis {
-    fn start() -> OwnRedis {
-        let port = std::net::TcpListener::bind("127.0.0.1:0")
-            .and_then(|l| l.local_addr())
-            .map(|a| a.port())
-            .expect("free port");
-        let mut own = OwnRedis { port, child: None };
-        own.resume();
-        own
-    }
-
-    fn url(&self) -> String {
-        format!("redis://127.0.0.1:{}/0", self.port)
-    }
-
-    fn resume(&mut self) {
-        let child = std::process::Command::new("redis-server")
-            .args([
-                "--port",
-                &self.port.to_string(),
-                "--bind",
-                "127.0.0.1",
-                "--save",
-                "",
-                "--appendonly",
-                "no",
-            ])
-            .stdout(std::process::Stdio::null())
-            .spawn()
-            .expect("redis-server (Debian's redis-server package)");
-        self.child = Some(child);
-        for _ in 0..100 {
-            if std::net::TcpStream::connect(("127.0.0.1", self.port)).is_ok() {
-                return;
-            }
-            std::thread::sleep(Duration::from_millis(20));
-        }
-        panic!("redis-server did not start");
-    }
-
-    fn stop(&mut self) {
-        if let Some(mut child) = self.child.take() {
-            let _ = child.kill();
-            let _ = child.wait();
-        }
-    }
-}
-
-impl Drop for OwnRedis {
-    fn drop(&mut self) {
-        self.stop();
-    }
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn redis_stopping_and_coming_back_fails_nothing_and_keeps_the_limit() {
     let prefix = Prefix::new();
-    let mut redis = OwnRedis::start();
+    let mut redis = OwnRedis::start().expect("redis-server on the PATH");
     let url = redis.url();
     let a = host(&prefix, &url, "a").await;
     let b = host(&prefix, &url, "b").await;
@@ -732,7 +581,7 @@ async fn redis_stopping_and_coming_back_fails_nothing_and_keeps_the_limit() {
     tokio::time::sleep(Duration::from_millis(1500)).await;
     let mut more = run(&a, 10);
     more.extend(run(&b, 10));
-    redis.resume();
+    redis.resume().expect("redis-server");
     for t in tasks.into_iter().chain(more) {
         assert!(t.await.unwrap(), "no request fails because Redis is down");
     }
@@ -747,7 +596,7 @@ async fn redis_stopping_and_coming_back_fails_nothing_and_keeps_the_limit() {
             .acquire("hotel:H1", limit, Instant::now() + Duration::from_secs(5))
             .await
     );
-    let keys = prefix.dump(&url);
+    let keys = prefix.dump(&url).expect("dump");
     assert!(
         keys.iter().any(|(k, _)| k.ends_with(":rl:hotel:H1")),
         "the bucket lives in Redis again: {:?}",

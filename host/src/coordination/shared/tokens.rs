@@ -196,11 +196,13 @@ impl SharedTokens {
             return Ok(Secret::new(record.access.clone()));
         }
         if !self.link.is_up() {
+            self.link.alone("tokens");
             return self.fallback.token(key, rejected, fetch).await;
         }
         let (name, lock, fence_counter) = self.names(key);
         let mut fetch = Some(fetch);
         let mut waited_since: Option<tokio::time::Instant> = None;
+        let mut warned = false;
         loop {
             let Ok(current) = self.read(&name).await else {
                 return self.fall_back(key, rejected, fetch).await;
@@ -228,10 +230,11 @@ impl SharedTokens {
             let fence = match taken {
                 None => return self.fall_back(key, rejected, fetch).await,
                 Some(0) => {
-                    // Another host is refreshing: wait for its token (the next read finds it),
-                    // but not past the lock's own life.
+                    // Another host is refreshing: wait for its token (the next read finds it).
+                    // Its lock expires after LOCK_TTL, and this host then takes it.
                     let since = *waited_since.get_or_insert_with(tokio::time::Instant::now);
-                    if since.elapsed() > LOCK_TTL {
+                    if since.elapsed() > LOCK_TTL && !warned {
+                        warned = true;
                         tracing::warn!(hotel = %key.hotel, "another host's token refresh has not finished in {} s", LOCK_TTL.as_secs());
                     }
                     tokio::time::sleep(POLL).await;
