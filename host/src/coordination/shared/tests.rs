@@ -5,7 +5,6 @@
 
 use super::link::Link;
 use crate::cache::{Invalidation, Key, ReadCache};
-use crate::config::RedisSettings;
 use crate::coordination::Coordination;
 use crate::egress::EgressError;
 use crate::egress::limits::{RateLimit, RateScope};
