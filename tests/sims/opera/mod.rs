@@ -195,6 +195,11 @@ impl SimState {
             .collect()
     }
 
+    /// Every token issued so far (for tests that look for them where they must not be).
+    pub fn issued_tokens(&self) -> Vec<String> {
+        self.tokens.keys().cloned().collect()
+    }
+
     /// Makes every token issued so far expire now (as if an hour had passed).
     pub fn expire_tokens(&mut self) {
         let now = Instant::now();
