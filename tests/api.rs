@@ -853,3 +853,103 @@ async fn today_is_the_hotels_date_not_utcs() {
     }
     panic!("the hotel's date kept changing under the test");
 }
+
+/// What the framework answers (an oversized or non-JSON body, an unknown method, a path or
+/// header it cannot take) is a problem like the handlers' answers, with the headers it needs,
+/// and the document served is the one the client is generated from.
+#[tokio::test]
+async fn every_error_is_a_problem_and_the_document_is_the_committed_one() {
+    let s = Stack::start().await;
+    let problem_of = |r: reqwest::Response| async move {
+        let content_type = r
+            .headers()
+            .get("content-type")
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or_default()
+            .to_owned();
+        assert_eq!(content_type, "application/problem+json");
+        support::read(r).await
+    };
+    let note_url = s.url("/v1/hotels/DEMO1/reservations/CONF1001/notes");
+
+    // A body over the limit: 413, before anything is parsed or stored.
+    let huge = json!({ "note": "x".repeat(jack_pms_host::api::MAX_BODY_BYTES + 1) });
+    let r = s
+        .http
+        .post(&note_url)
+        .bearer_auth(TOKEN)
+        .json(&huge)
+        .send()
+        .await
+        .unwrap();
+    let (status, body) = problem_of(r).await;
+    assert_problem(status, &body, 413, "payload-too-large");
+
+    // A body that is not JSON: 415.
+    let r = s
+        .http
+        .post(&note_url)
+        .bearer_auth(TOKEN)
+        .body("note=hi")
+        .send()
+        .await
+        .unwrap();
+    let (status, body) = problem_of(r).await;
+    assert_problem(status, &body, 415, "unsupported-media-type");
+
+    // An unknown method: 405 with Allow.
+    let r = s
+        .http
+        .delete(&note_url)
+        .bearer_auth(TOKEN)
+        .send()
+        .await
+        .unwrap();
+    let allow = r
+        .headers()
+        .get("allow")
+        .map(|v| v.to_str().unwrap().to_owned());
+    let (status, body) = problem_of(r).await;
+    assert_problem(status, &body, 405, "method-not-allowed");
+    assert_eq!(allow.as_deref(), Some("POST"), "{body}");
+
+    // A stream that does not exist, a Last-Event-ID that is not an id, a key with a space: 400.
+    let (status, body) = s
+        .send(Method::POST, "/v1/hotels/DEMO1/sync/everything", json!({}))
+        .await;
+    assert_problem(status, &body, 400, "bad-request");
+    let r = s
+        .http
+        .get(s.url("/v1/events"))
+        .bearer_auth(TOKEN)
+        .header("last-event-id", "latest")
+        .send()
+        .await
+        .unwrap();
+    let (status, body) = problem_of(r).await;
+    assert_problem(status, &body, 400, "bad-request");
+    let r = s
+        .http
+        .post(&note_url)
+        .bearer_auth(TOKEN)
+        .header("idempotency-key", "two words")
+        .json(&json!({ "note": "hi" }))
+        .send()
+        .await
+        .unwrap();
+    let (status, body) = problem_of(r).await;
+    assert_problem(status, &body, 400, "bad-request");
+
+    // The served document is the committed copy the TypeScript client is generated from.
+    let (status, served) = s.get("/openapi.json").await;
+    assert_eq!(status, 200);
+    let committed: Value = serde_json::from_str(include_str!("../sdk/typescript/openapi.json"))
+        .expect("the committed document is JSON");
+    assert!(
+        served == committed,
+        "sdk/typescript/openapi.json is not what the host serves"
+    );
+    let link = &served["paths"]["/v1/hotels/{hotel}/reservations/{confirmationNumber}/notes"]["post"]
+        ["responses"]["202"]["links"]["operation"];
+    assert_eq!(link["operationId"], "getOperation", "{link}");
+}

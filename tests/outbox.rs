@@ -622,7 +622,8 @@ on_both_backends! {
 
 on_both_backends! {
     /// An `Idempotency-Key` used again answers with the first write's operation and sends nothing
-    /// more to the PMS; the same key at another hotel is another write.
+    /// more to the PMS; the same key for another write is refused (422); the same key at another
+    /// hotel is another write.
     async fn idempotency_key_reuse_returns_the_first_operation(backend: Backend) {
     let s = outbox_stack(backend).await;
     let eur = json!({ "amount": "4.00", "currency": "EUR", "description": "Espresso" });
@@ -636,6 +637,15 @@ on_both_backends! {
     assert_eq!(again["status"], "applied", "{again}");
     let stats = s.mock_stats().await;
     assert_eq!(stat(&stats, "writesApplied"), 1, "{stats}");
+    assert_eq!(route_count(&stats, CHARGES_ROUTE), 1, "{stats}");
+
+    // The same key for another write is refused, naming the first; nothing more is written.
+    let more = json!({ "amount": "5.00", "currency": "EUR", "description": "Espresso" });
+    let (status, reused) = post_charge(&s, "DEMO1", "CONF1001", more, Some("key-1")).await;
+    assert_eq!(status, 422, "{reused}");
+    assert_eq!(reused["type"], "urn:jack-pms:problem:idempotency-key-reused", "{reused}");
+    assert_eq!(reused["operationId"], first_id.as_str(), "{reused}");
+    let stats = s.mock_stats().await;
     assert_eq!(route_count(&stats, CHARGES_ROUTE), 1, "{stats}");
 
     // The same key at DEMO2 is a different write.

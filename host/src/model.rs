@@ -18,9 +18,20 @@ pub struct ExternalIds {
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct Preference {
-    /// The vendor's preference group (`PILLOW`, `FLOOR` …).
+    /// The vendor's preference group (`PILLOW`, `FLOOR` …): 1 to 64 characters, not all white
+    /// space, no control characters.
+    #[schema(
+        min_length = 1,
+        max_length = 64,
+        pattern = r"^[^\x00-\x1F\x7F-\x9F]*[^\s\x00-\x1F\x7F-\x9F][^\x00-\x1F\x7F-\x9F]*$"
+    )]
     pub category: String,
-    /// The preference code within its group.
+    /// The preference code within its group (the same shape as `category`).
+    #[schema(
+        min_length = 1,
+        max_length = 64,
+        pattern = r"^[^\x00-\x1F\x7F-\x9F]*[^\s\x00-\x1F\x7F-\x9F][^\x00-\x1F\x7F-\x9F]*$"
+    )]
     pub code: String,
     /// Human-readable description.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -221,17 +232,25 @@ impl std::fmt::Display for Decimal {
     }
 }
 
-/// A charge to post.
+/// A charge to post. Its amount must be more than zero and at most the hotel's
+/// `maxChargeAmount`, in the hotel's `currency` when it has one (422 `write-refused` otherwise).
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
+#[schema(example = json!({"amount": "12.50", "currency": "EUR", "description": "Minibar", "code": "MINIBAR"}))]
 pub struct Charge {
-    /// Decimal string such as `"12.50"`.
-    #[schema(example = "12.50")]
+    /// Decimal string: up to 15 digits, and up to four decimals after a `.`.
+    #[schema(example = "12.50", pattern = r"^-?\d{1,15}(\.\d{1,4})?$")]
     pub amount: String,
     /// ISO 4217 code.
-    #[schema(example = "EUR")]
+    #[schema(example = "EUR", pattern = "^[A-Z]{3}$")]
     pub currency: String,
-    /// Text on the folio.
+    /// Text on the folio (the guest reads it): 1 to 200 characters, not all white space, no
+    /// control characters.
+    #[schema(
+        min_length = 1,
+        max_length = 200,
+        pattern = r"^[^\x00-\x1F\x7F-\x9F]*[^\s\x00-\x1F\x7F-\x9F][^\x00-\x1F\x7F-\x9F]*$"
+    )]
     pub description: String,
     /// Vendor transaction or article code.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -307,15 +326,31 @@ pub enum GuestIdentifier {
     ConfirmationNumber(String),
 }
 
-/// A guest search; fields that are set must all match.
-#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+/// A guest search; fields that are set must all match, and at least one must be set.
+#[derive(
+    Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize, ToSchema, utoipa::IntoParams,
+)]
 #[serde(rename_all = "camelCase")]
+#[into_params(parameter_in = Query)]
 pub struct GuestQuery {
-    /// E-mail address.
+    /// E-mail address (exact, case-insensitive).
+    #[param(
+        nullable = false,
+        min_length = 1,
+        pattern = r"\S",
+        example = "ann.lee@example.com"
+    )]
     pub email: Option<String>,
     /// Phone number.
+    #[param(
+        nullable = false,
+        min_length = 1,
+        pattern = r"\S",
+        example = "+31201234567"
+    )]
     pub phone: Option<String>,
-    /// Name.
+    /// Name, or part of one.
+    #[param(nullable = false, min_length = 1, pattern = r"\S", example = "Lee")]
     pub name: Option<String>,
 }
 

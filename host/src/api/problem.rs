@@ -8,20 +8,160 @@ use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use serde::Serialize;
 
-/// An RFC 9457 problem.
+/// The kinds of problem the API answers, each with its `type` URI
+/// (`urn:jack-pms:problem:<kind>`) and its title. The OpenAPI document lists them all, so a
+/// generated client can switch on `type` exhaustively.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, utoipa::ToSchema)]
+pub enum ProblemType {
+    /// The request is malformed (syntax, a value out of range, a missing field).
+    #[serde(rename = "urn:jack-pms:problem:bad-request")]
+    BadRequest,
+    /// No bearer token, or one the host does not know.
+    #[serde(rename = "urn:jack-pms:problem:unauthorized")]
+    Unauthorized,
+    /// No such route, or the PMS has no such guest, reservation, room or operation.
+    #[serde(rename = "urn:jack-pms:problem:not-found")]
+    NotFound,
+    /// The route exists but not with this method (the `Allow` header lists those it has).
+    #[serde(rename = "urn:jack-pms:problem:method-not-allowed")]
+    MethodNotAllowed,
+    /// The request body is larger than the API takes ([`super::MAX_BODY_BYTES`]).
+    #[serde(rename = "urn:jack-pms:problem:payload-too-large")]
+    PayloadTooLarge,
+    /// The request body is not `application/json`.
+    #[serde(rename = "urn:jack-pms:problem:unsupported-media-type")]
+    UnsupportedMediaType,
+    /// The host failed while answering; it keeps serving other requests.
+    #[serde(rename = "urn:jack-pms:problem:internal")]
+    Internal,
+    /// The hotel id is not one of this host's hotels.
+    #[serde(rename = "urn:jack-pms:problem:unknown-hotel")]
+    UnknownHotel,
+    /// The hotel is configured but its adapter could not be loaded.
+    #[serde(rename = "urn:jack-pms:problem:hotel-unavailable")]
+    HotelUnavailable,
+    /// The write (of this idempotency key) failed for good or was cancelled.
+    #[serde(rename = "urn:jack-pms:problem:write-failed")]
+    WriteFailed,
+    /// The write breaks one of the hotel's guardrails (`rule` names it).
+    #[serde(rename = "urn:jack-pms:problem:write-refused")]
+    WriteRefused,
+    /// The `Idempotency-Key` was first used for another write (`operationId` names it).
+    #[serde(rename = "urn:jack-pms:problem:idempotency-key-reused")]
+    IdempotencyKeyReused,
+    /// The same job (a sync stream) is already running.
+    #[serde(rename = "urn:jack-pms:problem:busy")]
+    Busy,
+    /// The host's state (its database) could not store or read the request.
+    #[serde(rename = "urn:jack-pms:problem:state-unavailable")]
+    StateUnavailable,
+    /// The adapter ran out of time.
+    #[serde(rename = "urn:jack-pms:problem:adapter-timeout")]
+    AdapterTimeout,
+    /// The adapter trapped, ran out of memory or answered something invalid.
+    #[serde(rename = "urn:jack-pms:problem:adapter-failure")]
+    AdapterFailure,
+    /// No sandbox instance is free now (`retryAfter` says when to try again).
+    #[serde(rename = "urn:jack-pms:problem:host-busy")]
+    HostBusy,
+    /// The adapter's circuit breaker is open after repeated failures (`retryAfter`).
+    #[serde(rename = "urn:jack-pms:problem:adapter-suspended")]
+    AdapterSuspended,
+    /// The PMS refused the host's credentials.
+    #[serde(rename = "urn:jack-pms:problem:pms-unauthorized")]
+    PmsUnauthorized,
+    /// The PMS (or the host's limiter for it) is rate limiting (`retryAfter`).
+    #[serde(rename = "urn:jack-pms:problem:pms-rate-limited")]
+    PmsRateLimited,
+    /// The PMS cannot be reached or answers that it is down.
+    #[serde(rename = "urn:jack-pms:problem:pms-unavailable")]
+    PmsUnavailable,
+    /// The hotel's PMS (its adapter) does not support this operation.
+    #[serde(rename = "urn:jack-pms:problem:unsupported")]
+    Unsupported,
+    /// The PMS refused the change (a state conflict on its side).
+    #[serde(rename = "urn:jack-pms:problem:conflict")]
+    Conflict,
+    /// The adapter reported an error of its own.
+    #[serde(rename = "urn:jack-pms:problem:adapter-error")]
+    AdapterError,
+    /// `POST /v1/admin/reload` on a host not started from a config file.
+    #[serde(rename = "urn:jack-pms:problem:reload-unavailable")]
+    ReloadUnavailable,
+}
+
+impl ProblemType {
+    /// The short summary of the kind (RFC 9457 `title`: the same for every problem of a kind).
+    pub fn title(self) -> &'static str {
+        match self {
+            ProblemType::BadRequest => "The request is invalid",
+            ProblemType::Unauthorized => "Authentication required",
+            ProblemType::NotFound => "Not found",
+            ProblemType::MethodNotAllowed => "Method not allowed",
+            ProblemType::PayloadTooLarge => "The request body is too large",
+            ProblemType::UnsupportedMediaType => "The request body must be JSON",
+            ProblemType::Internal => "Internal error",
+            ProblemType::UnknownHotel => "Unknown hotel",
+            ProblemType::HotelUnavailable => "The hotel's adapter is unavailable",
+            ProblemType::WriteFailed => "The write will not be applied",
+            ProblemType::WriteRefused => "The write breaks one of the hotel's guardrails",
+            ProblemType::IdempotencyKeyReused => {
+                "The Idempotency-Key was first used for another write"
+            }
+            ProblemType::Busy => "Already running",
+            ProblemType::StateUnavailable => "The host could not store the request",
+            ProblemType::AdapterTimeout => "The adapter ran out of time",
+            ProblemType::AdapterFailure => "The adapter failed",
+            ProblemType::HostBusy => "No sandbox instance is free",
+            ProblemType::AdapterSuspended => "The adapter is suspended",
+            ProblemType::PmsUnauthorized => "The PMS refused the host's credentials",
+            ProblemType::PmsRateLimited => "The PMS is rate limiting",
+            ProblemType::PmsUnavailable => "The PMS is unavailable",
+            ProblemType::Unsupported => "The hotel's PMS does not support this operation",
+            ProblemType::Conflict => "The PMS refused the change",
+            ProblemType::AdapterError => "The adapter reported an error",
+            ProblemType::ReloadUnavailable => "Reload is not available",
+        }
+    }
+
+    /// The kind an error status stands for when the framework, not a handler, answered it
+    /// (a rejected path or body, an unknown method), so that [`super::as_problem`] can turn
+    /// the answer into a problem.
+    pub fn for_status(status: StatusCode) -> ProblemType {
+        match status {
+            StatusCode::UNAUTHORIZED => ProblemType::Unauthorized,
+            StatusCode::NOT_FOUND => ProblemType::NotFound,
+            StatusCode::METHOD_NOT_ALLOWED => ProblemType::MethodNotAllowed,
+            StatusCode::PAYLOAD_TOO_LARGE => ProblemType::PayloadTooLarge,
+            StatusCode::UNSUPPORTED_MEDIA_TYPE => ProblemType::UnsupportedMediaType,
+            s if s.is_client_error() => ProblemType::BadRequest,
+            _ => ProblemType::Internal,
+        }
+    }
+}
+
+/// An RFC 9457 problem, answered as `application/problem+json`.
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+#[schema(example = json!({
+    "type": "urn:jack-pms:problem:unknown-hotel",
+    "title": "Unknown hotel",
+    "status": 404,
+    "detail": "unknown hotel `NOPE`"
+}))]
 pub struct Problem {
-    /// A URI naming the kind of problem (`urn:jack-pms:problem:<kind>`).
+    /// What kind of problem this is: switch on it, not on `title` or `detail`.
     #[serde(rename = "type")]
-    pub kind: String,
-    /// Short summary of the kind.
+    pub kind: ProblemType,
+    /// The kind's short summary (the same for every problem of the kind).
     pub title: &'static str,
-    /// HTTP status.
+    /// The HTTP status, repeated.
+    #[schema(minimum = 400, maximum = 599)]
     pub status: u16,
-    /// What happened in this case.
+    /// What happened in this case, for a person to read (never a secret).
     pub detail: String,
-    /// Seconds to wait before retrying, when known.
+    /// Seconds to wait before retrying (also the `Retry-After` header), when known.
     #[serde(skip_serializing_if = "Option::is_none", rename = "retryAfter")]
+    #[schema(minimum = 1)]
     pub retry_after: Option<u32>,
     /// The write's operation id, when the problem is about a stored write.
     #[serde(skip_serializing_if = "Option::is_none", rename = "operationId")]
@@ -33,15 +173,10 @@ pub struct Problem {
 
 impl Problem {
     /// A problem of `kind` with `status`.
-    pub fn new(
-        status: StatusCode,
-        kind: &str,
-        title: &'static str,
-        detail: impl Into<String>,
-    ) -> Problem {
+    pub fn new(status: StatusCode, kind: ProblemType, detail: impl Into<String>) -> Problem {
         Problem {
-            kind: format!("urn:jack-pms:problem:{kind}"),
-            title,
+            kind,
+            title: kind.title(),
             status: status.as_u16(),
             detail: detail.into(),
             retry_after: None,
@@ -52,30 +187,19 @@ impl Problem {
 
     /// 400 for malformed input.
     pub fn bad_request(detail: impl Into<String>) -> Problem {
-        Problem::new(
-            StatusCode::BAD_REQUEST,
-            "bad-request",
-            "The request is invalid",
-            detail,
-        )
+        Problem::new(StatusCode::BAD_REQUEST, ProblemType::BadRequest, detail)
     }
 
     /// 401 for a missing or wrong token.
     pub fn unauthorized(detail: impl Into<String>) -> Problem {
-        Problem::new(
-            StatusCode::UNAUTHORIZED,
-            "unauthorized",
-            "Authentication required",
-            detail,
-        )
+        Problem::new(StatusCode::UNAUTHORIZED, ProblemType::Unauthorized, detail)
     }
 
     /// 404 for an unknown route.
     pub fn no_route() -> Problem {
         Problem::new(
             StatusCode::NOT_FOUND,
-            "not-found",
-            "Not found",
+            ProblemType::NotFound,
             "no such endpoint; see /openapi.json",
         )
     }
@@ -105,21 +229,17 @@ impl From<ServiceError> for Problem {
     fn from(e: ServiceError) -> Problem {
         let detail = e.to_string();
         match e {
-            ServiceError::UnknownHotel(_) => Problem::new(
-                StatusCode::NOT_FOUND,
-                "unknown-hotel",
-                "Unknown hotel",
-                detail,
-            ),
+            ServiceError::UnknownHotel(_) => {
+                Problem::new(StatusCode::NOT_FOUND, ProblemType::UnknownHotel, detail)
+            }
             ServiceError::HotelUnavailable { .. } => Problem::new(
                 StatusCode::SERVICE_UNAVAILABLE,
-                "hotel-unavailable",
-                "The hotel's adapter is unavailable",
+                ProblemType::HotelUnavailable,
                 detail,
             ),
             ServiceError::BadInput(_) => Problem::bad_request(detail),
             ServiceError::NotFound(_) => {
-                Problem::new(StatusCode::NOT_FOUND, "not-found", "Not found", detail)
+                Problem::new(StatusCode::NOT_FOUND, ProblemType::NotFound, detail)
             }
             ServiceError::Call(call) => call.into(),
             ServiceError::Refused {
@@ -131,10 +251,13 @@ impl From<ServiceError> for Problem {
             },
             ServiceError::WriteFailed { operation_id, .. } => Problem {
                 operation_id: Some(operation_id),
+                ..Problem::new(StatusCode::CONFLICT, ProblemType::WriteFailed, detail)
+            },
+            ServiceError::IdempotencyKeyReused { operation_id } => Problem {
+                operation_id: Some(operation_id),
                 ..Problem::new(
-                    StatusCode::CONFLICT,
-                    "write-failed",
-                    "The write will not be applied",
+                    StatusCode::UNPROCESSABLE_ENTITY,
+                    ProblemType::IdempotencyKeyReused,
                     detail,
                 )
             },
@@ -142,19 +265,15 @@ impl From<ServiceError> for Problem {
                 rule: Some(rule),
                 ..Problem::new(
                     StatusCode::UNPROCESSABLE_ENTITY,
-                    "write-refused",
-                    "The write breaks one of the hotel's guardrails",
+                    ProblemType::WriteRefused,
                     detail,
                 )
             },
             ServiceError::Unauthorized(_) => Problem::unauthorized(detail),
-            ServiceError::Busy(_) => {
-                Problem::new(StatusCode::CONFLICT, "busy", "Already running", detail)
-            }
+            ServiceError::Busy(_) => Problem::new(StatusCode::CONFLICT, ProblemType::Busy, detail),
             ServiceError::State(_) => Problem::new(
                 StatusCode::INTERNAL_SERVER_ERROR,
-                "state-unavailable",
-                "The host could not store the request",
+                ProblemType::StateUnavailable,
                 detail,
             ),
         }
@@ -168,25 +287,20 @@ impl From<CallError> for Problem {
             CallError::Pms(pms) => pms_problem(pms, detail),
             CallError::Deadline { .. } => Problem::new(
                 StatusCode::GATEWAY_TIMEOUT,
-                "adapter-timeout",
-                "The adapter ran out of time",
+                ProblemType::AdapterTimeout,
                 detail,
             ),
             CallError::Trap { .. }
             | CallError::Memory { .. }
             | CallError::TooMuchData { .. }
-            | CallError::InvalidOutput { .. } => Problem::new(
-                StatusCode::BAD_GATEWAY,
-                "adapter-failure",
-                "The adapter failed",
-                detail,
-            ),
+            | CallError::InvalidOutput { .. } => {
+                Problem::new(StatusCode::BAD_GATEWAY, ProblemType::AdapterFailure, detail)
+            }
             CallError::Instantiate { .. } => Problem {
                 retry_after: Some(1),
                 ..Problem::new(
                     StatusCode::SERVICE_UNAVAILABLE,
-                    "host-busy",
-                    "No sandbox instance is free",
+                    ProblemType::HostBusy,
                     detail,
                 )
             },
@@ -194,8 +308,7 @@ impl From<CallError> for Problem {
                 retry_after: Some(seconds(retry_after.as_secs())),
                 ..Problem::new(
                     StatusCode::SERVICE_UNAVAILABLE,
-                    "adapter-suspended",
-                    "The adapter is suspended",
+                    ProblemType::AdapterSuspended,
                     detail,
                 )
             },
@@ -210,51 +323,34 @@ fn seconds(secs: u64) -> u32 {
 
 fn pms_problem(e: PmsError, detail: String) -> Problem {
     match e {
-        PmsError::NotFound => Problem::new(
-            StatusCode::NOT_FOUND,
-            "not-found",
-            "Not found in the PMS",
-            detail,
-        ),
+        PmsError::NotFound => Problem::new(StatusCode::NOT_FOUND, ProblemType::NotFound, detail),
         PmsError::Unauthorized(_) => Problem::new(
             StatusCode::BAD_GATEWAY,
-            "pms-unauthorized",
-            "The PMS refused the host's credentials",
+            ProblemType::PmsUnauthorized,
             detail,
         ),
         PmsError::RateLimited(ms) => Problem {
             retry_after: Some(seconds(ms.map(|ms| ms.div_ceil(1000)).unwrap_or(1))),
             ..Problem::new(
                 StatusCode::SERVICE_UNAVAILABLE,
-                "pms-rate-limited",
-                "The PMS is rate limiting",
+                ProblemType::PmsRateLimited,
                 detail,
             )
         },
         PmsError::Unavailable(_) => Problem::new(
             StatusCode::SERVICE_UNAVAILABLE,
-            "pms-unavailable",
-            "The PMS is unavailable",
+            ProblemType::PmsUnavailable,
             detail,
         ),
         PmsError::InvalidRequest(_) => Problem::bad_request(detail),
         PmsError::Unsupported(_) => Problem::new(
             StatusCode::NOT_IMPLEMENTED,
-            "unsupported",
-            "The hotel's PMS does not support this operation",
+            ProblemType::Unsupported,
             detail,
         ),
-        PmsError::Conflict(_) => Problem::new(
-            StatusCode::CONFLICT,
-            "conflict",
-            "The PMS refused the change",
-            detail,
-        ),
-        PmsError::Internal(_) => Problem::new(
-            StatusCode::BAD_GATEWAY,
-            "adapter-error",
-            "The adapter reported an error",
-            detail,
-        ),
+        PmsError::Conflict(_) => Problem::new(StatusCode::CONFLICT, ProblemType::Conflict, detail),
+        PmsError::Internal(_) => {
+            Problem::new(StatusCode::BAD_GATEWAY, ProblemType::AdapterError, detail)
+        }
     }
 }

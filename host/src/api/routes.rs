@@ -4,11 +4,15 @@
 use super::AppState;
 use super::auth::Caller;
 use super::envelope::Envelope;
-use super::problem::Problem;
+use super::params::{
+    DateQuery, GuestPath, HotelPath, IdempotencyKey, LastEventId, OperationPath, ReservationPath,
+    RoomPath, SyncPath, WebhookPath, idempotency_key,
+};
+use super::problem::{Problem, ProblemType};
 use crate::model::{Charge, Guest, GuestQuery, Money, Preference, Reservation, RoomStatus};
 use crate::service::{HotelHealth, HotelSummary, OperationRecord, WriteState, Written};
 use axum::Json;
-use axum::extract::rejection::{JsonRejection, QueryRejection};
+use axum::extract::rejection::{BytesRejection, JsonRejection, PathRejection, QueryRejection};
 use axum::extract::{Path, Query, State};
 use axum::http::HeaderMap;
 use serde::Deserialize;
@@ -30,100 +34,125 @@ impl axum::response::IntoResponse for WriteAnswer {
     }
 }
 
+/// The JSON body, or the problem of its rejection: 413 over [`super::MAX_BODY_BYTES`], 415
+/// without `Content-Type: application/json`, 400 for anything else.
 fn body<T>(json: Result<Json<T>, JsonRejection>) -> Result<T, Problem> {
     json.map(|Json(v)| v)
-        .map_err(|e| Problem::bad_request(e.body_text()))
+        .map_err(|e| rejected(e.status(), e.body_text()))
 }
 
+/// The path's parameters, or a 400 (a percent-encoding that is not UTF-8, an unknown stream).
+fn path<T>(p: Result<Path<T>, PathRejection>) -> Result<T, Problem> {
+    p.map(|Path(v)| v)
+        .map_err(|e| rejected(e.status(), e.body_text()))
+}
+
+/// A framework rejection as a problem: 413 and 415 keep their status, anything else about the
+/// request's shape (axum answers 422 for a body of the wrong shape) is the documented 400.
+fn rejected(status: axum::http::StatusCode, text: String) -> Problem {
+    use axum::http::StatusCode;
+    let status = match status {
+        StatusCode::PAYLOAD_TOO_LARGE | StatusCode::UNSUPPORTED_MEDIA_TYPE => status,
+        _ => StatusCode::BAD_REQUEST,
+    };
+    Problem::new(
+        status,
+        ProblemType::for_status(status),
+        crate::untrusted::escape(&text, 300),
+    )
+}
+
+/// The query's parameters, or a 400 naming what is wrong.
 fn query<T>(q: Result<Query<T>, QueryRejection>) -> Result<T, Problem> {
     q.map(|Query(v)| v)
-        .map_err(|e| Problem::bad_request(e.body_text()))
-}
-
-fn idempotency_key(headers: &HeaderMap) -> Result<Option<&str>, Problem> {
-    match headers.get("idempotency-key") {
-        None => Ok(None),
-        Some(v) => match v.to_str() {
-            Ok(k) if !k.is_empty() && k.len() <= 255 => Ok(Some(k)),
-            _ => Err(Problem::bad_request(
-                "Idempotency-Key must be 1 to 255 visible ASCII characters",
-            )),
-        },
-    }
+        .map_err(|e| rejected(e.status(), e.body_text()))
 }
 
 /// Hotels, their adapters and whether they are ready.
-#[utoipa::path(get, path = "/v1/hotels", tag = "hotels", security(("bearer" = [])),
-    responses((status = 200, body = Vec<HotelSummary>), (status = 401, body = Problem)))]
+#[utoipa::path(get, path = "/v1/hotels", tag = "hotels", operation_id = "listHotels",
+    security(("bearer" = [])),
+    responses((status = 200, description = "every hotel of this host", body = Vec<HotelSummary>)))]
 pub async fn hotels(State(s): State<AppState>, _caller: Caller) -> ApiResult<Vec<HotelSummary>> {
     Ok(Json(s.service.hotels()))
 }
 
-/// `healthCheck`: PMS reachability and credentials.
-#[utoipa::path(get, path = "/v1/hotels/{hotel}/health", tag = "hotels", security(("bearer" = [])),
-    params(("hotel" = String, Path, description = "Hotel id")),
-    responses((status = 200, body = HotelHealth), (status = 404, body = Problem)))]
+/// `healthCheck`: PMS reachability and credentials, with the host's own figures for the hotel
+/// (rate-limit usage, cache, outbox, coordination).
+#[utoipa::path(get, path = "/v1/hotels/{hotel}/health", tag = "hotels", operation_id = "getHealth",
+    security(("bearer" = [])), params(HotelPath),
+    responses((status = 200, description = "the hotel's health, also when its PMS is down", body = HotelHealth)))]
 pub async fn health(
     State(s): State<AppState>,
     _caller: Caller,
-    Path(hotel): Path<String>,
+    p: Result<Path<HotelPath>, PathRejection>,
 ) -> ApiResult<HotelHealth> {
-    Ok(Json(s.service.health(&hotel).await?))
+    let p = path(p)?;
+    Ok(Json(s.service.health(&p.hotel).await?))
 }
 
 /// `getGuest` by id (`<vendor>:<pmsId>`).
-#[utoipa::path(get, path = "/v1/hotels/{hotel}/guests/{guestId}", tag = "guests", security(("bearer" = [])),
-    params(("hotel" = String, Path), ("guestId" = String, Path, description = "`<vendor>:<pmsId>`")),
-    responses((status = 200, body = Envelope<Guest>), (status = 404, body = Problem), (status = 503, body = Problem)))]
+#[utoipa::path(get, path = "/v1/hotels/{hotel}/guests/{guestId}", tag = "guests", operation_id = "getGuest",
+    security(("bearer" = [])), params(GuestPath),
+    responses((status = 200, description = "the guest's profile", body = Envelope<Guest>)))]
 pub async fn get_guest(
     State(s): State<AppState>,
     _caller: Caller,
-    Path((hotel, guest)): Path<(String, String)>,
+    p: Result<Path<GuestPath>, PathRejection>,
 ) -> ApiResult<Envelope<Guest>> {
-    Ok(Json(s.service.get_guest(&hotel, &guest).await?.into()))
+    let p = path(p)?;
+    Ok(Json(
+        s.service.get_guest(&p.hotel, &p.guest_id).await?.into(),
+    ))
 }
 
-/// `searchGuests` by e-mail, phone and/or name.
-#[utoipa::path(get, path = "/v1/hotels/{hotel}/guests", tag = "guests", security(("bearer" = [])),
-    params(("hotel" = String, Path), ("email" = Option<String>, Query), ("phone" = Option<String>, Query), ("name" = Option<String>, Query)),
-    responses((status = 200, body = Envelope<Vec<Guest>>), (status = 400, body = Problem)))]
+/// `searchGuests` by e-mail, phone and/or name: give at least one (400 otherwise); every one
+/// given must match.
+#[utoipa::path(get, path = "/v1/hotels/{hotel}/guests", tag = "guests", operation_id = "searchGuests",
+    security(("bearer" = [])), params(HotelPath, GuestQuery),
+    responses((status = 200, description = "the matching guests (possibly none)", body = Envelope<Vec<Guest>>)))]
 pub async fn search_guests(
     State(s): State<AppState>,
     _caller: Caller,
-    Path(hotel): Path<String>,
+    p: Result<Path<HotelPath>, PathRejection>,
     q: Result<Query<GuestQuery>, QueryRejection>,
 ) -> ApiResult<Envelope<Vec<Guest>>> {
+    let p = path(p)?;
     Ok(Json(
-        s.service.search_guests(&hotel, query(q)?).await?.into(),
+        s.service.search_guests(&p.hotel, query(q)?).await?.into(),
     ))
 }
 
 /// Body of `PUT …/preferences`.
 #[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
+#[schema(example = json!({"preferences": [{"category": "PILLOW", "code": "FEATHER", "description": "Feather pillow"}]}))]
 pub struct PreferencesBody {
-    /// The guest's new preferences (replacing the old ones).
+    /// The guest's new preferences, replacing the old ones (the hotel's
+    /// `maxPreferencesPerGuest` caps how many: 422 `preferences.count` beyond it).
     pub preferences: Vec<Preference>,
 }
 
 /// `updateGuestPreferences`.
-#[utoipa::path(put, path = "/v1/hotels/{hotel}/guests/{guestId}/preferences", tag = "guests", security(("bearer" = [])),
-    params(("hotel" = String, Path), ("guestId" = String, Path), ("Idempotency-Key" = Option<String>, Header)),
-    request_body = PreferencesBody,
-    responses((status = 200, description = "applied by the PMS", body = Written), (status = 202, description = "stored and queued: the host applies it when the PMS can take it", body = Written), (status = 409, description = "the idempotency key's write failed or was cancelled", body = Problem), (status = 400, body = Problem)))]
+#[utoipa::path(put, path = "/v1/hotels/{hotel}/guests/{guestId}/preferences", tag = "guests",
+    operation_id = "updateGuestPreferences", security(("bearer" = [])),
+    params(GuestPath, IdempotencyKey), request_body = PreferencesBody,
+    responses(
+        (status = 200, description = "applied by the PMS", body = Written),
+        (status = 202, description = "stored and queued: the host applies it when the PMS can take it", body = Written)))]
 pub async fn update_preferences(
     State(s): State<AppState>,
     caller: Caller,
-    Path((hotel, guest)): Path<(String, String)>,
+    p: Result<Path<GuestPath>, PathRejection>,
     headers: HeaderMap,
     json: Result<Json<PreferencesBody>, JsonRejection>,
 ) -> WriteResult {
+    let p = path(p)?;
     let b = body(json)?;
     Ok(WriteAnswer(
         s.service
             .update_guest_preferences(
-                &hotel,
-                &guest,
+                &p.hotel,
+                &p.guest_id,
                 b.preferences,
                 &caller.name,
                 idempotency_key(&headers)?,
@@ -133,41 +162,38 @@ pub async fn update_preferences(
 }
 
 /// `getReservation` by confirmation number.
-#[utoipa::path(get, path = "/v1/hotels/{hotel}/reservations/{confirmationNumber}", tag = "reservations", security(("bearer" = [])),
-    params(("hotel" = String, Path), ("confirmationNumber" = String, Path)),
-    responses((status = 200, body = Envelope<Reservation>), (status = 404, body = Problem)))]
+#[utoipa::path(get, path = "/v1/hotels/{hotel}/reservations/{confirmationNumber}", tag = "reservations",
+    operation_id = "getReservation", security(("bearer" = [])), params(ReservationPath),
+    responses((status = 200, description = "the reservation", body = Envelope<Reservation>)))]
 pub async fn get_reservation(
     State(s): State<AppState>,
     _caller: Caller,
-    Path((hotel, number)): Path<(String, String)>,
+    p: Result<Path<ReservationPath>, PathRejection>,
 ) -> ApiResult<Envelope<Reservation>> {
+    let p = path(p)?;
     Ok(Json(
-        s.service.get_reservation(&hotel, &number).await?.into(),
+        s.service
+            .get_reservation(&p.hotel, &p.confirmation_number)
+            .await?
+            .into(),
     ))
-}
-
-/// `?date=YYYY-MM-DD`, optional.
-#[derive(Debug, Deserialize, utoipa::IntoParams)]
-#[serde(deny_unknown_fields)]
-pub struct DateQuery {
-    /// Hotel-local date, `YYYY-MM-DD`; the hotel's today (in its `timeZone`) when absent.
-    pub date: Option<String>,
 }
 
 /// `getArrivals` for a hotel-local date (default: today at the hotel): reservations arriving
 /// that day that are happening, never cancelled or no-show ones.
-#[utoipa::path(get, path = "/v1/hotels/{hotel}/arrivals", tag = "reservations", security(("bearer" = [])),
-    params(("hotel" = String, Path), DateQuery),
-    responses((status = 200, body = Envelope<Vec<Reservation>>), (status = 400, body = Problem)))]
+#[utoipa::path(get, path = "/v1/hotels/{hotel}/arrivals", tag = "reservations", operation_id = "getArrivals",
+    security(("bearer" = [])), params(HotelPath, DateQuery),
+    responses((status = 200, description = "the day's arrivals", body = Envelope<Vec<Reservation>>)))]
 pub async fn arrivals(
     State(s): State<AppState>,
     _caller: Caller,
-    Path(hotel): Path<String>,
+    p: Result<Path<HotelPath>, PathRejection>,
     q: Result<Query<DateQuery>, QueryRejection>,
 ) -> ApiResult<Envelope<Vec<Reservation>>> {
+    let p = path(p)?;
     Ok(Json(
         s.service
-            .arrivals(&hotel, query(q)?.date.as_deref())
+            .arrivals(&p.hotel, query(q)?.date.as_deref())
             .await?
             .into(),
     ))
@@ -175,61 +201,74 @@ pub async fn arrivals(
 
 /// `getDepartures` for a hotel-local date (default: today at the hotel): reservations
 /// departing that day that are happening, never cancelled or no-show ones.
-#[utoipa::path(get, path = "/v1/hotels/{hotel}/departures", tag = "reservations", security(("bearer" = [])),
-    params(("hotel" = String, Path), DateQuery),
-    responses((status = 200, body = Envelope<Vec<Reservation>>), (status = 400, body = Problem)))]
+#[utoipa::path(get, path = "/v1/hotels/{hotel}/departures", tag = "reservations", operation_id = "getDepartures",
+    security(("bearer" = [])), params(HotelPath, DateQuery),
+    responses((status = 200, description = "the day's departures", body = Envelope<Vec<Reservation>>)))]
 pub async fn departures(
     State(s): State<AppState>,
     _caller: Caller,
-    Path(hotel): Path<String>,
+    p: Result<Path<HotelPath>, PathRejection>,
     q: Result<Query<DateQuery>, QueryRejection>,
 ) -> ApiResult<Envelope<Vec<Reservation>>> {
+    let p = path(p)?;
     Ok(Json(
         s.service
-            .departures(&hotel, query(q)?.date.as_deref())
+            .departures(&p.hotel, query(q)?.date.as_deref())
             .await?
             .into(),
     ))
 }
 
-/// `getInHouseGuests`.
-#[utoipa::path(get, path = "/v1/hotels/{hotel}/in-house", tag = "reservations", security(("bearer" = [])),
-    params(("hotel" = String, Path)),
-    responses((status = 200, body = Envelope<Vec<Reservation>>)))]
+/// `getInHouseGuests`: the reservations checked in now.
+#[utoipa::path(get, path = "/v1/hotels/{hotel}/in-house", tag = "reservations", operation_id = "getInHouseGuests",
+    security(("bearer" = [])), params(HotelPath),
+    responses((status = 200, description = "the stays in house", body = Envelope<Vec<Reservation>>)))]
 pub async fn in_house(
     State(s): State<AppState>,
     _caller: Caller,
-    Path(hotel): Path<String>,
+    p: Result<Path<HotelPath>, PathRejection>,
 ) -> ApiResult<Envelope<Vec<Reservation>>> {
-    Ok(Json(s.service.in_house(&hotel).await?.into()))
+    let p = path(p)?;
+    Ok(Json(s.service.in_house(&p.hotel).await?.into()))
 }
 
 /// Body of `POST …/notes`.
 #[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
+#[schema(example = json!({"note": "Guest asked for a late check-out if possible."}))]
 pub struct NoteBody {
-    /// The note text.
+    /// The note: at least one character that is not white space, no control characters but
+    /// line feeds, at most 4,000 characters (a vendor that keeps fewer refuses longer ones with
+    /// 422 `note.length`).
+    #[schema(
+        min_length = 1,
+        max_length = 4000,
+        pattern = r"^[^\x00-\x09\x0B-\x1F\x7F-\x9F]*[^\s\x00-\x1F\x7F-\x9F][^\x00-\x09\x0B-\x1F\x7F-\x9F]*$"
+    )]
     pub note: String,
 }
 
 /// `addReservationNote`.
-#[utoipa::path(post, path = "/v1/hotels/{hotel}/reservations/{confirmationNumber}/notes", tag = "reservations", security(("bearer" = [])),
-    params(("hotel" = String, Path), ("confirmationNumber" = String, Path), ("Idempotency-Key" = Option<String>, Header)),
-    request_body = NoteBody,
-    responses((status = 200, description = "applied by the PMS", body = Written), (status = 202, description = "stored and queued: the host applies it when the PMS can take it", body = Written), (status = 409, description = "the idempotency key's write failed or was cancelled", body = Problem), (status = 400, body = Problem), (status = 404, body = Problem)))]
+#[utoipa::path(post, path = "/v1/hotels/{hotel}/reservations/{confirmationNumber}/notes", tag = "reservations",
+    operation_id = "addReservationNote", security(("bearer" = [])),
+    params(ReservationPath, IdempotencyKey), request_body = NoteBody,
+    responses(
+        (status = 200, description = "applied by the PMS", body = Written),
+        (status = 202, description = "stored and queued: the host applies it when the PMS can take it", body = Written)))]
 pub async fn add_note(
     State(s): State<AppState>,
     caller: Caller,
-    Path((hotel, number)): Path<(String, String)>,
+    p: Result<Path<ReservationPath>, PathRejection>,
     headers: HeaderMap,
     json: Result<Json<NoteBody>, JsonRejection>,
 ) -> WriteResult {
+    let p = path(p)?;
     let b = body(json)?;
     Ok(WriteAnswer(
         s.service
             .add_note(
-                &hotel,
-                &number,
+                &p.hotel,
+                &p.confirmation_number,
                 &b.note,
                 &caller.name,
                 idempotency_key(&headers)?,
@@ -242,29 +281,33 @@ pub async fn add_note(
 #[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
 pub struct CheckoutBody {
-    /// New expected check-out, RFC 3339.
-    #[schema(example = "2024-01-18T13:00:00+01:00")]
+    /// New expected check-out, RFC 3339 with an offset. It must fall between the stay's arrival
+    /// day and `checkoutWindowHours` after its departure day at the hotel (422 otherwise).
+    #[schema(format = DateTime, example = "2024-01-18T13:00:00+01:00")]
     pub checkout_time: String,
 }
 
 /// `updateCheckoutTime`.
-#[utoipa::path(put, path = "/v1/hotels/{hotel}/reservations/{confirmationNumber}/checkout", tag = "reservations", security(("bearer" = [])),
-    params(("hotel" = String, Path), ("confirmationNumber" = String, Path), ("Idempotency-Key" = Option<String>, Header)),
-    request_body = CheckoutBody,
-    responses((status = 200, description = "applied by the PMS", body = Written), (status = 202, description = "stored and queued: the host applies it when the PMS can take it", body = Written), (status = 409, description = "the idempotency key's write failed or was cancelled", body = Problem), (status = 400, body = Problem), (status = 409, body = Problem)))]
+#[utoipa::path(put, path = "/v1/hotels/{hotel}/reservations/{confirmationNumber}/checkout", tag = "reservations",
+    operation_id = "updateCheckoutTime", security(("bearer" = [])),
+    params(ReservationPath, IdempotencyKey), request_body = CheckoutBody,
+    responses(
+        (status = 200, description = "applied by the PMS", body = Written),
+        (status = 202, description = "stored and queued: the host applies it when the PMS can take it", body = Written)))]
 pub async fn update_checkout(
     State(s): State<AppState>,
     caller: Caller,
-    Path((hotel, number)): Path<(String, String)>,
+    p: Result<Path<ReservationPath>, PathRejection>,
     headers: HeaderMap,
     json: Result<Json<CheckoutBody>, JsonRejection>,
 ) -> WriteResult {
+    let p = path(p)?;
     let b = body(json)?;
     Ok(WriteAnswer(
         s.service
             .update_checkout(
-                &hotel,
-                &number,
+                &p.hotel,
+                &p.confirmation_number,
                 &b.checkout_time,
                 &caller.name,
                 idempotency_key(&headers)?,
@@ -274,23 +317,28 @@ pub async fn update_checkout(
 }
 
 /// `postCharge`. Send an `Idempotency-Key` so that a retried request cannot post twice.
-#[utoipa::path(post, path = "/v1/hotels/{hotel}/reservations/{confirmationNumber}/charges", tag = "folio", security(("bearer" = [])),
-    params(("hotel" = String, Path), ("confirmationNumber" = String, Path), ("Idempotency-Key" = Option<String>, Header)),
-    request_body = Charge,
-    responses((status = 200, description = "applied by the PMS", body = Written), (status = 202, description = "stored and queued: the host applies it when the PMS can take it", body = Written), (status = 409, description = "the idempotency key's write failed or was cancelled", body = Problem), (status = 400, body = Problem)))]
+/// Charges over the hotel's `approvalThreshold` are held (202, `awaiting_approval`) until staff
+/// approve them.
+#[utoipa::path(post, path = "/v1/hotels/{hotel}/reservations/{confirmationNumber}/charges", tag = "folio",
+    operation_id = "postCharge", security(("bearer" = [])),
+    params(ReservationPath, IdempotencyKey), request_body = Charge,
+    responses(
+        (status = 200, description = "applied by the PMS", body = Written),
+        (status = 202, description = "stored and queued (or held for approval): the host applies it when it can", body = Written)))]
 pub async fn post_charge(
     State(s): State<AppState>,
     caller: Caller,
-    Path((hotel, number)): Path<(String, String)>,
+    p: Result<Path<ReservationPath>, PathRejection>,
     headers: HeaderMap,
     json: Result<Json<Charge>, JsonRejection>,
 ) -> WriteResult {
+    let p = path(p)?;
     let charge = body(json)?;
     Ok(WriteAnswer(
         s.service
             .post_charge(
-                &hotel,
-                &number,
+                &p.hotel,
+                &p.confirmation_number,
                 charge,
                 &caller.name,
                 idempotency_key(&headers)?,
@@ -299,60 +347,72 @@ pub async fn post_charge(
     ))
 }
 
-/// `getBalance`.
-#[utoipa::path(get, path = "/v1/hotels/{hotel}/reservations/{confirmationNumber}/balance", tag = "folio", security(("bearer" = [])),
-    params(("hotel" = String, Path), ("confirmationNumber" = String, Path)),
-    responses((status = 200, body = Envelope<Money>), (status = 404, body = Problem)))]
+/// `getBalance`: what the reservation's folio owes (charges less payments).
+#[utoipa::path(get, path = "/v1/hotels/{hotel}/reservations/{confirmationNumber}/balance", tag = "folio",
+    operation_id = "getBalance", security(("bearer" = [])), params(ReservationPath),
+    responses((status = 200, description = "the open balance", body = Envelope<Money>)))]
 pub async fn balance(
     State(s): State<AppState>,
     _caller: Caller,
-    Path((hotel, number)): Path<(String, String)>,
+    p: Result<Path<ReservationPath>, PathRejection>,
 ) -> ApiResult<Envelope<Money>> {
-    Ok(Json(s.service.balance(&hotel, &number).await?.into()))
+    let p = path(p)?;
+    Ok(Json(
+        s.service
+            .balance(&p.hotel, &p.confirmation_number)
+            .await?
+            .into(),
+    ))
 }
 
 /// `getAllRoomStatuses`.
-#[utoipa::path(get, path = "/v1/hotels/{hotel}/rooms", tag = "rooms", security(("bearer" = [])),
-    params(("hotel" = String, Path)),
-    responses((status = 200, body = Envelope<Vec<RoomStatus>>)))]
+#[utoipa::path(get, path = "/v1/hotels/{hotel}/rooms", tag = "rooms", operation_id = "getAllRoomStatuses",
+    security(("bearer" = [])), params(HotelPath),
+    responses((status = 200, description = "every room's status", body = Envelope<Vec<RoomStatus>>)))]
 pub async fn rooms(
     State(s): State<AppState>,
     _caller: Caller,
-    Path(hotel): Path<String>,
+    p: Result<Path<HotelPath>, PathRejection>,
 ) -> ApiResult<Envelope<Vec<RoomStatus>>> {
-    Ok(Json(s.service.rooms(&hotel).await?.into()))
+    let p = path(p)?;
+    Ok(Json(s.service.rooms(&p.hotel).await?.into()))
 }
 
 /// `getRoomStatus`.
-#[utoipa::path(get, path = "/v1/hotels/{hotel}/rooms/{roomNumber}", tag = "rooms", security(("bearer" = [])),
-    params(("hotel" = String, Path), ("roomNumber" = String, Path)),
-    responses((status = 200, body = Envelope<RoomStatus>), (status = 404, body = Problem)))]
+#[utoipa::path(get, path = "/v1/hotels/{hotel}/rooms/{roomNumber}", tag = "rooms", operation_id = "getRoomStatus",
+    security(("bearer" = [])), params(RoomPath),
+    responses((status = 200, description = "the room's status", body = Envelope<RoomStatus>)))]
 pub async fn room(
     State(s): State<AppState>,
     _caller: Caller,
-    Path((hotel, room)): Path<(String, String)>,
+    p: Result<Path<RoomPath>, PathRejection>,
 ) -> ApiResult<Envelope<RoomStatus>> {
-    Ok(Json(s.service.room(&hotel, &room).await?.into()))
+    let p = path(p)?;
+    Ok(Json(s.service.room(&p.hotel, &p.room_number).await?.into()))
 }
 
-/// A write's state.
-#[utoipa::path(get, path = "/v1/operations/{id}", tag = "operations", security(("bearer" = [])),
-    params(("id" = String, Path)),
-    responses((status = 200, body = OperationRecord), (status = 404, body = Problem)))]
+/// A write's state, from its operation id.
+#[utoipa::path(get, path = "/v1/operations/{id}", tag = "operations", operation_id = "getOperation",
+    security(("bearer" = [])), params(OperationPath),
+    responses((status = 200, description = "the write and where it stands", body = OperationRecord)))]
 pub async fn operation(
     State(s): State<AppState>,
     _caller: Caller,
-    Path(id): Path<String>,
+    p: Result<Path<OperationPath>, PathRejection>,
 ) -> ApiResult<OperationRecord> {
-    Ok(Json(s.service.operation(&id).await?))
+    let p = path(p)?;
+    Ok(Json(s.service.operation(&p.id).await?))
 }
 
 /// Server-sent change events (`reservation.created`, `guest.arrived`, `room.status_changed`,
-/// `write.failed`, `pms.unavailable`, …). Send `Last-Event-ID` to resume after the last event
-/// received (from the bounded durable log); `?hotel=` for one hotel's events.
-#[utoipa::path(get, path = "/v1/events", tag = "events", security(("bearer" = [])),
-    params(("hotel" = Option<String>, Query), ("Last-Event-ID" = Option<String>, Header)),
-    responses((status = 200, description = "text/event-stream of change events"), (status = 401, body = Problem)))]
+/// `write.failed`, `pms.unavailable`, …): each as `id: <event id>`, `event: <type>`,
+/// `data: <Event JSON>`. Send `Last-Event-ID` to resume after the last event received (from
+/// the bounded durable log); without it the stream starts at the log's end. `?hotel=` keeps one
+/// hotel's events. The stream stays open; comments keep it alive.
+#[utoipa::path(get, path = "/v1/events", tag = "events", operation_id = "streamEvents",
+    security(("bearer" = [])), params(crate::events::sse::EventsQuery, LastEventId),
+    responses((status = 200, description = "a text/event-stream of change events, each `data:` an Event",
+        content_type = "text/event-stream", body = String)))]
 pub async fn events(
     State(s): State<AppState>,
     _caller: Caller,
@@ -360,6 +420,14 @@ pub async fn events(
     q: Result<Query<crate::events::sse::EventsQuery>, QueryRejection>,
 ) -> Result<axum::response::Response, Problem> {
     let q = query(q)?;
+    if let Some(v) = headers.get("last-event-id") {
+        let id = v.to_str().unwrap_or_default();
+        if id.is_empty() || id.len() > 18 || !id.bytes().all(|b| b.is_ascii_digit()) {
+            return Err(Problem::bad_request(
+                "Last-Event-ID must be the id of an event: 1 to 18 digits",
+            ));
+        }
+    }
     if let Some(h) = &q.hotel
         && !s.service.hotels().iter().any(|x| &x.id == h)
     {
@@ -370,52 +438,58 @@ pub async fn events(
 }
 
 /// `?token=` of a vendor webhook.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct WebhookQuery {
+    /// The hotel's `inboundWebhook` token (the vendor is configured with the whole URL).
+    #[param(nullable = false, min_length = 1)]
     token: Option<String>,
 }
 
 /// A vendor's webhook (Mews general webhooks): authenticated by the shared token in the URL
 /// (`hotels[].inboundWebhook`), not by a bearer token. Invalidates the affected cached reads
 /// and refreshes the matching sync streams now.
-#[utoipa::path(post, path = "/v1/webhooks/{hotel}/{vendor}", tag = "events",
-    params(("hotel" = String, Path), ("vendor" = String, Path), ("token" = String, Query)),
-    request_body(content = serde_json::Value, description = "the vendor's payload (Mews: {EnterpriseId, IntegrationId, Events: [{Discriminator, Value: {Id}}]})"),
-    responses((status = 202, body = crate::service::WebhookReceipt), (status = 400, body = Problem), (status = 401, body = Problem)))]
+#[utoipa::path(post, path = "/v1/webhooks/{hotel}/{vendor}", tag = "events", operation_id = "receiveVendorWebhook",
+    params(WebhookPath, WebhookQuery),
+    request_body(content = serde_json::Value, description = "the vendor's payload (Mews: {EnterpriseId, IntegrationId, Events: [{Discriminator, Value: {Id}}]})",
+        example = json!({"EnterpriseId": "8a4f…", "IntegrationId": "c2d1…", "Events": [{"Discriminator": "ServiceOrderUpdated", "Value": {"Id": "R1001"}}]})),
+    responses((status = 202, description = "accepted: what it invalidated and refreshed", body = crate::service::WebhookReceipt)))]
 pub async fn vendor_webhook(
     State(s): State<AppState>,
-    Path((hotel, vendor)): Path<(String, String)>,
+    p: Result<Path<WebhookPath>, PathRejection>,
     q: Result<Query<WebhookQuery>, QueryRejection>,
-    body: axum::body::Bytes,
+    body: Result<axum::body::Bytes, BytesRejection>,
 ) -> Result<(axum::http::StatusCode, Json<crate::service::WebhookReceipt>), Problem> {
+    let p = path(p)?;
     let q = query(q)?;
+    let body = body.map_err(|e| rejected(e.status(), e.body_text()))?;
     let receipt = s
         .service
-        .vendor_webhook(&hotel, &vendor, q.token.as_deref(), &body)
+        .vendor_webhook(&p.hotel, &p.vendor, q.token.as_deref(), &body)
         .await?;
     Ok((axum::http::StatusCode::ACCEPTED, Json(receipt)))
 }
 
-/// Runs one sync stream of a hotel now (`arrivals`, `departures`, `inHouse`, `roomStatus`) and
-/// answers with its outcome; its change events go to `/v1/events` and the webhooks. 409 while a
-/// run of the same stream is in progress.
-#[utoipa::path(post, path = "/v1/hotels/{hotel}/sync/{stream}", tag = "events", security(("bearer" = [])),
-    params(("hotel" = String, Path), ("stream" = String, Path)),
-    responses((status = 200, body = crate::sync::scheduler::RunOutcome), (status = 404, body = Problem), (status = 409, body = Problem)))]
+/// Runs one sync stream of a hotel now and answers with its outcome; its change events go to
+/// `/v1/events` and the webhooks. 409 while a run of the same stream is in progress.
+#[utoipa::path(post, path = "/v1/hotels/{hotel}/sync/{stream}", tag = "events", operation_id = "runSync",
+    security(("bearer" = [])), params(SyncPath),
+    responses((status = 200, description = "the run's outcome", body = crate::sync::scheduler::RunOutcome)))]
 pub async fn sync_now(
     State(s): State<AppState>,
     _caller: Caller,
-    Path((hotel, stream)): Path<(String, String)>,
+    p: Result<Path<SyncPath>, PathRejection>,
 ) -> ApiResult<crate::sync::scheduler::RunOutcome> {
-    Ok(Json(s.service.sync_now(&hotel, &stream).await?))
+    let p = path(p)?;
+    Ok(Json(s.service.sync_now(&p.hotel, p.stream.as_str()).await?))
 }
 
 /// Re-reads the config file's hotels and the adapters they use, without a restart: new hotels
 /// serve at once, changed settings, secret references, pins and components take effect, removed
 /// hotels stop. An invalid config changes nothing and answers 400 with the reason.
-#[utoipa::path(post, path = "/v1/admin/reload", tag = "admin", security(("bearer" = [])),
-    responses((status = 200, body = crate::service::ReloadReport), (status = 400, body = Problem),
-        (status = 401, body = Problem), (status = 501, body = Problem)))]
+#[utoipa::path(post, path = "/v1/admin/reload", tag = "admin", operation_id = "reloadConfig",
+    security(("bearer" = [])),
+    responses((status = 200, description = "what the reload changed", body = crate::service::ReloadReport)))]
 pub async fn reload(
     State(s): State<AppState>,
     caller: Caller,
@@ -423,8 +497,7 @@ pub async fn reload(
     let Some(reloader) = &s.reloader else {
         return Err(Problem::new(
             axum::http::StatusCode::NOT_IMPLEMENTED,
-            "reload-unavailable",
-            "Reload is not available",
+            ProblemType::ReloadUnavailable,
             "this host was not started from a config file",
         ));
     };

@@ -89,6 +89,9 @@ enum Command {
         #[arg(long, default_value = "JACK_MOCK_PMS_KEY")]
         api_key_env: String,
     },
+    /// Print the HTTP API's OpenAPI document (the same as `GET /openapi.json`), for client
+    /// generators such as the TypeScript client's `npm run generate`.
+    Openapi,
     /// API tokens.
     Token {
         #[command(subcommand)]
@@ -320,6 +323,12 @@ enum TokenCommand {
 pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     match cli.command {
         Command::Serve { config, listen } => serve::run(&config, listen.as_deref()),
+        Command::Openapi => {
+            let doc = serde_json::to_string_pretty(&crate::api::doc::document())
+                .map_err(|e| anyhow::anyhow!("the OpenAPI document does not serialize: {e}"))?;
+            println!("{doc}");
+            Ok(ExitCode::SUCCESS)
+        }
         Command::Call {
             config,
             hotel,

@@ -88,8 +88,12 @@ fn storage(context: &'static str) -> impl FnOnce(sqlx::Error) -> EventLogError {
 }
 
 /// An event as stored and delivered (SSE `data:` and webhook body).
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase")]
+#[schema(as = Event, example = json!({
+    "id": "1042", "type": "room.status_changed", "hotel": "DEMO1",
+    "occurredAt": "2024-01-15T10:30:00Z", "data": {"roomNumber": "101", "housekeeping": "clean"}
+}))]
 pub struct StoredEvent {
     /// The log id, as a string (it is the SSE id and `x-jack-event-id`).
     pub id: String,

@@ -37,10 +37,12 @@ use tokio::sync::broadcast::error::RecvError;
 const PAGE: u32 = 500;
 
 /// The query of `GET /v1/events`.
-#[derive(Clone, Debug, Default, Deserialize)]
-#[serde(rename_all = "camelCase")]
+#[derive(Clone, Debug, Default, Deserialize, utoipa::IntoParams)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
 pub struct EventsQuery {
-    /// Only this hotel's events.
+    /// Only this hotel's events (every hotel's when absent).
+    #[param(nullable = false, pattern = "^[A-Za-z0-9_-]+$", example = "DEMO1")]
     pub hotel: Option<String>,
 }
 

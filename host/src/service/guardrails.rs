@@ -198,8 +198,9 @@ fn charge_rules(rules: &WriteRules, charge: &Charge) -> Result<Decimal, Refusal>
             ),
         ));
     }
-    let description = charge.description.trim();
-    if description.is_empty() {
+    // Lengths count the whole text as sent (what the OpenAPI document's maxLength says).
+    let description = charge.description.as_str();
+    if description.trim().is_empty() {
         return Err(refuse(
             "charge.description",
             "a charge needs a description (the guest reads it on the folio)",
@@ -323,8 +324,7 @@ fn preference_rules(rules: &WriteRules, preferences: &[Preference]) -> Result<()
     }
     for p in preferences {
         for (what, value) in [("category", &p.category), ("code", &p.code)] {
-            let value = value.trim();
-            if value.is_empty()
+            if value.trim().is_empty()
                 || value.chars().count() > MAX_PREFERENCE_CODE_CHARS
                 || value.chars().any(char::is_control)
             {

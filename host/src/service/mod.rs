@@ -72,6 +72,16 @@ pub enum ServiceError {
         /// The refusal.
         error: CallError,
     },
+    /// The `Idempotency-Key` was first used for another write (another operation, target or
+    /// content): nothing is written, and the first write stands.
+    #[error(
+        "this Idempotency-Key was first used for another write (operation `{operation_id}`); \
+         use a new key for a new write"
+    )]
+    IdempotencyKeyReused {
+        /// The first write's operation id.
+        operation_id: String,
+    },
     /// A write will not be applied (failed for good, or cancelled by staff).
     #[error("operation `{operation_id}` is {state}: {reason}")]
     WriteFailed {

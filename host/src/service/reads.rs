@@ -217,8 +217,18 @@ impl Reads {
         hotel: &BoundHotel,
         query: GuestQuery,
     ) -> Result<Read<Vec<Guest>>, ServiceError> {
-        let blank = |v: &Option<String>| v.as_deref().is_none_or(|s| s.trim().is_empty());
-        if blank(&query.email) && blank(&query.phone) && blank(&query.name) {
+        // A criterion given empty is a mistake, not a wildcard (the API documents each as
+        // non-blank): refused rather than silently searching on the others.
+        for (name, value) in [
+            ("email", &query.email),
+            ("phone", &query.phone),
+            ("name", &query.name),
+        ] {
+            if value.as_deref().is_some_and(|v| v.trim().is_empty()) {
+                return Err(ServiceError::BadInput(format!("`{name}` is empty")));
+            }
+        }
+        if query.email.is_none() && query.phone.is_none() && query.name.is_none() {
             return Err(ServiceError::BadInput(
                 "give at least one of email, phone or name".into(),
             ));

@@ -334,7 +334,7 @@ impl Outbox {
         if let Some(key) = &key
             && let Some(first) = self.state.outbox().by_idempotency_key(hotel, key).await?
         {
-            return self.first_of_key(hotel, &first).await;
+            return self.first_of_key(hotel, &first, &request).await;
         }
         let verdict = self.guard(bound, caller, &request).await?;
         let id = format!("op-{}", uuid::Uuid::new_v4().simple());
@@ -362,7 +362,7 @@ impl Outbox {
             .await?;
         match accepted {
             // Accepted meanwhile under the same key (two retries racing).
-            Accepted::Existing(first) => return self.first_of_key(hotel, &first).await,
+            Accepted::Existing(first) => return self.first_of_key(hotel, &first, &request).await,
             Accepted::New(WriteState::Pending) => {}
             Accepted::New(WriteState::AwaitingApproval) => {
                 // A write that needs a person: staff hear of it now.
@@ -424,14 +424,27 @@ impl Outbox {
         }
     }
 
-    /// The answer to a write whose idempotency key was used before: the first operation's.
-    async fn first_of_key(&self, hotel: &str, first: &str) -> Result<Written, ServiceError> {
+    /// The answer to a write whose idempotency key was used before: the first operation's, when
+    /// `request` is the same write; a refusal when the key was first used for another (a client
+    /// bug that must not pass for success: the second write was never made).
+    async fn first_of_key(
+        &self,
+        hotel: &str,
+        first: &str,
+        request: &WriteRequest,
+    ) -> Result<Written, ServiceError> {
         let row = self
             .state
             .outbox()
             .get(first)
             .await?
             .ok_or_else(|| ServiceError::NotFound(format!("no operation `{first}`")))?;
+        if row.request != *request {
+            tracing::warn!(%hotel, operation_id = %first, "idempotency key reused for another write: refused");
+            return Err(ServiceError::IdempotencyKeyReused {
+                operation_id: row.id,
+            });
+        }
         tracing::info!(%hotel, operation_id = %first, "idempotency key reused: answering with the first operation");
         match row.state {
             WriteState::Failed | WriteState::Cancelled => Err(ServiceError::WriteFailed {
