@@ -41,6 +41,12 @@ pub struct Preference {
 /// A guest profile.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
+#[schema(example = json!({
+    "id": "mock:G1001", "externalIds": {"pms": "G1001"}, "firstName": "Sarah", "lastName": "Chen",
+    "email": "sarah.chen@example.com", "phone": "+31612345678", "loyaltyTier": "GOLD",
+    "language": "en", "vip": true,
+    "preferences": [{"category": "PILLOW", "code": "FEATHER", "description": "Feather pillows"}]
+}))]
 pub struct Guest {
     /// `"<vendor>:<pmsId>"`.
     pub id: String,
@@ -88,6 +94,13 @@ pub enum ReservationStatus {
 /// A reservation.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
+#[schema(example = json!({
+    "id": "R5001", "confirmationNumber": "CONF1001", "guestId": "mock:G1001",
+    "guestName": "Sarah Chen", "status": "checked_in", "arrivalDate": "2024-01-14",
+    "departureDate": "2024-01-17", "checkoutTime": "2024-01-17T11:00:00+01:00",
+    "roomNumber": "101", "roomType": "KING", "adults": 2, "children": 0,
+    "notes": ["Late arrival"]
+}))]
 pub struct Reservation {
     /// The PMS's internal reservation id.
     pub id: String,
@@ -288,6 +301,10 @@ pub enum Housekeeping {
 /// The state of one room.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
+#[schema(example = json!({
+    "roomNumber": "101", "housekeeping": "clean", "occupied": true,
+    "updatedAt": "2024-01-15T09:12:00Z"
+}))]
 pub struct RoomStatus {
     /// Room number.
     pub room_number: String,

@@ -44,6 +44,12 @@ impl WriteState {
 /// the payload (personal data).
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase")]
+#[schema(example = json!({
+    "id": "op-527729240bbe409096aabdcf279d210f", "hotel": "DEMO1", "operation": "postCharge",
+    "target": "reservation:CONF1001", "state": "queued", "attempts": 1,
+    "error": "the PMS is unavailable", "caller": "jack", "createdAt": "2024-01-15T10:30:00Z",
+    "updatedAt": "2024-01-15T10:30:01Z", "nextAttemptAt": "2024-01-15T10:30:03Z"
+}))]
 pub struct OperationRecord {
     /// Operation id.
     pub id: String,

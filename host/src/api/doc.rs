@@ -550,6 +550,50 @@ mod tests {
     }
 
     #[test]
+    fn every_example_is_valid_against_its_own_schema() {
+        let doc = document();
+        let schemas = doc["components"]["schemas"].as_object().expect("schemas");
+        let mut checked = 0;
+        for (name, schema) in schemas {
+            let Some(example) = schema.get("example") else {
+                continue;
+            };
+            // The root names the schema and keeps every other one reachable by its `$ref`.
+            let root = serde_json::json!({
+                "$schema": "https://json-schema.org/draft/2020-12/schema",
+                "$ref": format!("#/components/schemas/{name}"),
+                "components": { "schemas": doc["components"]["schemas"] },
+            });
+            let validator = jsonschema::options()
+                .with_draft(jsonschema::Draft::Draft202012)
+                .should_validate_formats(true)
+                .build(&root)
+                .expect("a valid schema");
+            let errors: Vec<String> = validator
+                .iter_errors(example)
+                .map(|e| format!("{e} at {}", e.instance_path))
+                .collect();
+            assert!(errors.is_empty(), "{name}'s example: {}", errors.join("; "));
+            checked += 1;
+        }
+        for named in [
+            "Problem",
+            "Guest",
+            "Reservation",
+            "Charge",
+            "Event",
+            "Written",
+            "Meta",
+        ] {
+            assert!(
+                schemas[named].get("example").is_some(),
+                "{named} has no example"
+            );
+        }
+        assert!(checked >= 10, "only {checked} examples checked");
+    }
+
+    #[test]
     fn the_committed_copy_of_the_document_is_current() {
         // sdk/typescript generates the client's types from this copy; regenerate it with
         // `cargo run -p jack-pms-host -- openapi > sdk/typescript/openapi.json`.

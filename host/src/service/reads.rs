@@ -27,6 +27,7 @@ pub enum Source {
 /// Provenance of a read.
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase")]
+#[schema(example = json!({"source": "cache", "stale": false, "fetchedAt": "2024-01-15T10:30:00Z"}))]
 pub struct Meta {
     /// Where the data came from.
     pub source: Source,

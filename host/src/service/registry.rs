@@ -48,6 +48,12 @@ impl BoundHotel {
 /// A hotel as listed by `GET /v1/hotels`.
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase")]
+#[schema(example = json!({
+    "id": "DEMO1", "name": "Hotel Demo Amsterdam", "adapter": "mock",
+    "adapterVersion": "0.1.0",
+    "adapterSha256": "3ed329c200789dc8eb56d61adf9da3dc1b51bf758be1afaacfb5554c3329f2b0",
+    "status": "ready"
+}))]
 pub struct HotelSummary {
     /// Hotel id.
     pub id: String,

@@ -54,6 +54,10 @@ const MAX_DOWN: Duration = Duration::from_secs(30);
 /// The answer to a write: the operation id and where the write stands.
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase")]
+#[schema(example = json!({
+    "operationId": "op-527729240bbe409096aabdcf279d210f", "status": "applied",
+    "pmsReference": "mock-req-5"
+}))]
 pub struct Written {
     /// The host's operation id (`GET /v1/operations/{id}`).
     pub operation_id: String,

@@ -464,7 +464,29 @@ export interface components {
         };
         /** @description A read answer. */
         Envelope_Guest: {
-            /** @description A guest profile. */
+            /**
+             * @description A guest profile.
+             * @example {
+             *       "email": "sarah.chen@example.com",
+             *       "externalIds": {
+             *         "pms": "G1001"
+             *       },
+             *       "firstName": "Sarah",
+             *       "id": "mock:G1001",
+             *       "language": "en",
+             *       "lastName": "Chen",
+             *       "loyaltyTier": "GOLD",
+             *       "phone": "+31612345678",
+             *       "preferences": [
+             *         {
+             *           "category": "PILLOW",
+             *           "code": "FEATHER",
+             *           "description": "Feather pillows"
+             *         }
+             *       ],
+             *       "vip": true
+             *     }
+             */
             data: {
                 /** @description Primary e-mail address. */
                 email?: string | null;
@@ -510,7 +532,26 @@ export interface components {
         };
         /** @description A read answer. */
         Envelope_Reservation: {
-            /** @description A reservation. */
+            /**
+             * @description A reservation.
+             * @example {
+             *       "adults": 2,
+             *       "arrivalDate": "2024-01-14",
+             *       "checkoutTime": "2024-01-17T11:00:00+01:00",
+             *       "children": 0,
+             *       "confirmationNumber": "CONF1001",
+             *       "departureDate": "2024-01-17",
+             *       "guestId": "mock:G1001",
+             *       "guestName": "Sarah Chen",
+             *       "id": "R5001",
+             *       "notes": [
+             *         "Late arrival"
+             *       ],
+             *       "roomNumber": "101",
+             *       "roomType": "KING",
+             *       "status": "checked_in"
+             *     }
+             */
             data: {
                 /**
                  * Format: int32
@@ -550,7 +591,15 @@ export interface components {
         };
         /** @description A read answer. */
         Envelope_RoomStatus: {
-            /** @description The state of one room. */
+            /**
+             * @description The state of one room.
+             * @example {
+             *       "housekeeping": "clean",
+             *       "occupied": true,
+             *       "roomNumber": "101",
+             *       "updatedAt": "2024-01-15T09:12:00Z"
+             *     }
+             */
             data: {
                 /** @description Housekeeping state. */
                 housekeeping: components["schemas"]["Housekeeping"];
@@ -680,7 +729,29 @@ export interface components {
          * @enum {string}
          */
         Forget: "guests" | "reservations" | "balances" | "rooms";
-        /** @description A guest profile. */
+        /**
+         * @description A guest profile.
+         * @example {
+         *       "email": "sarah.chen@example.com",
+         *       "externalIds": {
+         *         "pms": "G1001"
+         *       },
+         *       "firstName": "Sarah",
+         *       "id": "mock:G1001",
+         *       "language": "en",
+         *       "lastName": "Chen",
+         *       "loyaltyTier": "GOLD",
+         *       "phone": "+31612345678",
+         *       "preferences": [
+         *         {
+         *           "category": "PILLOW",
+         *           "code": "FEATHER",
+         *           "description": "Feather pillows"
+         *         }
+         *       ],
+         *       "vip": true
+         *     }
+         */
         Guest: {
             /** @description Primary e-mail address. */
             email?: string | null;
@@ -769,7 +840,17 @@ export interface components {
             /** @description Why it is unavailable. */
             problem: string;
         };
-        /** @description A hotel as listed by `GET /v1/hotels`. */
+        /**
+         * @description A hotel as listed by `GET /v1/hotels`.
+         * @example {
+         *       "adapter": "mock",
+         *       "adapterSha256": "3ed329c200789dc8eb56d61adf9da3dc1b51bf758be1afaacfb5554c3329f2b0",
+         *       "adapterVersion": "0.1.0",
+         *       "id": "DEMO1",
+         *       "name": "Hotel Demo Amsterdam",
+         *       "status": "ready"
+         *     }
+         */
         HotelSummary: {
             /** @description Adapter name. */
             adapter: string;
@@ -791,7 +872,14 @@ export interface components {
          * @enum {string}
          */
         Housekeeping: "clean" | "dirty" | "inspected" | "pickup" | "out_of_order" | "out_of_service";
-        /** @description Provenance of a read. */
+        /**
+         * @description Provenance of a read.
+         * @example {
+         *       "fetchedAt": "2024-01-15T10:30:00Z",
+         *       "source": "cache",
+         *       "stale": false
+         *     }
+         */
         Meta: {
             /**
              * Format: date-time
@@ -833,6 +921,19 @@ export interface components {
         /**
          * @description A write's state as `GET /v1/operations/{id}` and `jack-pms outbox list` show it. Never holds
          *     the payload (personal data).
+         * @example {
+         *       "attempts": 1,
+         *       "caller": "jack",
+         *       "createdAt": "2024-01-15T10:30:00Z",
+         *       "error": "the PMS is unavailable",
+         *       "hotel": "DEMO1",
+         *       "id": "op-527729240bbe409096aabdcf279d210f",
+         *       "nextAttemptAt": "2024-01-15T10:30:03Z",
+         *       "operation": "postCharge",
+         *       "state": "queued",
+         *       "target": "reservation:CONF1001",
+         *       "updatedAt": "2024-01-15T10:30:01Z"
+         *     }
          */
         OperationRecord: {
             /**
@@ -986,7 +1087,26 @@ export interface components {
             /** @description Hotels that could not be bound, with the reason; the others serve regardless. */
             unavailable: components["schemas"]["HotelProblem"][];
         };
-        /** @description A reservation. */
+        /**
+         * @description A reservation.
+         * @example {
+         *       "adults": 2,
+         *       "arrivalDate": "2024-01-14",
+         *       "checkoutTime": "2024-01-17T11:00:00+01:00",
+         *       "children": 0,
+         *       "confirmationNumber": "CONF1001",
+         *       "departureDate": "2024-01-17",
+         *       "guestId": "mock:G1001",
+         *       "guestName": "Sarah Chen",
+         *       "id": "R5001",
+         *       "notes": [
+         *         "Late arrival"
+         *       ],
+         *       "roomNumber": "101",
+         *       "roomType": "KING",
+         *       "status": "checked_in"
+         *     }
+         */
         Reservation: {
             /**
              * Format: int32
@@ -1026,7 +1146,15 @@ export interface components {
          * @enum {string}
          */
         ReservationStatus: "reserved" | "checked_in" | "checked_out" | "cancelled" | "no_show";
-        /** @description The state of one room. */
+        /**
+         * @description The state of one room.
+         * @example {
+         *       "housekeeping": "clean",
+         *       "occupied": true,
+         *       "roomNumber": "101",
+         *       "updatedAt": "2024-01-15T09:12:00Z"
+         *     }
+         */
         RoomStatus: {
             /** @description Housekeeping state. */
             housekeeping: components["schemas"]["Housekeeping"];
@@ -1131,7 +1259,14 @@ export interface components {
          * @enum {string}
          */
         WriteState: "awaiting_approval" | "pending" | "queued" | "applied" | "failed" | "cancelled";
-        /** @description The answer to a write: the operation id and where the write stands. */
+        /**
+         * @description The answer to a write: the operation id and where the write stands.
+         * @example {
+         *       "operationId": "op-527729240bbe409096aabdcf279d210f",
+         *       "pmsReference": "mock-req-5",
+         *       "status": "applied"
+         *     }
+         */
         Written: {
             /** @description The host's operation id (`GET /v1/operations/{id}`). */
             operationId: string;
