@@ -1004,6 +1004,113 @@ async fn guarded_stack() -> Stack {
     .await
 }
 
+/// Staff tools decide about stored writes over the API, each action needing its scope: Jack's
+/// token and an operator cannot approve, an approver cannot cancel; the audit log names the
+/// token that decided; the write's state decides what is possible.
+#[tokio::test]
+async fn staff_decide_over_the_api_with_scoped_tokens() {
+    let (ops, night) = (support::random_key(), support::random_key());
+    let s = Stack::start_with(StackOptions {
+        top: format!("{FAST_OUTBOX}{GUARDED}"),
+        tokens: format!(
+            "    - name: ops-desk\n      sha256: {}\n      scopes: [operator]\n    \
+             - name: night-manager\n      sha256: {}\n      scopes: [approver]\n",
+            support::sha256_hex(ops.as_bytes()),
+            support::sha256_hex(night.as_bytes())
+        ),
+        ..StackOptions::default()
+    })
+    .await;
+    let act = |token: String, id: String, action: &'static str| {
+        let s = &s;
+        async move {
+            let r = s
+                .http
+                .post(s.url(&format!("/v1/operations/{id}/{action}")))
+                .bearer_auth(token)
+                .send()
+                .await
+                .expect("request");
+            support::read(r).await
+        }
+    };
+    let (status, body) = post_charge(
+        &s,
+        "DEMO1",
+        "CONF1001",
+        charge("350.00", "EUR", "Spa"),
+        None,
+    )
+    .await;
+    let held = accepted_id(status, &body);
+    let (status, body) = post_charge(
+        &s,
+        "DEMO1",
+        "CONF1002",
+        charge("480.00", "EUR", "Suite"),
+        None,
+    )
+    .await;
+    let other = accepted_id(status, &body);
+
+    for token in [TOKEN.to_string(), ops.clone()] {
+        let (status, body) = act(token, held.clone(), "approve").await;
+        assert_eq!(status, 403, "{body}");
+        assert_eq!(body["type"], "urn:jack-pms:problem:forbidden", "{body}");
+    }
+    let (status, body) = act(night.clone(), other.clone(), "cancel").await;
+    assert_eq!(status, 403, "an approver cannot cancel: {body}");
+    assert_eq!(operation(&s, &held).await["state"], "awaiting_approval");
+
+    let (status, body) = act(night.clone(), held.clone(), "approve").await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(body["id"], held.as_str(), "{body}");
+    wait_applied(&s, std::slice::from_ref(&held)).await;
+    let (status, body) = act(ops.clone(), other.clone(), "cancel").await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(body["state"], "cancelled", "{body}");
+
+    // What the state does not allow is a 409 naming it; an unknown operation is a 404; an
+    // unknown action a 400.
+    let (status, body) = act(night.clone(), other.clone(), "approve").await;
+    assert_eq!(status, 409, "{body}");
+    assert_eq!(
+        body["type"], "urn:jack-pms:problem:operation-state",
+        "{body}"
+    );
+    assert!(
+        body["detail"]
+            .as_str()
+            .unwrap_or_default()
+            .contains("cancelled"),
+        "{body}"
+    );
+    let (status, body) = act(ops.clone(), "op-nothing".into(), "retry").await;
+    assert_eq!(status, 404, "{body}");
+    let (status, body) = act(ops.clone(), held.clone(), "delete").await;
+    assert_eq!(status, 400, "{body}");
+
+    assert_eq!(
+        route_count(&s.mock_stats().await, CHARGES_ROUTE),
+        1,
+        "only the approved one"
+    );
+    let (_, audit, _) = cli(&s, &["audit", "list", "--operation", &held]);
+    assert!(
+        audit.contains("approved") && audit.contains("night-manager"),
+        "{audit}"
+    );
+    let (_, audit, _) = cli(&s, &["audit", "list", "--operation", &other]);
+    assert!(
+        audit.contains("cancelled") && audit.contains("ops-desk"),
+        "{audit}"
+    );
+    assert!(
+        !s.logs().contains(&ops) && !s.logs().contains(&night),
+        "tokens never logged"
+    );
+}
+
 fn charge(amount: &str, currency: &str, description: &str) -> Value {
     json!({"amount": amount, "currency": currency, "description": description})
 }

@@ -261,6 +261,8 @@ pub struct StackOptions {
     pub node_id: Option<String>,
     /// Run the in-process mock PMS (on by default; off for nodes that share an external one).
     pub mock_pms: bool,
+    /// More entries of `server.tokens` (YAML list items, indented four spaces).
+    pub tokens: String,
 }
 
 impl Default for StackOptions {
@@ -282,6 +284,7 @@ impl Default for StackOptions {
             state: None,
             node_id: None,
             mock_pms: true,
+            tokens: String::new(),
         }
     }
 }
@@ -344,7 +347,7 @@ impl Stack {
   tokens:
     - name: test-suite
       sha256: {token_sha}
-adapters:
+{tokens}adapters:
   dir: {adapters}
   cacheDir: {cache}
   allowUnpinned: true
@@ -381,6 +384,7 @@ hotels:
   - id: FSREADER
     adapter: fs_reader
 {extra}"#,
+            tokens = options.tokens,
             adapters = adapters.display(),
             cache = dir.path().join("compiled").display(),
             seed = seed.display(),

@@ -13,6 +13,8 @@ use sha2::{Digest, Sha256};
 pub struct Caller {
     /// The token's configured name.
     pub name: String,
+    /// What the token may do beyond reads and writes.
+    pub scopes: Vec<crate::config::TokenScope>,
 }
 
 impl FromRequestParts<AppState> for Caller {
@@ -40,12 +42,13 @@ impl FromRequestParts<AppState> for Caller {
         let mut found = None;
         for t in state.tokens.iter() {
             if constant_time_eq(&t.sha256, &digest) {
-                found = Some(t.name.clone());
+                found = Some(Caller {
+                    name: t.name.clone(),
+                    scopes: t.scopes.clone(),
+                });
             }
         }
-        found
-            .map(|name| Caller { name })
-            .ok_or_else(|| Problem::unauthorized("the token is not valid"))
+        found.ok_or_else(|| Problem::unauthorized("the token is not valid"))
     }
 }
 

@@ -29,10 +29,11 @@ use utoipa::openapi::{
         routes::update_preferences, routes::get_reservation, routes::arrivals, routes::departures,
         routes::in_house, routes::add_note, routes::update_checkout, routes::post_charge,
         routes::balance, routes::rooms, routes::room, routes::operation, routes::events,
-        routes::vendor_webhook, routes::sync_now, routes::reload,
+        routes::vendor_webhook, routes::sync_now, routes::reload, routes::operation_action,
     ),
     components(schemas(
-        Problem, ProblemType, crate::events::log::StoredEvent, super::params::SyncStream
+        Problem, ProblemType, crate::events::log::StoredEvent, super::params::SyncStream,
+        crate::service::StaffAction,
     )),
     modifiers(&BearerAuth, &ProblemResponses, &Links)
 )]
@@ -121,6 +122,7 @@ pub const ERRORS: &[(&str, &[u16])] = &[
     ("updateCheckoutTime", PMS_WRITE),
     ("postCharge", PMS_WRITE),
     ("getOperation", &[404]),
+    ("actOnOperation", &[403, 404, 409]),
     ("streamEvents", &[404, 503]),
     ("receiveVendorWebhook", &[401, 404, 503]),
     ("runSync", &[404, 409, 502, 503, 504]),
@@ -139,8 +141,9 @@ fn kinds(status: u16) -> &'static [ProblemType] {
     match status {
         400 => &[P::BadRequest],
         401 => &[P::Unauthorized],
+        403 => &[P::Forbidden],
         404 => &[P::UnknownHotel, P::NotFound],
-        409 => &[P::WriteFailed, P::Conflict, P::Busy],
+        409 => &[P::WriteFailed, P::Conflict, P::OperationState, P::Busy],
         413 => &[P::PayloadTooLarge],
         415 => &[P::UnsupportedMediaType],
         422 => &[P::WriteRefused, P::IdempotencyKeyReused],
@@ -394,8 +397,16 @@ const LINKS: &[(&str, &str, &str, &str, LinkParameters)] = &[
         "getRoomStatus",
         FIRST_ROOM,
     ),
+    (
+        "actOnOperation",
+        "200",
+        "operation",
+        "getOperation",
+        ACTED_ON,
+    ),
 ];
 const WRITE_LINK: LinkParameters = &[("id", "$response.body#/operationId")];
+const ACTED_ON: LinkParameters = &[("id", "$response.body#/id")];
 const FIRST_RESERVATION: LinkParameters = &[
     ("hotel", "$request.path.hotel"),
     (
@@ -515,7 +526,9 @@ mod tests {
             .expect("ProblemType is an enum");
         assert!(listed.contains(&serde_json::json!("urn:jack-pms:problem:unknown-hotel")));
         assert!(listed.contains(&serde_json::json!("urn:jack-pms:problem:payload-too-large")));
-        for status in [400, 401, 404, 409, 413, 415, 422, 500, 501, 502, 503, 504] {
+        for status in [
+            400, 401, 403, 404, 409, 413, 415, 422, 500, 501, 502, 503, 504,
+        ] {
             for kind in kinds(status) {
                 let urn = serde_json::to_value(kind).expect("serializes");
                 assert!(listed.contains(&urn), "{urn} not in the enum");
@@ -591,6 +604,34 @@ mod tests {
             );
         }
         assert!(checked >= 10, "only {checked} examples checked");
+    }
+
+    #[test]
+    fn every_reference_resolves() {
+        fn walk(value: &serde_json::Value, doc: &serde_json::Value, at: &str) {
+            match value {
+                serde_json::Value::Object(map) => {
+                    if let Some(target) = map.get("$ref").and_then(|r| r.as_str()) {
+                        let pointer = target.trim_start_matches('#');
+                        assert!(
+                            doc.pointer(pointer).is_some(),
+                            "{at}: {target} does not resolve"
+                        );
+                    }
+                    for (key, v) in map {
+                        walk(v, doc, &format!("{at}/{key}"));
+                    }
+                }
+                serde_json::Value::Array(items) => {
+                    for (i, v) in items.iter().enumerate() {
+                        walk(v, doc, &format!("{at}/{i}"));
+                    }
+                }
+                _ => {}
+            }
+        }
+        let doc = document();
+        walk(&doc, &doc, "");
     }
 
     #[test]

@@ -91,6 +91,7 @@ pub fn router(state: AppState) -> Router {
         .route("/hotels/{hotel}/rooms", get(routes::rooms))
         .route("/hotels/{hotel}/rooms/{roomNumber}", get(routes::room))
         .route("/operations/{id}", get(routes::operation))
+        .route("/operations/{id}/{action}", post(routes::operation_action))
         .route("/events", get(routes::events))
         .route(
             "/hotels/{hotel}/sync/{stream}",

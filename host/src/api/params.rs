@@ -105,6 +105,18 @@ pub struct OperationPath {
     pub id: String,
 }
 
+/// `/v1/operations/{id}/{action}`
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Path)]
+pub struct OperationActionPath {
+    /// The write's operation id.
+    #[param(min_length = 1, example = "op_01J9Z3K8T3X6Q2W5B4N7M1C0DE")]
+    pub id: String,
+    /// What to do: `retry`, `resend`, `cancel` (scope `operator`), `approve`, `reject` (scope
+    /// `approver`).
+    pub action: crate::service::StaffAction,
+}
+
 /// `/v1/webhooks/{hotel}/{vendor}`
 #[derive(Debug, Deserialize, IntoParams)]
 #[into_params(parameter_in = Path)]

@@ -19,6 +19,9 @@ pub enum ProblemType {
     /// No bearer token, or one the host does not know.
     #[serde(rename = "urn:jack-pms:problem:unauthorized")]
     Unauthorized,
+    /// The token lacks the scope the action needs (`operator`, `approver`).
+    #[serde(rename = "urn:jack-pms:problem:forbidden")]
+    Forbidden,
     /// No such route, or the PMS has no such guest, reservation, room or operation.
     #[serde(rename = "urn:jack-pms:problem:not-found")]
     NotFound,
@@ -49,6 +52,9 @@ pub enum ProblemType {
     /// The `Idempotency-Key` was first used for another write (`operationId` names it).
     #[serde(rename = "urn:jack-pms:problem:idempotency-key-reused")]
     IdempotencyKeyReused,
+    /// The write's state does not allow the action now (approving a write that is not held).
+    #[serde(rename = "urn:jack-pms:problem:operation-state")]
+    OperationState,
     /// The same job (a sync stream) is already running.
     #[serde(rename = "urn:jack-pms:problem:busy")]
     Busy,
@@ -96,6 +102,7 @@ impl ProblemType {
         match self {
             ProblemType::BadRequest => "The request is invalid",
             ProblemType::Unauthorized => "Authentication required",
+            ProblemType::Forbidden => "The token may not do this",
             ProblemType::NotFound => "Not found",
             ProblemType::MethodNotAllowed => "Method not allowed",
             ProblemType::PayloadTooLarge => "The request body is too large",
@@ -108,6 +115,7 @@ impl ProblemType {
             ProblemType::IdempotencyKeyReused => {
                 "The Idempotency-Key was first used for another write"
             }
+            ProblemType::OperationState => "The write's state does not allow this",
             ProblemType::Busy => "Already running",
             ProblemType::StateUnavailable => "The host could not store the request",
             ProblemType::AdapterTimeout => "The adapter ran out of time",
@@ -130,6 +138,7 @@ impl ProblemType {
     pub fn for_status(status: StatusCode) -> ProblemType {
         match status {
             StatusCode::UNAUTHORIZED => ProblemType::Unauthorized,
+            StatusCode::FORBIDDEN => ProblemType::Forbidden,
             StatusCode::NOT_FOUND => ProblemType::NotFound,
             StatusCode::METHOD_NOT_ALLOWED => ProblemType::MethodNotAllowed,
             StatusCode::PAYLOAD_TOO_LARGE => ProblemType::PayloadTooLarge,
@@ -270,6 +279,9 @@ impl From<ServiceError> for Problem {
                 )
             },
             ServiceError::Unauthorized(_) => Problem::unauthorized(detail),
+            ServiceError::NotNow(_) => {
+                Problem::new(StatusCode::CONFLICT, ProblemType::OperationState, detail)
+            }
             ServiceError::Busy(_) => Problem::new(StatusCode::CONFLICT, ProblemType::Busy, detail),
             ServiceError::State(_) => Problem::new(
                 StatusCode::INTERNAL_SERVER_ERROR,

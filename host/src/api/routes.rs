@@ -5,8 +5,8 @@ use super::AppState;
 use super::auth::Caller;
 use super::envelope::Envelope;
 use super::params::{
-    DateQuery, GuestPath, HotelPath, IdempotencyKey, LastEventId, OperationPath, ReservationPath,
-    RoomPath, SyncPath, WebhookPath, idempotency_key,
+    DateQuery, GuestPath, HotelPath, IdempotencyKey, LastEventId, OperationActionPath,
+    OperationPath, ReservationPath, RoomPath, SyncPath, WebhookPath, idempotency_key,
 };
 use super::problem::{Problem, ProblemType};
 use crate::model::{Charge, Guest, GuestQuery, Money, Preference, Reservation, RoomStatus};
@@ -402,6 +402,35 @@ pub async fn operation(
 ) -> ApiResult<OperationRecord> {
     let p = path(p)?;
     Ok(Json(s.service.operation(&p.id).await?))
+}
+
+/// A person's decision on a stored write, for staff tools: `retry` or `resend` a failed or
+/// cancelled write (resend: you checked the PMS does not hold it, so it is not read back first),
+/// `cancel` one not yet applied, `approve` or `reject` one held for approval. Needs a token with
+/// the `operator` (retry, resend, cancel) or `approver` (approve, reject) scope; the audit log
+/// records the token's name. Answers the write as it stands after the decision.
+#[utoipa::path(post, path = "/v1/operations/{id}/{action}", tag = "operations", operation_id = "actOnOperation",
+    security(("bearer" = [])), params(OperationActionPath),
+    responses((status = 200, description = "the write after the decision", body = OperationRecord)))]
+pub async fn operation_action(
+    State(s): State<AppState>,
+    caller: Caller,
+    p: Result<Path<OperationActionPath>, PathRejection>,
+) -> ApiResult<OperationRecord> {
+    let p = path(p)?;
+    let needs = p.action.scope();
+    if !caller.scopes.contains(&needs) {
+        return Err(Problem::new(
+            axum::http::StatusCode::FORBIDDEN,
+            ProblemType::Forbidden,
+            format!(
+                "this token lacks the `{}` scope (server.tokens[].scopes)",
+                needs.as_str()
+            ),
+        ));
+    }
+    tracing::info!(caller = %caller.name, operation_id = %p.id, action = ?p.action, "staff action");
+    Ok(Json(s.service.act(&p.id, p.action, &caller.name).await?))
 }
 
 /// Server-sent change events (`reservation.created`, `guest.arrived`, `room.status_changed`,

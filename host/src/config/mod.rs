@@ -111,6 +111,31 @@ pub struct ApiToken {
     pub name: String,
     /// SHA-256 of the token.
     pub sha256: [u8; 32],
+    /// What the token may do beyond reads and writes.
+    pub scopes: Vec<TokenScope>,
+}
+
+/// A power a token may hold beyond reading and writing (`server.tokens[].scopes`). Jack's own
+/// token holds none: deciding about stored writes is for people and their tools.
+#[derive(
+    Clone, Copy, Debug, PartialEq, Eq, serde::Deserialize, serde::Serialize, utoipa::ToSchema,
+)]
+#[serde(rename_all = "lowercase")]
+pub enum TokenScope {
+    /// Retry, resend and cancel stored writes (`POST /v1/operations/{id}/retry|resend|cancel`).
+    Operator,
+    /// Approve and reject writes held for approval (`POST /v1/operations/{id}/approve|reject`).
+    Approver,
+}
+
+impl TokenScope {
+    /// The scope's name in the config.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            TokenScope::Operator => "operator",
+            TokenScope::Approver => "approver",
+        }
+    }
 }
 
 /// Settings of the HTTP API.
@@ -465,6 +490,7 @@ impl Resolver<'_> {
                     Ok(ApiToken {
                         name: t.name.clone(),
                         sha256: self.sha256(&format!("server.tokens[{i}].sha256"), &t.sha256)?,
+                        scopes: t.scopes.clone(),
                     })
                 })
                 .collect::<Result<_, ConfigError>>()?,

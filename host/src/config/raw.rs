@@ -164,6 +164,9 @@ pub struct TokenBlock {
     pub name: String,
     /// Hex SHA-256 of the token.
     pub sha256: String,
+    /// What the token may do beyond reads and writes (`operator`, `approver`); none by default.
+    #[serde(default)]
+    pub scopes: Vec<crate::config::TokenScope>,
 }
 
 /// `adapters`.

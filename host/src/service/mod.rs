@@ -22,7 +22,7 @@ pub use inbound::{EventAction, Forget, WebhookReceipt, mews_event_action};
 pub use reads::{Meta, Read, Source};
 pub use registry::{BoundHotel, HotelProblem, HotelRegistry, HotelSummary, ReloadReport};
 pub use sync::ServiceRunner;
-pub use writes::{Outbox, Written};
+pub use writes::{Outbox, StaffAction, Written};
 
 pub use crate::report::{OperationRecord, WriteState};
 
@@ -72,6 +72,10 @@ pub enum ServiceError {
         /// The refusal.
         error: CallError,
     },
+    /// A staff action the write's state does not allow now (approving a write that is not held,
+    /// retrying one that was applied).
+    #[error("{0}")]
+    NotNow(String),
     /// The `Idempotency-Key` was first used for another write (another operation, target or
     /// content): nothing is written, and the first write stands.
     #[error(
@@ -420,6 +424,16 @@ impl Service {
     /// The state of a write.
     pub async fn operation(&self, id: &str) -> Result<OperationRecord, ServiceError> {
         self.outbox.operation(id).await
+    }
+
+    /// A person's decision on a stored write (retry, resend, cancel, approve, reject).
+    pub async fn act(
+        &self,
+        id: &str,
+        action: StaffAction,
+        actor: &str,
+    ) -> Result<OperationRecord, ServiceError> {
+        self.outbox.act(id, action, actor).await
     }
 
     /// Queues every write a stopped process left mid-attempt (see

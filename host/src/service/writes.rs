@@ -51,6 +51,36 @@ const HOTELS_IN_PARALLEL: usize = 16;
 /// last failure; then writes are attempted again, which is the probe.
 const MAX_DOWN: Duration = Duration::from_secs(30);
 
+/// What a person may decide about a stored write (`POST /v1/operations/{id}/{action}`, the same
+/// as `jack-pms outbox retry|cancel|approve|reject`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Deserialize, utoipa::ToSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum StaffAction {
+    /// Queue a failed or cancelled write again, with fresh attempts; it is read back first
+    /// when its outcome at the PMS is unknown.
+    Retry,
+    /// Like `retry`, without the read-back: the person checked that the PMS does not hold it.
+    Resend,
+    /// Cancel a held, queued, pending or failed write.
+    Cancel,
+    /// Send a write held for approval.
+    Approve,
+    /// Cancel a write held for approval, unsent.
+    Reject,
+}
+
+impl StaffAction {
+    /// The token scope the action needs.
+    pub fn scope(self) -> crate::config::TokenScope {
+        match self {
+            StaffAction::Retry | StaffAction::Resend | StaffAction::Cancel => {
+                crate::config::TokenScope::Operator
+            }
+            StaffAction::Approve | StaffAction::Reject => crate::config::TokenScope::Approver,
+        }
+    }
+}
+
 /// The answer to a write: the operation id and where the write stands.
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase")]
@@ -873,6 +903,35 @@ impl Outbox {
             .await?
             .map(|r| r.record())
             .ok_or_else(|| ServiceError::NotFound(format!("no operation `{id}`")))
+    }
+
+    /// A person's decision on a stored write (see [`StaffAction`]), audited under `actor`.
+    /// Unknown operations are not found; an action the write's state does not allow (approving
+    /// one that is not held, retrying one that is applied) is refused, naming the state.
+    pub async fn act(
+        &self,
+        id: &str,
+        action: StaffAction,
+        actor: &str,
+    ) -> Result<OperationRecord, ServiceError> {
+        self.operation(id).await?;
+        let state = &self.state;
+        let done = match action {
+            StaffAction::Retry => state.retry(id, actor, false).await,
+            StaffAction::Resend => state.retry(id, actor, true).await,
+            StaffAction::Cancel => state.cancel(id, actor).await,
+            StaffAction::Approve => state.approve(id, actor).await,
+            StaffAction::Reject => state.reject(id, actor).await,
+        };
+        match done {
+            Ok(record) => {
+                // A write queued again goes out now, not at the worker's next tick.
+                self.wake.notify_one();
+                Ok(record)
+            }
+            Err(crate::state::StateError::Refused(reason)) => Err(ServiceError::NotNow(reason)),
+            Err(e) => Err(e.into()),
+        }
     }
 
     /// Writes waiting for `hotel`'s PMS.

@@ -20,6 +20,7 @@ export type HotelSummary = Schemas["HotelSummary"];
 export type HotelHealth = Schemas["HotelHealth"];
 export type RunOutcome = Schemas["RunOutcome"];
 export type SyncStream = Schemas["SyncStream"];
+export type StaffAction = Schemas["StaffAction"];
 export type GuestQuery = NonNullable<paths["/v1/hotels/{hotel}/guests"]["get"]["parameters"]["query"]>;
 
 /** A read's answer: the data and where it came from (`meta.stale` when served from the
@@ -160,6 +161,14 @@ export class JackClient {
   /** A write's state by its operation id. */
   async operation(id: string): Promise<OperationRecord> {
     return answer(await this.raw.GET("/v1/operations/{id}", { params: { path: { id } } }));
+  }
+
+  /** A person's decision on a stored write (`retry`, `resend`, `cancel` with an operator token;
+   * `approve`, `reject` with an approver token); answers the write as it then stands. */
+  async act(id: string, action: StaffAction): Promise<OperationRecord> {
+    return answer(
+      await this.raw.POST("/v1/operations/{id}/{action}", { params: { path: { id, action } } }),
+    );
   }
 
   /** Adds a note to a reservation. */

@@ -52,6 +52,8 @@ interface UnexpectedBody {
 export class BadRequest extends JackProblem {}
 /** 401: no token or an unknown one. */
 export class Unauthorized extends JackProblem {}
+/** 403: the token lacks the scope the action needs (`operator`, `approver`). */
+export class Forbidden extends JackProblem {}
 /** 404: the hotel is not one of this host's. */
 export class UnknownHotel extends JackProblem {}
 /** 404: no such guest, reservation, room, operation or route. */
@@ -60,6 +62,8 @@ export class NotFound extends JackProblem {}
 export class WriteFailed extends JackProblem {}
 /** 409: the PMS refused the change. */
 export class Conflict extends JackProblem {}
+/** 409: the write's state does not allow the action now (approving one that is not held). */
+export class OperationState extends JackProblem {}
 /** 409: the same sync stream is already running. */
 export class Busy extends JackProblem {}
 /** 413: the body is over the host's limit. */
@@ -90,6 +94,7 @@ type ProblemClass = new (body: ProblemBody) => JackProblem;
 const CLASSES: Record<ProblemType, ProblemClass> = {
   "urn:jack-pms:problem:bad-request": BadRequest,
   "urn:jack-pms:problem:unauthorized": Unauthorized,
+  "urn:jack-pms:problem:forbidden": Forbidden,
   "urn:jack-pms:problem:not-found": NotFound,
   "urn:jack-pms:problem:method-not-allowed": BadRequest,
   "urn:jack-pms:problem:payload-too-large": PayloadTooLarge,
@@ -100,6 +105,7 @@ const CLASSES: Record<ProblemType, ProblemClass> = {
   "urn:jack-pms:problem:write-failed": WriteFailed,
   "urn:jack-pms:problem:write-refused": WriteRefused,
   "urn:jack-pms:problem:idempotency-key-reused": IdempotencyKeyReused,
+  "urn:jack-pms:problem:operation-state": OperationState,
   "urn:jack-pms:problem:busy": Busy,
   "urn:jack-pms:problem:state-unavailable": HostError,
   "urn:jack-pms:problem:adapter-timeout": AdapterTimeout,

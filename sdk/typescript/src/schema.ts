@@ -356,6 +356,29 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/operations/{id}/{action}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * A person's decision on a stored write, for staff tools: `retry` or `resend` a failed or
+         *     cancelled write (resend: you checked the PMS does not hold it, so it is not read back first),
+         *     `cancel` one not yet applied, `approve` or `reject` one held for approval. Needs a token with
+         *     the `operator` (retry, resend, cancel) or `approver` (approve, reject) scope; the audit log
+         *     records the token's name. Answers the write as it stands after the decision.
+         */
+        post: operations["actOnOperation"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/webhooks/{hotel}/{vendor}": {
         parameters: {
             query?: never;
@@ -1041,7 +1064,7 @@ export interface components {
          *     generated client can switch on `type` exhaustively.
          * @enum {string}
          */
-        ProblemType: "urn:jack-pms:problem:bad-request" | "urn:jack-pms:problem:unauthorized" | "urn:jack-pms:problem:not-found" | "urn:jack-pms:problem:method-not-allowed" | "urn:jack-pms:problem:payload-too-large" | "urn:jack-pms:problem:unsupported-media-type" | "urn:jack-pms:problem:internal" | "urn:jack-pms:problem:unknown-hotel" | "urn:jack-pms:problem:hotel-unavailable" | "urn:jack-pms:problem:write-failed" | "urn:jack-pms:problem:write-refused" | "urn:jack-pms:problem:idempotency-key-reused" | "urn:jack-pms:problem:busy" | "urn:jack-pms:problem:state-unavailable" | "urn:jack-pms:problem:adapter-timeout" | "urn:jack-pms:problem:adapter-failure" | "urn:jack-pms:problem:host-busy" | "urn:jack-pms:problem:adapter-suspended" | "urn:jack-pms:problem:pms-unauthorized" | "urn:jack-pms:problem:pms-rate-limited" | "urn:jack-pms:problem:pms-unavailable" | "urn:jack-pms:problem:unsupported" | "urn:jack-pms:problem:conflict" | "urn:jack-pms:problem:adapter-error" | "urn:jack-pms:problem:reload-unavailable";
+        ProblemType: "urn:jack-pms:problem:bad-request" | "urn:jack-pms:problem:unauthorized" | "urn:jack-pms:problem:forbidden" | "urn:jack-pms:problem:not-found" | "urn:jack-pms:problem:method-not-allowed" | "urn:jack-pms:problem:payload-too-large" | "urn:jack-pms:problem:unsupported-media-type" | "urn:jack-pms:problem:internal" | "urn:jack-pms:problem:unknown-hotel" | "urn:jack-pms:problem:hotel-unavailable" | "urn:jack-pms:problem:write-failed" | "urn:jack-pms:problem:write-refused" | "urn:jack-pms:problem:idempotency-key-reused" | "urn:jack-pms:problem:operation-state" | "urn:jack-pms:problem:busy" | "urn:jack-pms:problem:state-unavailable" | "urn:jack-pms:problem:adapter-timeout" | "urn:jack-pms:problem:adapter-failure" | "urn:jack-pms:problem:host-busy" | "urn:jack-pms:problem:adapter-suspended" | "urn:jack-pms:problem:pms-unauthorized" | "urn:jack-pms:problem:pms-rate-limited" | "urn:jack-pms:problem:pms-unavailable" | "urn:jack-pms:problem:unsupported" | "urn:jack-pms:problem:conflict" | "urn:jack-pms:problem:adapter-error" | "urn:jack-pms:problem:reload-unavailable";
         /** @description One rate-limit bucket's usage. */
         RateLimitUsage: {
             /** @description Bucket key (`hotel:<id>`). */
@@ -1184,6 +1207,12 @@ export interface components {
          * @enum {string}
          */
         Source: "pms" | "cache";
+        /**
+         * @description What a person may decide about a stored write (`POST /v1/operations/{id}/{action}`, the same
+         *     as `jack-pms outbox retry|cancel|approve|reject`).
+         * @enum {string}
+         */
+        StaffAction: "retry" | "resend" | "cancel" | "approve" | "reject";
         /**
          * @description One sync stream of a hotel.
          * @enum {string}
@@ -2345,7 +2374,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description A problem: `urn:jack-pms:problem:write-failed` (The write will not be applied), `urn:jack-pms:problem:conflict` (The PMS refused the change), `urn:jack-pms:problem:busy` (Already running) */
+            /** @description A problem: `urn:jack-pms:problem:write-failed` (The write will not be applied), `urn:jack-pms:problem:conflict` (The PMS refused the change), `urn:jack-pms:problem:operation-state` (The write's state does not allow this), `urn:jack-pms:problem:busy` (Already running) */
             409: {
                 headers: {
                     [name: string]: unknown;
@@ -3228,7 +3257,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description A problem: `urn:jack-pms:problem:write-failed` (The write will not be applied), `urn:jack-pms:problem:conflict` (The PMS refused the change), `urn:jack-pms:problem:busy` (Already running) */
+            /** @description A problem: `urn:jack-pms:problem:write-failed` (The write will not be applied), `urn:jack-pms:problem:conflict` (The PMS refused the change), `urn:jack-pms:problem:operation-state` (The write's state does not allow this), `urn:jack-pms:problem:busy` (Already running) */
             409: {
                 headers: {
                     [name: string]: unknown;
@@ -3488,7 +3517,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description A problem: `urn:jack-pms:problem:write-failed` (The write will not be applied), `urn:jack-pms:problem:conflict` (The PMS refused the change), `urn:jack-pms:problem:busy` (Already running) */
+            /** @description A problem: `urn:jack-pms:problem:write-failed` (The write will not be applied), `urn:jack-pms:problem:conflict` (The PMS refused the change), `urn:jack-pms:problem:operation-state` (The write's state does not allow this), `urn:jack-pms:problem:busy` (Already running) */
             409: {
                 headers: {
                     [name: string]: unknown;
@@ -3748,7 +3777,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description A problem: `urn:jack-pms:problem:write-failed` (The write will not be applied), `urn:jack-pms:problem:conflict` (The PMS refused the change), `urn:jack-pms:problem:busy` (Already running) */
+            /** @description A problem: `urn:jack-pms:problem:write-failed` (The write will not be applied), `urn:jack-pms:problem:conflict` (The PMS refused the change), `urn:jack-pms:problem:operation-state` (The write's state does not allow this), `urn:jack-pms:problem:busy` (Already running) */
             409: {
                 headers: {
                     [name: string]: unknown;
@@ -4321,7 +4350,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description A problem: `urn:jack-pms:problem:write-failed` (The write will not be applied), `urn:jack-pms:problem:conflict` (The PMS refused the change), `urn:jack-pms:problem:busy` (Already running) */
+            /** @description A problem: `urn:jack-pms:problem:write-failed` (The write will not be applied), `urn:jack-pms:problem:conflict` (The PMS refused the change), `urn:jack-pms:problem:operation-state` (The write's state does not allow this), `urn:jack-pms:problem:busy` (Already running) */
             409: {
                 headers: {
                     [name: string]: unknown;
@@ -4482,6 +4511,141 @@ export interface operations {
                      *       "status": 404,
                      *       "title": "Unknown hotel",
                      *       "type": "urn:jack-pms:problem:unknown-hotel"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A problem: `urn:jack-pms:problem:internal` (Internal error), `urn:jack-pms:problem:state-unavailable` (The host could not store the request) */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "what happened in this case",
+                     *       "status": 500,
+                     *       "title": "Internal error",
+                     *       "type": "urn:jack-pms:problem:internal"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    actOnOperation: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /**
+                 * @description The write's operation id.
+                 * @example op_01J9Z3K8T3X6Q2W5B4N7M1C0DE
+                 */
+                id: string;
+                /**
+                 * @description What to do: `retry`, `resend`, `cancel` (scope `operator`), `approve`, `reject` (scope
+                 *     `approver`).
+                 */
+                action: components["schemas"]["StaffAction"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description the write after the decision */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["OperationRecord"];
+                };
+            };
+            /** @description A problem: `urn:jack-pms:problem:bad-request` (The request is invalid) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "what happened in this case",
+                     *       "status": 400,
+                     *       "title": "The request is invalid",
+                     *       "type": "urn:jack-pms:problem:bad-request"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A problem: `urn:jack-pms:problem:unauthorized` (Authentication required) */
+            401: {
+                headers: {
+                    /** @description `Bearer` */
+                    "WWW-Authenticate"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "what happened in this case",
+                     *       "status": 401,
+                     *       "title": "Authentication required",
+                     *       "type": "urn:jack-pms:problem:unauthorized"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A problem: `urn:jack-pms:problem:forbidden` (The token may not do this) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "what happened in this case",
+                     *       "status": 403,
+                     *       "title": "The token may not do this",
+                     *       "type": "urn:jack-pms:problem:forbidden"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A problem: `urn:jack-pms:problem:unknown-hotel` (Unknown hotel), `urn:jack-pms:problem:not-found` (Not found) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "what happened in this case",
+                     *       "status": 404,
+                     *       "title": "Unknown hotel",
+                     *       "type": "urn:jack-pms:problem:unknown-hotel"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A problem: `urn:jack-pms:problem:write-failed` (The write will not be applied), `urn:jack-pms:problem:conflict` (The PMS refused the change), `urn:jack-pms:problem:operation-state` (The write's state does not allow this), `urn:jack-pms:problem:busy` (Already running) */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "what happened in this case",
+                     *       "status": 409,
+                     *       "title": "The write will not be applied",
+                     *       "type": "urn:jack-pms:problem:write-failed"
                      *     }
                      */
                     "application/problem+json": components["schemas"]["Problem"];

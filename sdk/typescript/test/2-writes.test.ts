@@ -1,6 +1,6 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { BadRequest, IdempotencyKeyReused, WriteRefused } from "../src/index.js";
+import { BadRequest, Forbidden, IdempotencyKeyReused, WriteRefused } from "../src/index.js";
 import { client, HOTEL } from "./env.js";
 
 const jack = client();
@@ -76,4 +76,9 @@ test("writes the host refuses are typed problems", async () => {
     jack.postCharge(HOTEL, "CONF1001", { amount: "twelve", currency: "EUR", description: "x" }),
     BadRequest,
   );
+});
+
+test("deciding about a stored write needs a scoped token", async () => {
+  const note = await jack.addReservationNote(HOTEL, "CONF1002", "Quiet room, please");
+  await assert.rejects(jack.act(note.operationId, "approve"), Forbidden);
 });
