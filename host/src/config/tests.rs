@@ -331,3 +331,27 @@ fn the_coordination_block_is_checked_and_never_shows_the_url() {
         assert!(!err.contains("hunter2"), "{err}");
     }
 }
+
+#[test]
+fn token_scopes_load_and_unknown_ones_are_refused() {
+    let sha = "3ed329c200789dc8eb56d61adf9da3dc1b51bf758be1afaacfb5554c3329f2b0";
+    let yaml = format!(
+        "server:\n  tokens:\n    - name: jack\n      sha256: {sha}\n    - name: desk\n      sha256: {sha}\n      scopes: [operator, approver]\nhotels:\n  - id: H1\n    adapter: mock\n"
+    );
+    let config = load(&yaml).unwrap();
+    assert!(
+        config.server.tokens[0].scopes.is_empty(),
+        "no scope by default"
+    );
+    assert_eq!(
+        config.server.tokens[1].scopes,
+        [
+            crate::config::TokenScope::Operator,
+            crate::config::TokenScope::Approver
+        ]
+    );
+    let err = load(&yaml.replace("approver]", "superuser]"))
+        .unwrap_err()
+        .to_string();
+    assert!(err.contains("superuser") && err.contains("line 7"), "{err}");
+}
