@@ -17,10 +17,17 @@ cargo build --profile adapter --target wasm32-wasip2 --quiet \
 out=target/adapters
 mkdir -p "$out"
 built="$CARGO_TARGET_DIR/wasm32-wasip2/adapter"
+# Test processes run this side by side (cargo-nextest: one process per test), and hosts may be
+# loading these files: a file that is already current is left alone, and a changed one is
+# replaced atomically through a temporary name of this process's own.
+install_file() { # <source> <destination>
+    cmp -s "$1" "$2" && return 0
+    cp "$1" "$2.tmp.$$" && mv -f "$2.tmp.$$" "$2"
+}
 install_adapter() { # <wasm name> <manifest path>
     local name; name=$(basename "$2" .toml)
-    cp "$built/$1.wasm" "$out/$name.wasm.tmp" && mv "$out/$name.wasm.tmp" "$out/$name.wasm"
-    cp "$2" "$out/$name.toml"
+    install_file "$built/$1.wasm" "$out/$name.wasm"
+    install_file "$2" "$out/$name.toml"
 }
 install_adapter mock adapters/mock/mock.toml
 install_adapter hostile tests/adapters/hostile/hostile.toml
