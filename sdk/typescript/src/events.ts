@@ -49,7 +49,8 @@ export async function* followEvents(
   const firstDelay = options.reconnectDelayMs ?? 500;
   const maxDelay = options.maxReconnectDelayMs ?? 30_000;
   let delay = firstDelay;
-  const url = new URL("/v1/events", transport.baseUrl);
+  // Appended, not resolved: a base URL with a path prefix (behind a proxy) keeps it.
+  const url = new URL(`${transport.baseUrl.replace(/\/$/, "")}/v1/events`);
   if (options.hotel !== undefined) url.searchParams.set("hotel", options.hotel);
 
   while (!options.signal?.aborted) {
