@@ -601,7 +601,8 @@ async fn every_write_operation_end_to_end() {
         "soda-1",
     )
     .await;
-    assert_eq!(status, 400, "{body}");
+    assert_eq!(status, 422, "{body}");
+    assert_eq!(body["type"], "urn:jack-pms:problem:pms-refused", "{body}");
     assert_eq!(sim.writes("postCustomItem").len(), 1);
 
     // post-charge through postAdjustment (chargeMode: adjustment), on API v1.2

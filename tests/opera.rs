@@ -554,7 +554,8 @@ async fn every_operation_end_to_end() {
             json!({"amount": "1.00", "currency": "EUR", "description": "x", "code": "NOPE"}),
         )
         .await;
-    assert_eq!(status, 400, "{bad}");
+    assert_eq!(status, 422, "{bad}");
+    assert_eq!(bad["type"], "urn:jack-pms:problem:pms-refused", "{bad}");
     let detail = bad["detail"].as_str().unwrap_or_default();
     assert!(
         detail.contains("Invalid transaction code") && detail.contains("CSH00107"),

@@ -210,7 +210,7 @@ async fn reads_retry_server_errors_but_not_client_errors() {
     s.faults(json!({"failNext": {"count": 1, "status": 400}}))
         .await;
     let (status, body) = s.get("/v1/hotels/DEMO1/reservations/CONF1002").await;
-    assert_eq!(status, 400, "{body}");
+    assert_eq!(status, 422, "the PMS refused the request: {body}");
     assert_eq!(
         route_count(&s.mock_stats().await, RESERVATION),
         4,

@@ -129,9 +129,10 @@ pub const ERRORS: &[(&str, &[u16])] = &[
     ("reloadConfig", &[501]),
 ];
 
-/// A read through the adapter: the hotel or the thing may be unknown, the PMS may not support
-/// it, the adapter may fail, the PMS may be down or limiting, the call may run out of time.
-const PMS_READ: &[u16] = &[404, 501, 502, 503, 504];
+/// A read through the adapter: the hotel or the thing may be unknown, the PMS may refuse the
+/// request's content or not support it, the adapter may fail, the PMS may be down or limiting,
+/// the call may run out of time.
+const PMS_READ: &[u16] = &[404, 422, 501, 502, 503, 504];
 /// A write: a read's failures, plus a failed or conflicting write (409) and a guardrail (422).
 const PMS_WRITE: &[u16] = &[404, 409, 422, 501, 502, 503, 504];
 
@@ -146,7 +147,7 @@ fn kinds(status: u16) -> &'static [ProblemType] {
         409 => &[P::WriteFailed, P::Conflict, P::OperationState, P::Busy],
         413 => &[P::PayloadTooLarge],
         415 => &[P::UnsupportedMediaType],
-        422 => &[P::WriteRefused, P::IdempotencyKeyReused],
+        422 => &[P::WriteRefused, P::IdempotencyKeyReused, P::PmsRefused],
         500 => &[P::Internal, P::StateUnavailable],
         501 => &[P::Unsupported, P::ReloadUnavailable],
         502 => &[P::AdapterFailure, P::PmsUnauthorized, P::AdapterError],

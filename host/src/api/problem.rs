@@ -88,6 +88,10 @@ pub enum ProblemType {
     /// The PMS refused the change (a state conflict on its side).
     #[serde(rename = "urn:jack-pms:problem:conflict")]
     Conflict,
+    /// The PMS (or the adapter, for it) refused the request's content: valid for this API, not
+    /// for this PMS (more decimals than the currency has, an unknown article code, …).
+    #[serde(rename = "urn:jack-pms:problem:pms-refused")]
+    PmsRefused,
     /// The adapter reported an error of its own.
     #[serde(rename = "urn:jack-pms:problem:adapter-error")]
     AdapterError,
@@ -127,6 +131,7 @@ impl ProblemType {
             ProblemType::PmsUnavailable => "The PMS is unavailable",
             ProblemType::Unsupported => "The hotel's PMS does not support this operation",
             ProblemType::Conflict => "The PMS refused the change",
+            ProblemType::PmsRefused => "The PMS refused the request's content",
             ProblemType::AdapterError => "The adapter reported an error",
             ProblemType::ReloadUnavailable => "Reload is not available",
         }
@@ -354,7 +359,13 @@ fn pms_problem(e: PmsError, detail: String) -> Problem {
             ProblemType::PmsUnavailable,
             detail,
         ),
-        PmsError::InvalidRequest(_) => Problem::bad_request(detail),
+        // The caller's request was valid for this API (it got this far); the PMS's rules said
+        // no. 422, so a client can tell it from a malformed request of its own (400).
+        PmsError::InvalidRequest(_) => Problem::new(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            ProblemType::PmsRefused,
+            detail,
+        ),
         PmsError::Unsupported(_) => Problem::new(
             StatusCode::NOT_IMPLEMENTED,
             ProblemType::Unsupported,

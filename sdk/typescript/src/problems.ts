@@ -72,6 +72,8 @@ export class PayloadTooLarge extends JackProblem {}
 export class WriteRefused extends JackProblem {}
 /** 422: the `Idempotency-Key` was first used for another write (`operationId` names it). */
 export class IdempotencyKeyReused extends JackProblem {}
+/** 422: the PMS refused the request's content (valid for jack-pms, not for this PMS). */
+export class PmsRefused extends JackProblem {}
 /** 501: the hotel's PMS does not support the operation (or reload is unavailable). */
 export class Unsupported extends JackProblem {}
 /** 502: the adapter failed, reported an error, or the PMS refused the host's credentials. */
@@ -117,6 +119,7 @@ const CLASSES: Record<ProblemType, ProblemClass> = {
   "urn:jack-pms:problem:pms-unavailable": PmsUnavailable,
   "urn:jack-pms:problem:unsupported": Unsupported,
   "urn:jack-pms:problem:conflict": Conflict,
+  "urn:jack-pms:problem:pms-refused": PmsRefused,
   "urn:jack-pms:problem:adapter-error": AdapterFailure,
   "urn:jack-pms:problem:reload-unavailable": Unsupported,
 };

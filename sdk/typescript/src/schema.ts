@@ -1064,7 +1064,7 @@ export interface components {
          *     generated client can switch on `type` exhaustively.
          * @enum {string}
          */
-        ProblemType: "urn:jack-pms:problem:bad-request" | "urn:jack-pms:problem:unauthorized" | "urn:jack-pms:problem:forbidden" | "urn:jack-pms:problem:not-found" | "urn:jack-pms:problem:method-not-allowed" | "urn:jack-pms:problem:payload-too-large" | "urn:jack-pms:problem:unsupported-media-type" | "urn:jack-pms:problem:internal" | "urn:jack-pms:problem:unknown-hotel" | "urn:jack-pms:problem:hotel-unavailable" | "urn:jack-pms:problem:write-failed" | "urn:jack-pms:problem:write-refused" | "urn:jack-pms:problem:idempotency-key-reused" | "urn:jack-pms:problem:operation-state" | "urn:jack-pms:problem:busy" | "urn:jack-pms:problem:state-unavailable" | "urn:jack-pms:problem:adapter-timeout" | "urn:jack-pms:problem:adapter-failure" | "urn:jack-pms:problem:host-busy" | "urn:jack-pms:problem:adapter-suspended" | "urn:jack-pms:problem:pms-unauthorized" | "urn:jack-pms:problem:pms-rate-limited" | "urn:jack-pms:problem:pms-unavailable" | "urn:jack-pms:problem:unsupported" | "urn:jack-pms:problem:conflict" | "urn:jack-pms:problem:adapter-error" | "urn:jack-pms:problem:reload-unavailable";
+        ProblemType: "urn:jack-pms:problem:bad-request" | "urn:jack-pms:problem:unauthorized" | "urn:jack-pms:problem:forbidden" | "urn:jack-pms:problem:not-found" | "urn:jack-pms:problem:method-not-allowed" | "urn:jack-pms:problem:payload-too-large" | "urn:jack-pms:problem:unsupported-media-type" | "urn:jack-pms:problem:internal" | "urn:jack-pms:problem:unknown-hotel" | "urn:jack-pms:problem:hotel-unavailable" | "urn:jack-pms:problem:write-failed" | "urn:jack-pms:problem:write-refused" | "urn:jack-pms:problem:idempotency-key-reused" | "urn:jack-pms:problem:operation-state" | "urn:jack-pms:problem:busy" | "urn:jack-pms:problem:state-unavailable" | "urn:jack-pms:problem:adapter-timeout" | "urn:jack-pms:problem:adapter-failure" | "urn:jack-pms:problem:host-busy" | "urn:jack-pms:problem:adapter-suspended" | "urn:jack-pms:problem:pms-unauthorized" | "urn:jack-pms:problem:pms-rate-limited" | "urn:jack-pms:problem:pms-unavailable" | "urn:jack-pms:problem:unsupported" | "urn:jack-pms:problem:conflict" | "urn:jack-pms:problem:pms-refused" | "urn:jack-pms:problem:adapter-error" | "urn:jack-pms:problem:reload-unavailable";
         /** @description One rate-limit bucket's usage. */
         RateLimitUsage: {
             /** @description Bucket key (`hotel:<id>`). */
@@ -1655,6 +1655,23 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description A problem: `urn:jack-pms:problem:write-refused` (The write breaks one of the hotel's guardrails), `urn:jack-pms:problem:idempotency-key-reused` (The Idempotency-Key was first used for another write), `urn:jack-pms:problem:pms-refused` (The PMS refused the request's content) */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "what happened in this case",
+                     *       "status": 422,
+                     *       "title": "The write breaks one of the hotel's guardrails",
+                     *       "type": "urn:jack-pms:problem:write-refused"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             /** @description A problem: `urn:jack-pms:problem:internal` (Internal error), `urn:jack-pms:problem:state-unavailable` (The host could not store the request) */
             500: {
                 headers: {
@@ -1822,6 +1839,23 @@ export interface operations {
                      *       "status": 404,
                      *       "title": "Unknown hotel",
                      *       "type": "urn:jack-pms:problem:unknown-hotel"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A problem: `urn:jack-pms:problem:write-refused` (The write breaks one of the hotel's guardrails), `urn:jack-pms:problem:idempotency-key-reused` (The Idempotency-Key was first used for another write), `urn:jack-pms:problem:pms-refused` (The PMS refused the request's content) */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "what happened in this case",
+                     *       "status": 422,
+                     *       "title": "The write breaks one of the hotel's guardrails",
+                     *       "type": "urn:jack-pms:problem:write-refused"
                      *     }
                      */
                     "application/problem+json": components["schemas"]["Problem"];
@@ -2009,6 +2043,23 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description A problem: `urn:jack-pms:problem:write-refused` (The write breaks one of the hotel's guardrails), `urn:jack-pms:problem:idempotency-key-reused` (The Idempotency-Key was first used for another write), `urn:jack-pms:problem:pms-refused` (The PMS refused the request's content) */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "what happened in this case",
+                     *       "status": 422,
+                     *       "title": "The write breaks one of the hotel's guardrails",
+                     *       "type": "urn:jack-pms:problem:write-refused"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             /** @description A problem: `urn:jack-pms:problem:internal` (Internal error), `urn:jack-pms:problem:state-unavailable` (The host could not store the request) */
             500: {
                 headers: {
@@ -2176,6 +2227,23 @@ export interface operations {
                      *       "status": 404,
                      *       "title": "Unknown hotel",
                      *       "type": "urn:jack-pms:problem:unknown-hotel"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A problem: `urn:jack-pms:problem:write-refused` (The write breaks one of the hotel's guardrails), `urn:jack-pms:problem:idempotency-key-reused` (The Idempotency-Key was first used for another write), `urn:jack-pms:problem:pms-refused` (The PMS refused the request's content) */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "what happened in this case",
+                     *       "status": 422,
+                     *       "title": "The write breaks one of the hotel's guardrails",
+                     *       "type": "urn:jack-pms:problem:write-refused"
                      *     }
                      */
                     "application/problem+json": components["schemas"]["Problem"];
@@ -2425,7 +2493,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description A problem: `urn:jack-pms:problem:write-refused` (The write breaks one of the hotel's guardrails), `urn:jack-pms:problem:idempotency-key-reused` (The Idempotency-Key was first used for another write) */
+            /** @description A problem: `urn:jack-pms:problem:write-refused` (The write breaks one of the hotel's guardrails), `urn:jack-pms:problem:idempotency-key-reused` (The Idempotency-Key was first used for another write), `urn:jack-pms:problem:pms-refused` (The PMS refused the request's content) */
             422: {
                 headers: {
                     [name: string]: unknown;
@@ -2723,6 +2791,23 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description A problem: `urn:jack-pms:problem:write-refused` (The write breaks one of the hotel's guardrails), `urn:jack-pms:problem:idempotency-key-reused` (The Idempotency-Key was first used for another write), `urn:jack-pms:problem:pms-refused` (The PMS refused the request's content) */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "what happened in this case",
+                     *       "status": 422,
+                     *       "title": "The write breaks one of the hotel's guardrails",
+                     *       "type": "urn:jack-pms:problem:write-refused"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             /** @description A problem: `urn:jack-pms:problem:internal` (Internal error), `urn:jack-pms:problem:state-unavailable` (The host could not store the request) */
             500: {
                 headers: {
@@ -2894,6 +2979,23 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description A problem: `urn:jack-pms:problem:write-refused` (The write breaks one of the hotel's guardrails), `urn:jack-pms:problem:idempotency-key-reused` (The Idempotency-Key was first used for another write), `urn:jack-pms:problem:pms-refused` (The PMS refused the request's content) */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "what happened in this case",
+                     *       "status": 422,
+                     *       "title": "The write breaks one of the hotel's guardrails",
+                     *       "type": "urn:jack-pms:problem:write-refused"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             /** @description A problem: `urn:jack-pms:problem:internal` (Internal error), `urn:jack-pms:problem:state-unavailable` (The host could not store the request) */
             500: {
                 headers: {
@@ -3060,6 +3162,23 @@ export interface operations {
                      *       "status": 404,
                      *       "title": "Unknown hotel",
                      *       "type": "urn:jack-pms:problem:unknown-hotel"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A problem: `urn:jack-pms:problem:write-refused` (The write breaks one of the hotel's guardrails), `urn:jack-pms:problem:idempotency-key-reused` (The Idempotency-Key was first used for another write), `urn:jack-pms:problem:pms-refused` (The PMS refused the request's content) */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "what happened in this case",
+                     *       "status": 422,
+                     *       "title": "The write breaks one of the hotel's guardrails",
+                     *       "type": "urn:jack-pms:problem:write-refused"
                      *     }
                      */
                     "application/problem+json": components["schemas"]["Problem"];
@@ -3308,7 +3427,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description A problem: `urn:jack-pms:problem:write-refused` (The write breaks one of the hotel's guardrails), `urn:jack-pms:problem:idempotency-key-reused` (The Idempotency-Key was first used for another write) */
+            /** @description A problem: `urn:jack-pms:problem:write-refused` (The write breaks one of the hotel's guardrails), `urn:jack-pms:problem:idempotency-key-reused` (The Idempotency-Key was first used for another write), `urn:jack-pms:problem:pms-refused` (The PMS refused the request's content) */
             422: {
                 headers: {
                     [name: string]: unknown;
@@ -3568,7 +3687,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description A problem: `urn:jack-pms:problem:write-refused` (The write breaks one of the hotel's guardrails), `urn:jack-pms:problem:idempotency-key-reused` (The Idempotency-Key was first used for another write) */
+            /** @description A problem: `urn:jack-pms:problem:write-refused` (The write breaks one of the hotel's guardrails), `urn:jack-pms:problem:idempotency-key-reused` (The Idempotency-Key was first used for another write), `urn:jack-pms:problem:pms-refused` (The PMS refused the request's content) */
             422: {
                 headers: {
                     [name: string]: unknown;
@@ -3828,7 +3947,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description A problem: `urn:jack-pms:problem:write-refused` (The write breaks one of the hotel's guardrails), `urn:jack-pms:problem:idempotency-key-reused` (The Idempotency-Key was first used for another write) */
+            /** @description A problem: `urn:jack-pms:problem:write-refused` (The write breaks one of the hotel's guardrails), `urn:jack-pms:problem:idempotency-key-reused` (The Idempotency-Key was first used for another write), `urn:jack-pms:problem:pms-refused` (The PMS refused the request's content) */
             422: {
                 headers: {
                     [name: string]: unknown;
@@ -4011,6 +4130,23 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description A problem: `urn:jack-pms:problem:write-refused` (The write breaks one of the hotel's guardrails), `urn:jack-pms:problem:idempotency-key-reused` (The Idempotency-Key was first used for another write), `urn:jack-pms:problem:pms-refused` (The PMS refused the request's content) */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "what happened in this case",
+                     *       "status": 422,
+                     *       "title": "The write breaks one of the hotel's guardrails",
+                     *       "type": "urn:jack-pms:problem:write-refused"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             /** @description A problem: `urn:jack-pms:problem:internal` (Internal error), `urn:jack-pms:problem:state-unavailable` (The host could not store the request) */
             500: {
                 headers: {
@@ -4177,6 +4313,23 @@ export interface operations {
                      *       "status": 404,
                      *       "title": "Unknown hotel",
                      *       "type": "urn:jack-pms:problem:unknown-hotel"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A problem: `urn:jack-pms:problem:write-refused` (The write breaks one of the hotel's guardrails), `urn:jack-pms:problem:idempotency-key-reused` (The Idempotency-Key was first used for another write), `urn:jack-pms:problem:pms-refused` (The PMS refused the request's content) */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "what happened in this case",
+                     *       "status": 422,
+                     *       "title": "The write breaks one of the hotel's guardrails",
+                     *       "type": "urn:jack-pms:problem:write-refused"
                      *     }
                      */
                     "application/problem+json": components["schemas"]["Problem"];
