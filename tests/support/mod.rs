@@ -126,11 +126,23 @@ pub fn cargo_in(dir: &Path, args: &[&str]) {
 }
 
 /// A loopback port nobody listens on right now.
+///
+/// Chosen at random below Linux's ephemeral range (32768–60999): a port the kernel handed
+/// out with `bind(0)` is released before the host binds it, and in between any outgoing
+/// connection of any test process may take it as its local port (a test that restarts a
+/// host under load saw "Address already in use"). Below the range only another test's pick
+/// can collide, and `Stack::start_with` starts again on new ports when that happens.
 pub fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0")
-        .and_then(|l| l.local_addr())
-        .map(|a| a.port())
-        .expect("free port")
+    const LOW: u16 = 20_000;
+    const HIGH: u16 = 32_000;
+    for _ in 0..1_000 {
+        let offset = u16::try_from(rand_u128() % u128::from(HIGH - LOW)).expect("below 12000");
+        let port = LOW + offset;
+        if TcpListener::bind(("127.0.0.1", port)).is_ok() {
+            return port;
+        }
+    }
+    panic!("no free loopback port in {LOW}..{HIGH}")
 }
 
 /// The dev token every test stack accepts.
@@ -318,8 +330,20 @@ impl Stack {
         Stack::start_with(StackOptions::default()).await
     }
 
-    /// Starts a stack.
+    /// Starts a stack, on new ports if another process took one of the chosen ones first.
     pub async fn start_with(options: StackOptions) -> Stack {
+        let mut last = String::new();
+        for _ in 0..5 {
+            match Stack::start_once(&options).await {
+                Ok(stack) => return stack,
+                Err(logs) => last = logs,
+            }
+        }
+        panic!("jack-pms serve could not bind its ports five times:\n{last}")
+    }
+
+    /// One try at starting a stack: `Err` with the host's log when a port was taken.
+    async fn start_once(options: &StackOptions) -> Result<Stack, String> {
         let adapters = adapters_dir();
         let dir = tempfile::tempdir().expect("tempdir");
         let (api_port, mock_port) = (free_port(), free_port());
@@ -447,15 +471,21 @@ hotels:
                 .expect("client"),
             state,
         };
-        stack.wait_ready(options.mock_pms).await;
-        stack
+        stack.wait_ready(options.mock_pms).await?;
+        Ok(stack)
     }
 
-    async fn wait_ready(&mut self, mock: bool) {
+    /// Waits until the API (and the mock PMS) answer; `Err` with the log if the host exited
+    /// because one of its ports was taken, a panic on any other exit or after two minutes.
+    async fn wait_ready(&mut self, mock: bool) -> Result<(), String> {
         let started = Instant::now();
         loop {
             if let Ok(Some(status)) = self.child.try_wait() {
-                panic!("jack-pms serve exited with {status}:\n{}", self.logs());
+                let logs = self.logs();
+                if logs.contains("Address already in use") {
+                    return Err(logs);
+                }
+                panic!("jack-pms serve exited with {status}:\n{logs}");
             }
             let api = self.http.get(self.url("/healthz")).send().await;
             let mock_ready = !mock
@@ -466,7 +496,7 @@ hotels:
                     .await
                     .is_ok_and(|r| r.status().is_success());
             if api.is_ok_and(|r| r.status().is_success()) && mock_ready {
-                return;
+                return Ok(());
             }
             assert!(
                 started.elapsed() < Duration::from_secs(120),
