@@ -456,14 +456,21 @@ pub async fn open_vault(config: &Config) -> Result<Arc<Vault>, VaultError> {
 /// Opens the config's state database (creating a SQLite file and its directory if needed,
 /// applying any schema migrations) and the vault in it under `key`.
 pub async fn open_state_vault(config: &Config, key: MasterKey) -> Result<Vault, VaultError> {
-    if let Location::Sqlite(path) = &config.state.location
-        && let Some(dir) = path.parent()
-    {
-        std::fs::create_dir_all(dir)
-            .map_err(|e| VaultError::Storage(format!("cannot create {}: {e}", dir.display())))?;
-    }
-    let db = Db::open(&config.state.location)
+    let db = open_state_db(config)
         .await
         .map_err(|e| VaultError::Storage(e.to_string()))?;
     Vault::from_db(db, key).await
+}
+
+/// Opens (and migrates) the config's state database, creating a SQLite file's directory.
+pub async fn open_state_db(config: &Config) -> Result<Db, crate::db::DbError> {
+    if let Location::Sqlite(path) = &config.state.location
+        && let Some(dir) = path.parent()
+    {
+        std::fs::create_dir_all(dir).map_err(|e| crate::db::DbError::Open {
+            at: path.display().to_string(),
+            problem: format!("cannot create {}: {e}", dir.display()),
+        })?;
+    }
+    Db::open(&config.state.location).await
 }

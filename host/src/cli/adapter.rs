@@ -1,11 +1,9 @@
 //! `jack-pms adapter inspect`: everything a security reviewer needs from a component and its
 //! manifest, without running the adapter.
 
-use crate::egress::allowlist;
 use crate::manifest::Manifest;
 use crate::runtime::loader::{sha256_hex, surface};
-use crate::runtime::vet::{ImportVerdict, judge_import, vet};
-use crate::runtime::wit::docs::{self, InterfaceDocs};
+use crate::runtime::vet::vet;
 use anyhow::Context;
 use serde_json::json;
 use std::path::Path;
@@ -36,62 +34,14 @@ pub fn inspect(
     let s = surface(&engine, &component);
     let exports: Vec<&str> = s.exports.iter().map(String::as_str).collect();
     let verdict = vet(s.imports.iter().map(String::as_str), &exports);
-    let imports: Vec<_> = s
-        .imports
-        .iter()
-        .map(|name| {
-            let mut entry = match judge_import(name) {
-                ImportVerdict::Allowed(why) => {
-                    json!({ "name": name, "allowed": true, "provides": why })
-                }
-                ImportVerdict::Refused(why) => {
-                    json!({ "name": name, "allowed": false, "reason": why })
-                }
-            };
-            if let Some(d) = docs::for_item(name) {
-                entry["docs"] = interface_json(&d);
-            }
-            entry
-        })
-        .collect();
-    let exports_json: Vec<_> = s
-        .exports
-        .iter()
-        .map(|name| match docs::for_item(name) {
-            Some(d) => json!({ "name": name, "docs": interface_json(&d) }),
-            None => json!({ "name": name }),
-        })
-        .collect();
+    let imports = crate::review::imports_json(&s.imports);
+    let exports_json = crate::review::exports_json(&s.exports);
     let hotel_json = match (for_hotel, &manifest) {
         (Some((config, hotel)), Ok(m)) => Some(resolve_for_hotel(m, config, hotel, &bytes)?),
         _ => None,
     };
     let manifest_json = match &manifest {
-        Ok(m) => json!({
-            "path": manifest_path.display().to_string(),
-            "name": m.name,
-            "vendor": m.vendor,
-            "version": m.version,
-            "wit": m.wit,
-            "allowedHosts": m.allowed_hosts,
-            "allowedHostPlaceholders": m.allowed_hosts.iter().flat_map(|h| allowlist::placeholders(h).unwrap_or_default()).collect::<Vec<_>>(),
-            "auth": m.auth.kind().name(),
-            "authHeader": m.auth.header(),
-            "authSchemes": m.auth_schemes().map(|a| a.kind().name()).collect::<Vec<_>>(),
-            "authChoice": m.auth_choice,
-            "requestHeadersFromConfig": m.request_headers,
-            "secrets": m.secrets,
-            "configKeys": m.config_keys,
-            "optionalConfigKeys": m.optional_config_keys,
-            "timeZoneKey": m.time_zone_key,
-            "noRetryStatuses": m.no_retry_statuses,
-            "noteMaxChars": m.note_max_chars,
-            "tokenEndpoints": m.auth_schemes().filter_map(|a| a.oauth()).map(|(o, _)| match &o.token_origin {
-                Some(origin) => format!("{origin}{}", o.token_path),
-                None => format!("{} on the API's origin", o.token_path),
-            }).collect::<Vec<_>>(),
-            "rateLimits": m.rate_limits.iter().map(|r| json!({"requests": r.requests, "perSeconds": r.per_seconds, "scope": format!("{:?}", r.scope).to_lowercase()})).collect::<Vec<_>>(),
-        }),
+        Ok(m) => crate::review::manifest_json(m, &manifest_path.display().to_string()),
         Err(e) => json!({ "path": manifest_path.display().to_string(), "error": e.to_string() }),
     };
     let report = json!({
@@ -104,7 +54,7 @@ pub fn inspect(
         "imports": imports,
         "exports": exports_json,
         "manifest": manifest_json,
-        "defaultLimits": limits_json(&crate::config::Limits::default()),
+        "defaultLimits": crate::review::limits_json(&crate::config::Limits::default()),
         "hotel": hotel_json,
     });
     if as_json {
@@ -300,28 +250,7 @@ fn print_docs(docs: &serde_json::Value) {
     }
 }
 
-fn interface_json(d: &InterfaceDocs) -> serde_json::Value {
-    json!({
-        "docs": d.docs,
-        "functions": d.functions.iter().map(|(name, docs)| json!({ "name": name, "docs": docs })).collect::<Vec<_>>(),
-    })
-}
-
-fn limits_json(l: &crate::config::Limits) -> serde_json::Value {
-    json!({
-        "memoryMib": l.memory_bytes >> 20,
-        "deadlineMs": u64::try_from(l.deadline.as_millis()).unwrap_or(u64::MAX),
-        "maxRequestsPerCall": l.max_requests_per_call,
-        "maxResponseBytes": l.max_response_bytes,
-        "maxResultBytes": l.max_result_bytes,
-        "maxLogLinesPerCall": l.max_log_lines_per_call,
-        "maxLogBytesPerCall": l.max_log_bytes_per_call,
-        "maxConcurrentCalls": l.max_concurrent_calls,
-    })
-}
-
-/// What the manifest becomes for one hotel of a config: the origins it may reach, the scheme and
-/// where each secret comes from (never a value), the headers the host sets, the limits, the pin.
+/// [`crate::review::hotel_json`] for hotel `hotel` of the config at `config_path`.
 fn resolve_for_hotel(
     m: &Manifest,
     config_path: &Path,
@@ -334,87 +263,13 @@ fn resolve_for_hotel(
         .iter()
         .find(|h| h.id == hotel)
         .with_context(|| format!("{} has no hotel `{hotel}`", config_path.display()))?;
-    let base = json!({ "id": hotel, "config": config_path.display().to_string() });
-    let fail = |e: String| {
-        let mut v = base.clone();
-        v["error"] = json!(e);
-        v
-    };
-    let origins: Result<Vec<String>, String> = m
-        .allowed_hosts
-        .iter()
-        .map(|e| {
-            allowlist::resolve(e, &h.settings)
-                .map(|o| o.to_string())
-                .map_err(|e| e.to_string())
-        })
-        .collect();
-    let origins = match origins {
-        Ok(o) => o,
-        Err(e) => return Ok(fail(e)),
-    };
-    let auth = match m.auth_for(&h.settings) {
-        Ok(a) => a,
-        Err(e) => return Ok(fail(e)),
-    };
-    let secrets: serde_json::Map<String, serde_json::Value> = auth
-        .secret_names()
-        .into_iter()
-        .map(|name| {
-            let source = match h.secrets.get(name) {
-                Some(crate::config::SecretRef::Env(var)) => format!("environment variable {var}"),
-                Some(crate::config::SecretRef::Vault(v)) => format!("the vault (as `{v}`)"),
-                None => format!("the vault (as `{name}`)"),
-            };
-            (name.to_string(), json!(source))
-        })
-        .collect();
-    let headers: serde_json::Map<String, serde_json::Value> = m
-        .request_headers
-        .iter()
-        .map(|(header, key)| {
-            (
-                header.clone(),
-                json!(
-                    h.settings
-                        .get(key)
-                        .cloned()
-                        .unwrap_or_else(|| format!("(setting `{key}` unset)"))
-                ),
-            )
-        })
-        .collect();
-    let rate_limits: Vec<serde_json::Value> = match &h.rate_limits {
-        Some(limits) => limits
-            .iter()
-            .map(|l| json!({"requests": l.requests, "perSeconds": l.per.as_secs(), "scope": format!("{:?}", l.scope).to_lowercase(), "from": "hotel config"}))
-            .collect(),
-        None => m
-            .rate_limits
-            .iter()
-            .map(|r| json!({"requests": r.requests, "perSeconds": r.per_seconds, "scope": format!("{:?}", r.scope).to_lowercase(), "from": "manifest"}))
-            .collect(),
-    };
-    let sha = sha256_hex(bytes);
-    let pin = match h.sha256 {
-        Some(p) if hex::encode(p) == sha => "pinned, and the component matches".to_string(),
-        Some(p) => format!(
-            "pinned to {}, which is NOT this component: the host refuses it",
-            hex::encode(p)
-        ),
-        None if config.adapters.allow_unpinned => {
-            "not pinned (allowUnpinned is on: development only)".into()
-        }
-        None => "not pinned: the host refuses to run it until the hotel pins its sha256".into(),
-    };
-    let mut v = base;
-    v["adapter"] = json!(h.adapter);
-    v["allowedOrigins"] = json!(origins);
-    v["auth"] = json!(auth.kind().name());
-    v["secrets"] = json!(secrets);
-    v["requestHeaders"] = json!(headers);
-    v["rateLimits"] = json!(rate_limits);
-    v["limits"] = limits_json(config.adapters.limits_for(&m.name));
-    v["pin"] = json!(pin);
+    let mut v = crate::review::hotel_json(
+        m,
+        h,
+        config.adapters.allow_unpinned,
+        config.adapters.limits_for(&m.name),
+        &sha256_hex(bytes),
+    );
+    v["config"] = json!(config_path.display().to_string());
     Ok(v)
 }

@@ -1,5 +1,5 @@
 //! The command line (clap): `serve`, `call`, `adapter inspect`, `mock-pms`, `token`, `vault`,
-//! `outbox` and `audit`.
+//! `outbox`, `audit` and `staff`.
 //! This is the binary's edge: errors are `anyhow` here and nowhere below.
 
 mod adapter;
@@ -8,6 +8,7 @@ mod mock_pms;
 mod new;
 mod outbox;
 mod serve;
+mod staff;
 mod token;
 mod vault;
 
@@ -112,6 +113,56 @@ enum Command {
         #[command(subcommand)]
         command: AuditCommand,
     },
+    /// Staff accounts of the console (`/console`). Passwords are read from stdin.
+    Staff {
+        #[command(subcommand)]
+        command: StaffCommand,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+enum StaffCommand {
+    /// Add an account; its password is read from stdin (one line, at least 12 characters):
+    /// `jack-pms staff add ana --role admin --config jack-pms.yaml < password-file`.
+    Add {
+        /// Config file.
+        #[arg(long)]
+        config: PathBuf,
+        /// Login name (letters, digits, `.`, `_`, `-`, `@`).
+        name: String,
+        /// viewer (reads), operator (retry, resend, cancel), approver (approve, reject) or
+        /// admin (all of them).
+        #[arg(long)]
+        role: String,
+    },
+    /// Set an account's password (from stdin) and, with --role, its role; its sessions end.
+    Passwd {
+        /// Config file.
+        #[arg(long)]
+        config: PathBuf,
+        /// Login name.
+        name: String,
+        /// A new role.
+        #[arg(long)]
+        role: Option<String>,
+    },
+    /// Remove an account; its sessions end.
+    Rm {
+        /// Config file.
+        #[arg(long)]
+        config: PathBuf,
+        /// Login name.
+        name: String,
+    },
+    /// List the accounts and their roles.
+    List {
+        /// Config file.
+        #[arg(long)]
+        config: PathBuf,
+        /// Print JSON.
+        #[arg(long)]
+        json: bool,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -189,6 +240,9 @@ enum OutboxCommand {
         /// You checked the PMS and it does not hold the write: send without reading back first.
         #[arg(long)]
         resend: bool,
+        /// Why, for the audit log (e.g. "guest disputed the charge").
+        #[arg(long)]
+        reason: Option<String>,
     },
     /// Cancel a queued, failed or held write.
     Cancel {
@@ -197,6 +251,9 @@ enum OutboxCommand {
         config: PathBuf,
         /// Operation id.
         id: String,
+        /// Why, for the audit log (e.g. "guest disputed the charge").
+        #[arg(long)]
+        reason: Option<String>,
     },
     /// Approve a write held for approval (over the hotel's `writes.approvalThreshold`): it is
     /// then sent. The audit log records who approved it.
@@ -206,6 +263,9 @@ enum OutboxCommand {
         config: PathBuf,
         /// Operation id.
         id: String,
+        /// Why, for the audit log (e.g. "guest disputed the charge").
+        #[arg(long)]
+        reason: Option<String>,
     },
     /// Reject a write held for approval: it is cancelled, never sent.
     Reject {
@@ -214,6 +274,9 @@ enum OutboxCommand {
         config: PathBuf,
         /// Operation id.
         id: String,
+        /// Why, for the audit log (e.g. "guest disputed the charge").
+        #[arg(long)]
+        reason: Option<String>,
     },
 }
 
@@ -428,10 +491,21 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 states,
                 json,
             } => outbox::list(&config, hotel.as_deref(), &states, json),
-            OutboxCommand::Retry { config, id, resend } => outbox::retry(&config, &id, resend),
-            OutboxCommand::Cancel { config, id } => outbox::cancel(&config, &id),
-            OutboxCommand::Approve { config, id } => outbox::approve(&config, &id),
-            OutboxCommand::Reject { config, id } => outbox::reject(&config, &id),
+            OutboxCommand::Retry {
+                config,
+                id,
+                resend,
+                reason,
+            } => outbox::retry(&config, &id, resend, reason.as_deref()),
+            OutboxCommand::Cancel { config, id, reason } => {
+                outbox::cancel(&config, &id, reason.as_deref())
+            }
+            OutboxCommand::Approve { config, id, reason } => {
+                outbox::approve(&config, &id, reason.as_deref())
+            }
+            OutboxCommand::Reject { config, id, reason } => {
+                outbox::reject(&config, &id, reason.as_deref())
+            }
         },
         Command::Audit { command } => match command {
             AuditCommand::List {
@@ -448,6 +522,14 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 json,
             ),
             AuditCommand::Verify { config } => outbox::audit_verify(&config),
+        },
+        Command::Staff { command } => match command {
+            StaffCommand::Add { config, name, role } => staff::add(&config, &name, &role),
+            StaffCommand::Passwd { config, name, role } => {
+                staff::passwd(&config, &name, role.as_deref())
+            }
+            StaffCommand::Rm { config, name } => staff::rm(&config, &name),
+            StaffCommand::List { config, json } => staff::list(&config, json),
         },
     }
 }

@@ -4,7 +4,7 @@
 
 use crate::app::{master_key, open_state_vault};
 use crate::config::Config;
-use crate::state::State;
+use crate::state::{Staff, State};
 use crate::state::audit::AuditFilter;
 use crate::state::outbox::{OutboxFilter, WriteState};
 use anyhow::Context;
@@ -38,6 +38,14 @@ pub(super) fn actor() -> String {
         .or_else(|_| std::env::var("LOGNAME"))
         .unwrap_or_else(|_| "unknown".into());
     format!("cli:{user}")
+}
+
+/// A staff member's reason, refused when it is empty or longer than
+/// [`crate::state::MAX_REASON_CHARS`].
+fn checked_reason(reason: Option<&str>) -> anyhow::Result<Option<&str>> {
+    reason
+        .map(|r| crate::state::check_reason(r).map_err(anyhow::Error::msg))
+        .transpose()
 }
 
 /// `outbox list [--hotel H] [--state S]…`
@@ -95,36 +103,49 @@ pub fn list(
 }
 
 /// `outbox retry ID [--resend]`
-pub fn retry(config_path: &Path, id: &str, resend: bool) -> anyhow::Result<ExitCode> {
+pub fn retry(
+    config_path: &Path,
+    id: &str,
+    resend: bool,
+    reason: Option<&str>,
+) -> anyhow::Result<ExitCode> {
+    let reason = checked_reason(reason)?;
     with_state(config_path, async |_, state| {
-        let record = state.retry(id, &actor(), resend).await?;
+        let actor = actor();
+        let record = state.retry(id, &Staff { actor: &actor, reason }, resend).await?;
         eprintln!("operation `{id}` is {}", record.state);
         Ok(ExitCode::SUCCESS)
     })
 }
 
 /// `outbox cancel ID`
-pub fn cancel(config_path: &Path, id: &str) -> anyhow::Result<ExitCode> {
+pub fn cancel(config_path: &Path, id: &str, reason: Option<&str>) -> anyhow::Result<ExitCode> {
+    let reason = checked_reason(reason)?;
     with_state(config_path, async |_, state| {
-        let record = state.cancel(id, &actor()).await?;
+        let actor = actor();
+        let record = state.cancel(id, &Staff { actor: &actor, reason }).await?;
         eprintln!("operation `{id}` is {}", record.state);
         Ok(ExitCode::SUCCESS)
     })
 }
 
 /// `outbox approve ID`
-pub fn approve(config_path: &Path, id: &str) -> anyhow::Result<ExitCode> {
+pub fn approve(config_path: &Path, id: &str, reason: Option<&str>) -> anyhow::Result<ExitCode> {
+    let reason = checked_reason(reason)?;
     with_state(config_path, async |_, state| {
-        let record = state.approve(id, &actor()).await?;
+        let actor = actor();
+        let record = state.approve(id, &Staff { actor: &actor, reason }).await?;
         eprintln!("operation `{id}` is approved and {}", record.state);
         Ok(ExitCode::SUCCESS)
     })
 }
 
 /// `outbox reject ID`
-pub fn reject(config_path: &Path, id: &str) -> anyhow::Result<ExitCode> {
+pub fn reject(config_path: &Path, id: &str, reason: Option<&str>) -> anyhow::Result<ExitCode> {
+    let reason = checked_reason(reason)?;
     with_state(config_path, async |_, state| {
-        let record = state.reject(id, &actor()).await?;
+        let actor = actor();
+        let record = state.reject(id, &Staff { actor: &actor, reason }).await?;
         eprintln!("operation `{id}` is rejected and {}", record.state);
         Ok(ExitCode::SUCCESS)
     })
@@ -160,7 +181,7 @@ pub fn audit_list(
                 hotel: hotel.map(str::to_owned),
                 since,
                 operation_id: operation.map(str::to_owned),
-                limit: None,
+                ..AuditFilter::default()
             })
             .await?;
         if json {

@@ -22,7 +22,7 @@ pub use inbound::{EventAction, Forget, WebhookReceipt, mews_event_action};
 pub use reads::{Meta, Read, Source};
 pub use registry::{BoundHotel, HotelProblem, HotelRegistry, HotelSummary, ReloadReport};
 pub use sync::ServiceRunner;
-pub use writes::{Outbox, StaffAction, Written};
+pub use writes::{Outbox, StaffAction, StaffWrite, Written};
 
 pub use crate::report::{OperationRecord, WriteState};
 
@@ -426,14 +426,38 @@ impl Service {
         self.outbox.operation(id).await
     }
 
+    /// Writes a person may need to act on (see [`Outbox::for_staff`]).
+    pub async fn writes_for_staff(
+        &self,
+        hotel: Option<&str>,
+        limit: u32,
+    ) -> Result<Vec<StaffWrite>, ServiceError> {
+        self.outbox.for_staff(hotel, limit).await
+    }
+
+    /// Audit rows matching `filter`, oldest first.
+    pub async fn audit(
+        &self,
+        filter: &crate::state::audit::AuditFilter,
+    ) -> Result<Vec<crate::state::audit::AuditRecord>, ServiceError> {
+        self.outbox.audit(filter).await
+    }
+
+    /// Checks every audit chain: rows, heads, breaks.
+    pub async fn verify_audit(
+        &self,
+    ) -> Result<crate::state::audit::Verification, ServiceError> {
+        self.outbox.verify_audit().await
+    }
+
     /// A person's decision on a stored write (retry, resend, cancel, approve, reject).
     pub async fn act(
         &self,
         id: &str,
         action: StaffAction,
-        actor: &str,
+        by: &crate::state::Staff<'_>,
     ) -> Result<OperationRecord, ServiceError> {
-        self.outbox.act(id, action, actor).await
+        self.outbox.act(id, action, by).await
     }
 
     /// Queues every write a stopped process left mid-attempt (see

@@ -81,6 +81,43 @@ impl StaffAction {
     }
 }
 
+/// A stored write as staff see it: its record, whether its outcome at the PMS is unknown (it
+/// is read back before any resend), and what it holds in one line (personal data: the console
+/// shows it only to roles that act on writes).
+#[derive(Debug, Clone)]
+pub struct StaffWrite {
+    /// The write's public record.
+    pub record: OperationRecord,
+    /// The last attempt may or may not have reached the PMS.
+    pub outcome_unknown: bool,
+    /// What it writes: `charge 25.00 EUR "Minibar"`, `note "…"`, ….
+    pub summary: String,
+}
+
+/// One line saying what a write holds, each text bounded and escaped for a log-safe line.
+fn summarize(request: &crate::state::outbox::WriteRequest) -> String {
+    use crate::state::outbox::WriteRequest as W;
+    let text = |t: &str| crate::untrusted::escape(t, 120);
+    match request {
+        W::AddReservationNote { note, .. } => format!("note \"{}\"", text(note)),
+        W::UpdateCheckoutTime { time, .. } => format!("check-out at {}", text(time)),
+        W::PostCharge { charge, .. } => format!(
+            "charge {} {} \"{}\"",
+            text(&charge.amount),
+            text(&charge.currency),
+            text(&charge.description)
+        ),
+        W::UpdateGuestPreferences { preferences, .. } => format!(
+            "preferences {}",
+            preferences
+                .iter()
+                .map(|p| format!("{}={}", text(&p.category), text(&p.code)))
+                .collect::<Vec<_>>()
+                .join(", ")
+        ),
+    }
+}
+
 /// The answer to a write: the operation id and where the write stands.
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase")]
@@ -905,6 +942,52 @@ impl Outbox {
             .ok_or_else(|| ServiceError::NotFound(format!("no operation `{id}`")))
     }
 
+    /// Writes a person may need to act on, newest first: held for approval, failed (with or
+    /// without a known outcome), queued or being attempted; of one hotel or all.
+    pub async fn for_staff(
+        &self,
+        hotel: Option<&str>,
+        limit: u32,
+    ) -> Result<Vec<StaffWrite>, ServiceError> {
+        let rows = self
+            .state
+            .outbox()
+            .list(&crate::state::outbox::OutboxFilter {
+                hotel: hotel.map(str::to_owned),
+                states: vec![
+                    WriteState::AwaitingApproval,
+                    WriteState::Failed,
+                    WriteState::Queued,
+                    WriteState::Pending,
+                ],
+                limit: Some(limit),
+            })
+            .await?;
+        Ok(rows
+            .into_iter()
+            .map(|r| StaffWrite {
+                outcome_unknown: r.verify,
+                summary: summarize(&r.request),
+                record: r.record(),
+            })
+            .collect())
+    }
+
+    /// Audit rows matching `filter`, oldest first (details opened).
+    pub async fn audit(
+        &self,
+        filter: &crate::state::audit::AuditFilter,
+    ) -> Result<Vec<crate::state::audit::AuditRecord>, ServiceError> {
+        Ok(self.state.audit(filter).await?)
+    }
+
+    /// Checks every audit chain.
+    pub async fn verify_audit(
+        &self,
+    ) -> Result<crate::state::audit::Verification, ServiceError> {
+        Ok(self.state.verify_audit().await?)
+    }
+
     /// A person's decision on a stored write (see [`StaffAction`]), audited under `actor`.
     /// Unknown operations are not found; an action the write's state does not allow (approving
     /// one that is not held, retrying one that is applied) is refused, naming the state.
@@ -912,16 +995,16 @@ impl Outbox {
         &self,
         id: &str,
         action: StaffAction,
-        actor: &str,
+        by: &crate::state::Staff<'_>,
     ) -> Result<OperationRecord, ServiceError> {
         self.operation(id).await?;
         let state = &self.state;
         let done = match action {
-            StaffAction::Retry => state.retry(id, actor, false).await,
-            StaffAction::Resend => state.retry(id, actor, true).await,
-            StaffAction::Cancel => state.cancel(id, actor).await,
-            StaffAction::Approve => state.approve(id, actor).await,
-            StaffAction::Reject => state.reject(id, actor).await,
+            StaffAction::Retry => state.retry(id, by, false).await,
+            StaffAction::Resend => state.retry(id, by, true).await,
+            StaffAction::Cancel => state.cancel(id, by).await,
+            StaffAction::Approve => state.approve(id, by).await,
+            StaffAction::Reject => state.reject(id, by).await,
         };
         match done {
             Ok(record) => {

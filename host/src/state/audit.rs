@@ -318,8 +318,14 @@ pub struct AuditFilter {
     pub hotel: Option<String>,
     /// Only rows at or after this instant.
     pub since: Option<DateTime<Utc>>,
+    /// Only rows before this instant.
+    pub until: Option<DateTime<Utc>>,
     /// Only this operation id.
     pub operation_id: Option<String>,
+    /// Only this operation (`postCharge`, …).
+    pub operation: Option<String>,
+    /// Only this actor (`staff:ana`, a token's name, `worker`).
+    pub actor: Option<String>,
     /// At most this many rows (the newest), default 1,000.
     pub limit: Option<u32>,
 }
@@ -354,13 +360,15 @@ pub async fn list(
     cipher: &FieldCipher,
     filter: &AuditFilter,
 ) -> Result<Vec<AuditRecord>, StateError> {
-    let since = filter
-        .since
-        .map(|t| t.to_rfc3339_opts(SecondsFormat::Micros, true));
+    let instant = |t: Option<DateTime<Utc>>| t.map(|t| t.to_rfc3339_opts(SecondsFormat::Micros, true));
+    let (since, until) = (instant(filter.since), instant(filter.until));
+    // `at` is stored as RFC 3339 in UTC with microseconds, so text order is time order.
     let sql = format!(
         "SELECT * FROM (SELECT {COLUMNS} FROM audit \
          WHERE ($1 IS NULL OR hotel = $1) AND ($2 IS NULL OR at >= $2) \
-         AND ($3 IS NULL OR operation_id = $3) ORDER BY at DESC, chain DESC, seq DESC LIMIT $4) \
+         AND ($3 IS NULL OR operation_id = $3) AND ($5 IS NULL OR at < $5) \
+         AND ($6 IS NULL OR operation = $6) AND ($7 IS NULL OR actor = $7) \
+         ORDER BY at DESC, chain DESC, seq DESC LIMIT $4) \
          AS newest ORDER BY at, chain, seq"
     );
     let rows: Vec<StoredRow> = on_db!(db, p => sqlx::query_as(sqlx::AssertSqlSafe(sql.as_str()))
@@ -368,6 +376,9 @@ pub async fn list(
         .bind(since.as_deref())
         .bind(filter.operation_id.as_deref())
         .bind(i64::from(filter.limit.unwrap_or(1000)))
+        .bind(until.as_deref())
+        .bind(filter.operation.as_deref())
+        .bind(filter.actor.as_deref())
         .fetch_all(p)
         .await)
     .map_err(|e| StateError::storage("cannot read the audit log", e))?;

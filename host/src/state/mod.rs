@@ -120,7 +120,7 @@ impl State {
     pub async fn retry(
         &self,
         id: &str,
-        actor: &str,
+        by: &Staff<'_>,
         resend: bool,
     ) -> Result<outbox::OperationRecord, StateError> {
         let row = self.row(id).await?;
@@ -136,7 +136,7 @@ impl State {
             reset_attempts: true,
             from: &[WriteState::Failed, WriteState::Cancelled],
         };
-        self.staff_change(&row, actor, action).await
+        self.staff_change(&row, by, action).await
     }
 
     /// Cancels a queued or failed write (`jack-pms outbox cancel`). A write being attempted
@@ -144,7 +144,7 @@ impl State {
     pub async fn cancel(
         &self,
         id: &str,
-        actor: &str,
+        by: &Staff<'_>,
     ) -> Result<outbox::OperationRecord, StateError> {
         let row = self.row(id).await?;
         let action = StaffAction {
@@ -162,7 +162,7 @@ impl State {
                 WriteState::Failed,
             ],
         };
-        self.staff_change(&row, actor, action).await
+        self.staff_change(&row, by, action).await
     }
 
     /// Approves a write held for approval (`jack-pms outbox approve`): it is queued and sent
@@ -170,9 +170,9 @@ impl State {
     pub async fn approve(
         &self,
         id: &str,
-        actor: &str,
+        by: &Staff<'_>,
     ) -> Result<outbox::OperationRecord, StateError> {
-        self.decide(id, actor, ("approved", "queued", WriteState::Queued))
+        self.decide(id, by, ("approved", "queued", WriteState::Queued))
             .await
     }
 
@@ -180,9 +180,9 @@ impl State {
     pub async fn reject(
         &self,
         id: &str,
-        actor: &str,
+        by: &Staff<'_>,
     ) -> Result<outbox::OperationRecord, StateError> {
-        self.decide(id, actor, ("rejected", "cancelled", WriteState::Cancelled))
+        self.decide(id, by, ("rejected", "cancelled", WriteState::Cancelled))
             .await
     }
 
@@ -190,7 +190,7 @@ impl State {
     async fn decide(
         &self,
         id: &str,
-        actor: &str,
+        by: &Staff<'_>,
         (event, outcome, to): (&'static str, &'static str, WriteState),
     ) -> Result<outbox::OperationRecord, StateError> {
         let row = self.row(id).await?;
@@ -202,7 +202,7 @@ impl State {
             reset_attempts: true,
             from: &[WriteState::AwaitingApproval],
         };
-        self.staff_change(&row, actor, action).await
+        self.staff_change(&row, by, action).await
     }
 
     async fn row(&self, id: &str) -> Result<outbox::OutboxRow, StateError> {
@@ -215,7 +215,7 @@ impl State {
     async fn staff_change(
         &self,
         row: &outbox::OutboxRow,
-        actor: &str,
+        by: &Staff<'_>,
         action: StaffAction,
     ) -> Result<outbox::OperationRecord, StateError> {
         let change = writer::Transition {
@@ -230,7 +230,7 @@ impl State {
             error: row.last_error.clone(),
             pms_reference: None,
             audit: audit::AuditEntry {
-                actor: actor.to_owned(),
+                actor: by.actor.to_owned(),
                 hotel: row.hotel.clone(),
                 operation: row.operation.camel_name().to_owned(),
                 operation_id: row.id.clone(),
@@ -238,7 +238,8 @@ impl State {
                 event: action.event,
                 attempt: None,
                 outcome: action.outcome.to_owned(),
-                detail: None,
+                // Sealed at rest like every detail: a reason may name a guest.
+                detail: by.reason.map(|r| format!("reason: {r}")),
                 pms_request_id: None,
             },
         };
@@ -261,6 +262,47 @@ impl State {
     /// Checks the whole audit chain.
     pub async fn verify_audit(&self) -> Result<Verification, StateError> {
         audit::verify(&self.db, &self.chain).await
+    }
+}
+
+/// The longest reason a staff member may give for an action, in characters.
+pub const MAX_REASON_CHARS: usize = 500;
+
+/// A reason as given, trimmed; refused when empty (after trimming), longer than
+/// [`MAX_REASON_CHARS`], or holding control characters other than line breaks.
+pub fn check_reason(reason: &str) -> Result<&str, String> {
+    let reason = reason.trim();
+    if reason.is_empty() {
+        return Err("the reason is empty".into());
+    }
+    if reason.chars().count() > MAX_REASON_CHARS {
+        return Err(format!(
+            "the reason is longer than {MAX_REASON_CHARS} characters"
+        ));
+    }
+    if reason.chars().any(|c| c.is_control() && c != '\n' && c != '\r') {
+        return Err("the reason holds control characters".into());
+    }
+    Ok(reason)
+}
+
+/// Who makes a staff change, and why: both go into the audit log.
+#[derive(Debug, Clone, Copy)]
+pub struct Staff<'a> {
+    /// How the audit log names them: an API token's name, `staff:<account>` for the console,
+    /// `cli:<login>` for the CLI.
+    pub actor: &'a str,
+    /// The reason they gave, if any (bounded by the caller).
+    pub reason: Option<&'a str>,
+}
+
+impl<'a> Staff<'a> {
+    /// `actor`, giving no reason.
+    pub fn named(actor: &'a str) -> Staff<'a> {
+        Staff {
+            actor,
+            reason: None,
+        }
     }
 }
 
