@@ -63,6 +63,9 @@ pub enum AppError {
     /// The mock PMS's seed is invalid.
     #[error("mock PMS: {0}")]
     MockSeed(#[from] mock_pms::SeedError),
+    /// The staff console could not be set up.
+    #[error("staff console: {0}")]
+    Console(#[from] crate::staff::StaffError),
     /// A listener could not be bound.
     #[error("cannot listen on {addr}: {source}")]
     Listen {
@@ -93,6 +96,8 @@ pub struct App {
     pub cluster: Arc<Cluster>,
     /// The API's state.
     pub state: AppState,
+    /// The staff console's state (`None` when `server.console.enabled` is false).
+    pub console: Option<crate::console::ConsoleState>,
     secrets: Arc<ConfiguredSecrets>,
 }
 
@@ -207,6 +212,7 @@ impl App {
         log.spawn_listener();
         let tracker = Arc::new(ChangeTracker::new(log, coordination.outages.clone()).await?);
         let cluster = Cluster::join(vault.db().clone(), &config.state.node_id).await?;
+        let db = vault.db().clone();
         let mut secrets = ConfiguredSecrets::new(Some(vault));
         for h in &config.hotels {
             secrets.add_hotel(&h.id, &h.secrets);
@@ -226,10 +232,21 @@ impl App {
             reloader: None,
         };
         service.attach_cluster(cluster.clone());
+        let console = if config.server.console.enabled {
+            Some(crate::console::ConsoleState::new(
+                service.clone(),
+                db,
+                config.server.console.clone(),
+                config.adapters.clone(),
+            )?)
+        } else {
+            None
+        };
         Ok(App {
             service,
             cluster,
             state,
+            console,
             secrets,
         })
     }
@@ -320,9 +337,13 @@ impl App {
         Ok(Some(WebhookDispatcher::start(log, targets, options).await?))
     }
 
-    /// The API router.
+    /// The API router, with the staff console beside it (`/console`) when it is enabled.
     pub fn router(&self) -> axum::Router {
-        api::router(self.state.clone())
+        let api = api::router(self.state.clone());
+        match &self.console {
+            Some(console) => api.merge(crate::console::router(console.clone())),
+            None => api,
+        }
     }
 
     /// Serves the API on `listener` until `shutdown` completes; requests under way then get
@@ -335,7 +356,11 @@ impl App {
     ) -> std::io::Result<()> {
         let stopping = Arc::new(tokio::sync::Notify::new());
         let signal = stopping.clone();
-        let server = axum::serve(listener, self.router())
+        // The peer's address reaches handlers (the console throttles logins per address).
+        let app = self
+            .router()
+            .into_make_service_with_connect_info::<std::net::SocketAddr>();
+        let server = axum::serve(listener, app)
             .with_graceful_shutdown(async move {
                 shutdown.await;
                 // A stored permit: the grace timer below may start waiting after this.

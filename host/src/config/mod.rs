@@ -145,6 +145,32 @@ pub struct ServerSettings {
     pub listen: SocketAddr,
     /// Accepted tokens.
     pub tokens: Vec<ApiToken>,
+    /// The staff console.
+    pub console: ConsoleSettings,
+}
+
+/// `server.console`: the staff console at `/console` on the API's listener.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ConsoleSettings {
+    /// Whether `/console` is served.
+    pub enabled: bool,
+    /// A session nobody used for this long ends.
+    pub idle: Duration,
+    /// Every session ends this long after login.
+    pub lifetime: Duration,
+    /// Session cookies are `Secure` (served through TLS).
+    pub secure_cookies: bool,
+}
+
+impl Default for ConsoleSettings {
+    fn default() -> ConsoleSettings {
+        ConsoleSettings {
+            enabled: true,
+            idle: Duration::from_secs(30 * 60),
+            lifetime: Duration::from_secs(12 * 3600),
+            secure_cookies: false,
+        }
+    }
 }
 
 /// Sandbox limits of one adapter (DESIGN §4).
@@ -494,6 +520,7 @@ impl Resolver<'_> {
                     })
                 })
                 .collect::<Result<_, ConfigError>>()?,
+            console: self.console(&raw.server.console)?,
         };
         if server.tokens.is_empty() {
             return Err(self.invalid(
@@ -1052,6 +1079,30 @@ impl Resolver<'_> {
             )
         })?;
         Ok(out)
+    }
+
+    fn console(&self, block: &raw::ConsoleBlock) -> Result<ConsoleSettings, ConfigError> {
+        let range = |name: &str, value: Option<u64>, max: u64| match value {
+            Some(v) if !(1..=max).contains(&v) => Err(self.invalid(
+                format!("server.console.{name}"),
+                Some((name, &v.to_string())),
+                format!("must be between 1 and {max}"),
+            )),
+            _ => Ok(()),
+        };
+        range("idleMinutes", block.idle_minutes, 24 * 60)?;
+        range("sessionHours", block.session_hours, 7 * 24)?;
+        let d = ConsoleSettings::default();
+        Ok(ConsoleSettings {
+            enabled: block.enabled.unwrap_or(d.enabled),
+            idle: block
+                .idle_minutes
+                .map_or(d.idle, |m| Duration::from_secs(m * 60)),
+            lifetime: block
+                .session_hours
+                .map_or(d.lifetime, |h| Duration::from_secs(h * 3600)),
+            secure_cookies: block.secure_cookies.unwrap_or(d.secure_cookies),
+        })
     }
 
     fn limits(

@@ -154,6 +154,24 @@ pub struct ServerBlock {
     /// API tokens, stored as SHA-256 hashes.
     #[serde(default)]
     pub tokens: Vec<TokenBlock>,
+    /// The staff console (`/console`).
+    #[serde(default)]
+    pub console: ConsoleBlock,
+}
+
+/// `server.console`.
+#[derive(Debug, Default, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct ConsoleBlock {
+    /// Serve the console (default true).
+    pub enabled: Option<bool>,
+    /// Minutes without a request after which a session ends (default 30).
+    pub idle_minutes: Option<u64>,
+    /// Hours after login after which a session ends, used or not (default 12).
+    pub session_hours: Option<u64>,
+    /// Mark the session cookie `Secure`: set it when a TLS proxy serves the console (it is
+    /// also set for requests that arrive with `X-Forwarded-Proto: https`).
+    pub secure_cookies: Option<bool>,
 }
 
 /// One API token.

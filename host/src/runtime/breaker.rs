@@ -58,12 +58,63 @@ impl Breaker {
         }
     }
 
+    /// The state as it is now, without the half-open transition a check makes.
+    pub fn status(&self) -> BreakerStatus {
+        let s = self.state.lock().unwrap_or_else(|p| p.into_inner());
+        BreakerStatus::new(
+            s.consecutive,
+            s.open_until
+                .and_then(|until| until.checked_duration_since(Instant::now())),
+        )
+    }
+
     /// Consecutive failures so far.
     pub fn failures(&self) -> u32 {
         self.state
             .lock()
             .unwrap_or_else(|p| p.into_inner())
             .consecutive
+    }
+}
+
+/// A breaker's state, for health pages and `/v1/hotels/{hotel}/health`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, utoipa::ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct BreakerStatus {
+    /// `closed` (calls go through), `open` (calls are refused until the cool-down ends).
+    pub state: BreakerState,
+    /// Sandbox failures in a row (traps, deadline, memory).
+    pub failures: u32,
+    /// While open: milliseconds until one call is let through again.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub reopens_in_ms: Option<u64>,
+}
+
+/// Whether a breaker lets calls through.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, utoipa::ToSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum BreakerState {
+    /// Calls go through.
+    Closed,
+    /// Calls are refused for the rest of the cool-down.
+    Open,
+}
+
+impl BreakerStatus {
+    /// `failures` in a row, open for `left` more (if it is open).
+    pub fn new(failures: u32, left: Option<Duration>) -> BreakerStatus {
+        match left.filter(|l| !l.is_zero()) {
+            Some(left) => BreakerStatus {
+                state: BreakerState::Open,
+                failures,
+                reopens_in_ms: Some(u64::try_from(left.as_millis()).unwrap_or(u64::MAX)),
+            },
+            None => BreakerStatus {
+                state: BreakerState::Closed,
+                failures,
+                reopens_in_ms: None,
+            },
+        }
     }
 }
 
@@ -84,6 +135,9 @@ pub trait CircuitBreakers: Send + Sync {
         adapter: &'a str,
         sandbox_failure: bool,
     ) -> BoxFuture<'a, ()>;
+
+    /// The breaker's state now, changing nothing (a check may turn it half-open; this does not).
+    fn status<'a>(&'a self, hotel: &'a str, adapter: &'a str) -> BoxFuture<'a, BreakerStatus>;
 }
 
 /// The breakers of this process, one per (hotel, adapter) (the default).
@@ -122,6 +176,18 @@ impl CircuitBreakers for LocalBreakers {
     ) -> BoxFuture<'a, ()> {
         self.breaker(hotel, adapter).record(sandbox_failure);
         Box::pin(std::future::ready(()))
+    }
+
+    fn status<'a>(&'a self, hotel: &'a str, adapter: &'a str) -> BoxFuture<'a, BreakerStatus> {
+        let found = self
+            .breakers
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .get(&format!("{hotel}\u{0}{adapter}"))
+            .map(|b| b.status());
+        Box::pin(std::future::ready(
+            found.unwrap_or(BreakerStatus::new(0, None)),
+        ))
     }
 }
 

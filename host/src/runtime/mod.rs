@@ -203,6 +203,11 @@ impl Runtime {
         })
     }
 
+    /// The circuit breaker of `hotel` on `adapter`, as it is now.
+    pub async fn breaker_status(&self, hotel: &str, adapter: &str) -> breaker::BreakerStatus {
+        self.breakers.status(hotel, adapter).await
+    }
+
     /// The same runtime with its circuit breakers kept by `breakers` instead of this process
     /// (several hosts opening a failing adapter's breaker once for all of them).
     pub fn with_breakers(mut self, breakers: Arc<dyn breaker::CircuitBreakers>) -> Runtime {

@@ -96,6 +96,8 @@ pub struct HotelHealth {
     pub last_sync: Option<DateTime<Utc>>,
     /// Each sync stream: last run, duration, outcome, next run.
     pub sync: Vec<StreamStatus>,
+    /// The circuit breaker of the hotel's adapter (opened by repeated sandbox failures).
+    pub breaker: crate::runtime::breaker::BreakerStatus,
 }
 
 /// Reports the health of the hotels and renders the metrics.
@@ -170,6 +172,10 @@ impl Health {
             rate_limits: self.rate_limit_usage(id).await,
             cache: self.cache_stats(id).await,
             coordination: self.coordination.status(&self.node),
+            breaker: self
+                .runtime
+                .breaker_status(id, &binding.adapter.name)
+                .await,
         })
     }
 

@@ -49,14 +49,17 @@ impl SessionToken {
 
     /// True when `sent` is this session's CSRF token (compared in constant time).
     pub fn csrf_matches(&self, sent: &str) -> bool {
-        let want = self.csrf();
-        want.len() == sent.len()
-            && want
-                .bytes()
-                .zip(sent.bytes())
-                .fold(0u8, |acc, (a, b)| acc | (a ^ b))
-                == 0
+        constant_time_eq(&self.csrf(), sent)
     }
+}
+
+/// True when `a` and `b` are equal, in time that depends on their lengths only.
+pub fn constant_time_eq(a: &str, b: &str) -> bool {
+    a.len() == b.len()
+        && a.bytes()
+            .zip(b.bytes())
+            .fold(0u8, |acc, (x, y)| acc | (x ^ y))
+            == 0
 }
 
 /// A live session.

@@ -13,7 +13,9 @@
 
 use super::bus::Message;
 use super::link::Link;
-use crate::runtime::breaker::{COOL_DOWN, CircuitBreakers, LocalBreakers, THRESHOLD};
+use crate::runtime::breaker::{
+    BreakerStatus, COOL_DOWN, CircuitBreakers, LocalBreakers, THRESHOLD,
+};
 use futures_util::future::BoxFuture;
 use std::collections::HashMap;
 use std::sync::{Arc, LazyLock, Mutex};
@@ -261,5 +263,27 @@ impl CircuitBreakers for SharedBreakers {
         sandbox_failure: bool,
     ) -> BoxFuture<'a, ()> {
         Box::pin(self.record_now(hotel, adapter, sandbox_failure))
+    }
+
+    fn status<'a>(&'a self, hotel: &'a str, adapter: &'a str) -> BoxFuture<'a, BreakerStatus> {
+        if !self.link.is_up() {
+            return self.fallback.status(hotel, adapter);
+        }
+        // The mirror holds every breaker that is not closed and clean.
+        let mirror = self
+            .mirrors
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .get(&format!("{hotel}\u{0}{adapter}"))
+            .copied();
+        let status = match mirror {
+            Some(m) => BreakerStatus::new(
+                m.failures,
+                m.open_until
+                    .and_then(|until| until.checked_duration_since(Instant::now())),
+            ),
+            None => BreakerStatus::new(0, None),
+        };
+        Box::pin(std::future::ready(status))
     }
 }
