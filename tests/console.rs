@@ -336,3 +336,200 @@ async fn no_page_shows_a_secret_and_viewers_see_no_personal_data() {
     let r = adapters.get("/console/adapters").await;
     assert_eq!(r.status, 303, "not without a session");
 }
+
+/// In a real headless Chromium: log in; see a write that failed while the PMS was down; retry
+/// it and see it applied at the PMS exactly once; approve a held charge (posted once) and reject
+/// another (never posted), both in the audit trail under the staff member's name; a viewer has
+/// no action buttons; a form without its CSRF token is refused. A screenshot of each page is
+/// saved under the test's output directory (`target/tmp/console-screenshots/`).
+#[tokio::test]
+async fn the_console_in_a_real_browser() {
+    use fantoccini::Locator;
+    let shots = std::path::Path::new(env!("CARGO_TARGET_TMPDIR")).join("console-screenshots");
+    let s = console_stack().await;
+    let pw = password("ana");
+    add_staff(&s, "ana", "admin", &pw);
+    let viewer_pw = password("vic");
+    add_staff(&s, "vic", "viewer", &viewer_pw);
+
+    // A note that fails: the PMS is down for both attempts.
+    s.faults(json!({ "down": true })).await;
+    let (status, body) = s
+        .send(
+            reqwest::Method::POST,
+            "/v1/hotels/DEMO1/reservations/CONF1005/notes",
+            json!({"note": "Guest asks for a quiet room"}),
+        )
+        .await;
+    assert_eq!(status, 202, "{body}");
+    let failed = body["operationId"].as_str().expect("id").to_owned();
+    wait_state(&s, &failed, "failed").await;
+    s.faults(json!({})).await;
+    let approve = charge(&s, "CONF1006", "350.00", "Spa day").await;
+    let reject = charge(&s, "CONF1007", "450.00", "Suite upgrade").await;
+    let posted_before = charges_posted(&s.mock_stats().await);
+
+    let browser = support::browser::Browser::start().await;
+    let c = &browser.client;
+    c.goto(&s.url("/console/writes")).await.expect("goto");
+    let url = c.current_url().await.expect("url");
+    assert_eq!(url.path(), "/console/login", "sent to log in first");
+    c.find(Locator::Css("#name")).await.expect("name").send_keys("ana").await.expect("type");
+    c.find(Locator::Css("#password")).await.expect("password").send_keys(&pw).await.expect("type");
+    browser.screenshot(&shots, "login").await;
+    c.find(Locator::Css("#login")).await.expect("button").click().await.expect("click");
+    if c.wait().for_element(Locator::Css("#writes")).await.is_err() {
+        panic!("not the writes page: {}", c.source().await.unwrap_or_default());
+    }
+    assert_eq!(c.current_url().await.expect("url").path(), "/console/writes");
+    browser.screenshot(&shots, "writes").await;
+
+    // Retry the failed note: applied once at the PMS.
+    c.find(Locator::Css(&format!("#write-{failed} button.retry")))
+        .await
+        .expect("a retry button")
+        .click()
+        .await
+        .expect("retry");
+    notice_about(c, &failed).await;
+    wait_state(&s, &failed, "applied").await;
+    let notes = support::pms::comments(&s.http, &s.mock_url(""), &s.key, "DEMO1", "CONF1005").await;
+    assert_eq!(
+        notes.iter().filter(|n| n.contains("Guest asks for a quiet room")).count(),
+        1,
+        "{notes:?}"
+    );
+
+    // Approve one held charge, reject the other with a reason.
+    c.goto(&s.url("/console/writes")).await.expect("goto");
+    c.find(Locator::Css(&format!("#write-{approve} button.approve")))
+        .await
+        .expect("approve button")
+        .click()
+        .await
+        .expect("approve");
+    notice_about(c, &approve).await;
+    c.find(Locator::Css(&format!("#reason-reject-{reject}")))
+        .await
+        .expect("reason field")
+        .send_keys("Guest declined the upgrade")
+        .await
+        .expect("type");
+    c.find(Locator::Css(&format!("#write-{reject} button.reject")))
+        .await
+        .expect("reject button")
+        .click()
+        .await
+        .expect("reject");
+    notice_about(c, &reject).await;
+    wait_state(&s, &approve, "applied").await;
+    assert_eq!(state_of(&s, &reject).await, "cancelled");
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    assert_eq!(
+        charges_posted(&s.mock_stats().await),
+        posted_before + 1,
+        "the approved charge once, the rejected never"
+    );
+
+    // The audit trail of both, under ana's name.
+    for (id, event) in [(&approve, "approved"), (&reject, "rejected")] {
+        c.goto(&s.url(&format!("/console/audit/{id}"))).await.expect("goto");
+        let table = c.wait().for_element(Locator::Css("#audit")).await.expect("audit table");
+        let text = table.text().await.expect("text");
+        assert!(text.contains("staff:ana") && text.contains(event), "{id}: {text}");
+    }
+    assert!(
+        c.source().await.expect("source").contains("Guest declined the upgrade"),
+        "the reason is in the trail"
+    );
+    browser.screenshot(&shots, "audit-operation").await;
+    c.goto(&s.url("/console/audit")).await.expect("goto");
+    let chain = c.wait().for_element(Locator::Css("#chain-status")).await.expect("chain");
+    assert_eq!(chain.text().await.expect("text"), "intact");
+    browser.screenshot(&shots, "audit").await;
+    for page in ["hotels", "events", "adapters"] {
+        c.goto(&s.url(&format!("/console/{page}"))).await.expect("goto");
+        c.wait().for_element(Locator::Css("main h1")).await.expect("heading");
+        browser.screenshot(&shots, page).await;
+    }
+    // The Hotels page refreshes itself: its rows are replaced by the stream.
+    c.goto(&s.url("/console/hotels")).await.expect("goto");
+    c.execute(
+        "document.getElementById('hotel-rows').setAttribute('data-mark', 'old')",
+        vec![],
+    )
+    .await
+    .expect("mark");
+    let started = Instant::now();
+    loop {
+        let rows = c.find(Locator::Css("#hotel-DEMO1")).await;
+        let marked = c
+            .execute(
+                "return document.getElementById('hotel-rows').innerHTML.includes('hotel-DEMO1')",
+                vec![],
+            )
+            .await
+            .expect("script");
+        if rows.is_ok() && marked == json!(true) && started.elapsed() > Duration::from_secs(6) {
+            break;
+        }
+        assert!(started.elapsed() < Duration::from_secs(30), "no live rows");
+        tokio::time::sleep(Duration::from_millis(500)).await;
+    }
+
+    // A form whose CSRF token was removed is refused.
+    let held = charge(&s, "CONF1008", "380.00", "Minibar").await;
+    c.goto(&s.url("/console/writes")).await.expect("goto");
+    c.execute(
+        "document.querySelectorAll('input[name=csrf]').forEach(e => e.remove())",
+        vec![],
+    )
+    .await
+    .expect("remove csrf");
+    c.find(Locator::Css(&format!("#write-{held} button.approve")))
+        .await
+        .expect("approve button")
+        .click()
+        .await
+        .expect("click");
+    let h1 = c.wait().for_element(Locator::Css("main h1")).await.expect("answer");
+    assert_eq!(h1.text().await.expect("text"), "Refused");
+    assert_eq!(state_of(&s, &held).await, "awaiting_approval");
+
+    // Log out; a viewer sees the held write but no button.
+    c.goto(&s.url("/console/writes")).await.expect("goto");
+    c.find(Locator::Css(".who button")).await.expect("logout").click().await.expect("click");
+    c.wait().for_element(Locator::Css("#login")).await.expect("login form");
+    c.find(Locator::Css("#name")).await.expect("name").send_keys("vic").await.expect("type");
+    c.find(Locator::Css("#password")).await.expect("pw").send_keys(&viewer_pw).await.expect("type");
+    c.find(Locator::Css("#login")).await.expect("button").click().await.expect("click");
+    let h1 = c.wait().for_element(Locator::Css("main h1")).await.expect("a page");
+    assert_eq!(h1.text().await.expect("text"), "Hotels", "login leads to the Hotels page");
+    c.goto(&s.url("/console/writes")).await.expect("goto");
+    c.wait().for_element(Locator::Css(&format!("#write-{held}"))).await.expect("held write");
+    let buttons = c
+        .find_all(Locator::Css(&format!("#write-{held} button")))
+        .await
+        .expect("buttons");
+    assert!(buttons.is_empty(), "a viewer has no action buttons");
+    browser.screenshot(&shots, "writes-viewer").await;
+    browser.quit().await;
+}
+
+/// Waits until the page's notice names operation `id` (the answer to the form just sent).
+async fn notice_about(c: &fantoccini::Client, id: &str) {
+    let started = Instant::now();
+    loop {
+        if let Ok(notice) = c.find(fantoccini::Locator::Css("#notice")).await
+            && notice.text().await.is_ok_and(|t| t.contains(id))
+        {
+            return;
+        }
+        assert!(
+            started.elapsed() < Duration::from_secs(30),
+            "no notice about {id}: {}",
+            c.source().await.unwrap_or_default()
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}

@@ -4,6 +4,7 @@
 #![allow(dead_code)]
 
 pub mod console;
+pub mod browser;
 pub mod contract;
 pub mod events;
 pub mod evil;

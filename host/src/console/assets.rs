@@ -26,7 +26,7 @@ pub async fn serve(Path(file): Path<String>) -> Response {
         .into_response()
 }
 
-/// No script but the console's own, no framing by other sites, no referrer leaving the page,
+/// No script but the console's own, no framing by other sites, no referrer leaving the site,
 /// nothing cached that a shared machine's next user could read back.
 pub async fn security_headers(mut response: Response) -> Response {
     let h = response.headers_mut();
@@ -42,7 +42,9 @@ pub async fn security_headers(mut response: Response) -> Response {
         header::X_CONTENT_TYPE_OPTIONS,
         HeaderValue::from_static("nosniff"),
     );
-    h.insert(header::REFERRER_POLICY, HeaderValue::from_static("no-referrer"));
+    // Not `no-referrer`: with it browsers send `Origin: null` on the console's own form posts,
+    // which the origin check (rightly) refuses.
+    h.insert(header::REFERRER_POLICY, HeaderValue::from_static("same-origin"));
     if !h.contains_key(header::CACHE_CONTROL) {
         h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
     }
