@@ -13,7 +13,8 @@ use support::{Stack, StackOptions, TOKEN};
 /// Replays within a second or so, and few attempts so that a write fails quickly.
 const OUTBOX: &str = "outbox:\n  maxAttempts: 2\n  initialDelayMs: 200\n  maxDelayMs: 500\n";
 /// Charges over 200.00 EUR wait for a person.
-const HELD: &str = "writes:\n  maxChargeAmount: \"5000.00\"\n  currency: EUR\n  approvalThreshold: \"200.00\"\n";
+const HELD: &str =
+    "writes:\n  maxChargeAmount: \"5000.00\"\n  currency: EUR\n  approvalThreshold: \"200.00\"\n";
 /// The mock PMS's charge route, as its stats name it.
 const CHARGES_ROUTE: &str = "POST /api/v1/hotels/{hotel}/reservations/{confirmation}/charges";
 /// Every role and the password each test account gets.
@@ -39,7 +40,10 @@ async fn charge(s: &Stack, number: &str, amount: &str, description: &str) -> Str
         )
         .await;
     assert!(status == 200 || status == 202, "charge: {status} {body}");
-    body["operationId"].as_str().expect("operationId").to_owned()
+    body["operationId"]
+        .as_str()
+        .expect("operationId")
+        .to_owned()
 }
 
 async fn state_of(s: &Stack, id: &str) -> String {
@@ -94,7 +98,11 @@ async fn every_role_may_do_exactly_its_actions() {
             let r = c
                 .post(
                     &format!("/console/writes/{id}/{action}"),
-                    &[("csrf", &csrf), ("reason", "guest asked at the desk"), ("confirm", "yes")],
+                    &[
+                        ("csrf", &csrf),
+                        ("reason", "guest asked at the desk"),
+                        ("confirm", "yes"),
+                    ],
                 )
                 .await;
             let allowed = match *role {
@@ -107,16 +115,29 @@ async fn every_role_may_do_exactly_its_actions() {
             if allowed {
                 // Retry and resend need a failed write: this one is held, so the write's state
                 // refuses them, after the role was let through.
-                let expected = if matches!(action, "retry" | "resend") { 409 } else { 303 };
+                let expected = if matches!(action, "retry" | "resend") {
+                    409
+                } else {
+                    303
+                };
                 assert_eq!(r.status, expected, "{role} {action}: {}", r.body);
                 if expected == 303 {
-                    assert_ne!(after, "awaiting_approval", "{role} {action} changed the write");
+                    assert_ne!(
+                        after, "awaiting_approval",
+                        "{role} {action} changed the write"
+                    );
                     let (_, audit, _) = cli(&s, &["audit", "list", "--operation", &id]);
-                    assert!(audit.contains(&format!("staff:{name}")), "{role} {action}: {audit}");
+                    assert!(
+                        audit.contains(&format!("staff:{name}")),
+                        "{role} {action}: {audit}"
+                    );
                 }
             } else {
                 assert_eq!(r.status, 403, "{role} may not {action}: {}", r.body);
-                assert_eq!(after, "awaiting_approval", "{role} {action} changed nothing");
+                assert_eq!(
+                    after, "awaiting_approval",
+                    "{role} {action} changed nothing"
+                );
             }
         }
     }
@@ -177,7 +198,11 @@ async fn sessions_csrf_and_the_line_between_console_and_api() {
         assert!(r.body.contains("Wrong name or password"), "{}", r.body);
     }
     let r = ana.login("ana", &pw).await;
-    assert_eq!(r.status, 429, "throttled even with the right password: {}", r.body);
+    assert_eq!(
+        r.status, 429,
+        "throttled even with the right password: {}",
+        r.body
+    );
     assert!(r.headers.contains_key("retry-after"));
     assert!(ana.session.is_none());
     // Another account from elsewhere is not held up by ana's mistakes... but this client shares
@@ -215,7 +240,10 @@ async fn sessions_csrf_and_the_line_between_console_and_api() {
     for (form, origin) in [
         (vec![("reason", "x")], None),
         (vec![("csrf", "0000"), ("reason", "x")], None),
-        (vec![("csrf", csrf.as_str()), ("reason", "x")], Some("http://evil.example")),
+        (
+            vec![("csrf", csrf.as_str()), ("reason", "x")],
+            Some("http://evil.example"),
+        ),
     ] {
         let r = ana
             .post_with(&format!("/console/writes/{held}/reject"), &form, origin)
@@ -225,7 +253,10 @@ async fn sessions_csrf_and_the_line_between_console_and_api() {
     }
     // Rejecting needs a reason; with one, it is audited with the person and the reason.
     let r = ana
-        .post(&format!("/console/writes/{held}/reject"), &[("csrf", &csrf)])
+        .post(
+            &format!("/console/writes/{held}/reject"),
+            &[("csrf", &csrf)],
+        )
         .await;
     assert_eq!(r.status, 400, "{}", r.body);
     let r = ana
@@ -237,7 +268,11 @@ async fn sessions_csrf_and_the_line_between_console_and_api() {
     assert_eq!(r.status, 303, "{}", r.body);
     assert_eq!(state_of(&s, &held).await, "cancelled");
     let page = ana.get(r.location.as_deref().expect("location")).await;
-    assert!(page.body.contains(&format!("Operation {held} is rejected")), "{}", page.body);
+    assert!(
+        page.body.contains(&format!("Operation {held} is rejected")),
+        "{}",
+        page.body
+    );
     let (_, audit, _) = cli(&s, &["audit", "list", "--json", "--operation", &held]);
     assert!(
         audit.contains("staff:ana") && audit.contains("reason: guest disputes the dinner"),
@@ -245,7 +280,11 @@ async fn sessions_csrf_and_the_line_between_console_and_api() {
     );
     let trail = ana.get(&format!("/console/audit/{held}")).await;
     assert_eq!(trail.status, 200);
-    assert!(trail.body.contains("staff:ana") && trail.body.contains("rejected"), "{}", trail.body);
+    assert!(
+        trail.body.contains("staff:ana") && trail.body.contains("rejected"),
+        "{}",
+        trail.body
+    );
 
     // Logged out: the old cookie neither reads nor acts.
     let r = ana.post("/console/logout", &[("csrf", &csrf)]).await;
@@ -267,18 +306,36 @@ async fn sessions_csrf_and_the_line_between_console_and_api() {
     assert_eq!(again.get("/console/writes").await.status, 200);
     let new_pw = password("ana-2");
     let out = staff_cli(&s, &["staff", "passwd", "ana"], Some(&new_pw));
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     assert_eq!(again.get("/console/writes").await.status, 303);
     // Weak passwords and unknown roles are refused by the CLI, with the reason.
-    let out = staff_cli(&s, &["staff", "add", "bob", "--role", "viewer"], Some("short"));
+    let out = staff_cli(
+        &s,
+        &["staff", "add", "bob", "--role", "viewer"],
+        Some("short"),
+    );
     assert!(!out.status.success());
     assert!(String::from_utf8_lossy(&out.stderr).contains("at least 12"));
-    let out = staff_cli(&s, &["staff", "add", "bob", "--role", "root"], Some(&new_pw));
+    let out = staff_cli(
+        &s,
+        &["staff", "add", "bob", "--role", "root"],
+        Some(&new_pw),
+    );
     assert!(String::from_utf8_lossy(&out.stderr).contains("not a role"));
     let (code, list, _) = cli(&s, &["staff", "list"]);
     assert_eq!(code, 0);
-    assert!(list.contains("ana") && list.contains("admin") && !list.contains("bob"), "{list}");
-    assert!(!list.contains(&new_pw) && !list.contains("argon2"), "{list}");
+    assert!(
+        list.contains("ana") && list.contains("admin") && !list.contains("bob"),
+        "{list}"
+    );
+    assert!(
+        !list.contains(&new_pw) && !list.contains("argon2"),
+        "{list}"
+    );
 }
 
 /// No page shows a secret, for any role; what a write holds (personal data) is shown to roles
@@ -296,7 +353,12 @@ async fn no_page_shows_a_secret_and_viewers_see_no_personal_data() {
         let mut c = ConsoleClient::new(&s);
         assert_eq!(c.login(role, &pw).await.status, 303);
         let session = c.session.clone().expect("session");
-        let mut secrets = vec![s.key.clone(), s.master_key.clone(), TOKEN.to_owned(), session];
+        let mut secrets = vec![
+            s.key.clone(),
+            s.master_key.clone(),
+            TOKEN.to_owned(),
+            session,
+        ];
         secrets.extend(s.extra_secrets.iter().cloned());
         secrets.extend(passwords.iter().cloned());
         for page in [
@@ -311,13 +373,21 @@ async fn no_page_shows_a_secret_and_viewers_see_no_personal_data() {
             assert_eq!(r.status, 200, "{role} {page}: {}", r.body);
             pages_seen += 1;
             for secret in &secrets {
-                assert!(!r.body.contains(secret.as_str()), "{role} {page} shows a secret");
+                assert!(
+                    !r.body.contains(secret.as_str()),
+                    "{role} {page} shows a secret"
+                );
             }
             assert_eq!(
-                r.headers.get("content-security-policy").map(|v| v.to_str().unwrap_or_default().contains("script-src 'self'")),
+                r.headers
+                    .get("content-security-policy")
+                    .map(|v| v.to_str().unwrap_or_default().contains("script-src 'self'")),
                 Some(true)
             );
-            assert_eq!(r.headers.get("cache-control").and_then(|v| v.to_str().ok()), Some("no-store"));
+            assert_eq!(
+                r.headers.get("cache-control").and_then(|v| v.to_str().ok()),
+                Some("no-store")
+            );
         }
         let writes = c.get("/console/writes").await.body;
         assert!(writes.contains(&held), "{role} sees the held write");
@@ -326,10 +396,18 @@ async fn no_page_shows_a_secret_and_viewers_see_no_personal_data() {
             role != "viewer",
             "{role}: what the write holds"
         );
-        assert_eq!(hidden(&writes, "csrf").is_some(), true);
+        assert!(hidden(&writes, "csrf").is_some());
         // The buttons match the role.
-        assert_eq!(writes.contains("data-action=\"approve\""), matches!(role, "approver" | "admin"), "{role}");
-        assert_eq!(writes.contains("data-action=\"cancel\""), matches!(role, "operator" | "admin"), "{role}");
+        assert_eq!(
+            writes.contains("data-action=\"approve\""),
+            matches!(role, "approver" | "admin"),
+            "{role}"
+        );
+        assert_eq!(
+            writes.contains("data-action=\"cancel\""),
+            matches!(role, "operator" | "admin"),
+            "{role}"
+        );
     }
     assert_eq!(pages_seen, 24);
     let adapters = ConsoleClient::new(&s);
@@ -374,14 +452,35 @@ async fn the_console_in_a_real_browser() {
     c.goto(&s.url("/console/writes")).await.expect("goto");
     let url = c.current_url().await.expect("url");
     assert_eq!(url.path(), "/console/login", "sent to log in first");
-    c.find(Locator::Css("#name")).await.expect("name").send_keys("ana").await.expect("type");
-    c.find(Locator::Css("#password")).await.expect("password").send_keys(&pw).await.expect("type");
+    c.find(Locator::Css("#name"))
+        .await
+        .expect("name")
+        .send_keys("ana")
+        .await
+        .expect("type");
+    c.find(Locator::Css("#password"))
+        .await
+        .expect("password")
+        .send_keys(&pw)
+        .await
+        .expect("type");
     browser.screenshot(&shots, "login").await;
-    c.find(Locator::Css("#login")).await.expect("button").click().await.expect("click");
+    c.find(Locator::Css("#login"))
+        .await
+        .expect("button")
+        .click()
+        .await
+        .expect("click");
     if c.wait().for_element(Locator::Css("#writes")).await.is_err() {
-        panic!("not the writes page: {}", c.source().await.unwrap_or_default());
+        panic!(
+            "not the writes page: {}",
+            c.source().await.unwrap_or_default()
+        );
     }
-    assert_eq!(c.current_url().await.expect("url").path(), "/console/writes");
+    assert_eq!(
+        c.current_url().await.expect("url").path(),
+        "/console/writes"
+    );
     browser.screenshot(&shots, "writes").await;
 
     // Retry the failed note: applied once at the PMS.
@@ -395,7 +494,10 @@ async fn the_console_in_a_real_browser() {
     wait_state(&s, &failed, "applied").await;
     let notes = support::pms::comments(&s.http, &s.mock_url(""), &s.key, "DEMO1", "CONF1005").await;
     assert_eq!(
-        notes.iter().filter(|n| n.contains("Guest asks for a quiet room")).count(),
+        notes
+            .iter()
+            .filter(|n| n.contains("Guest asks for a quiet room"))
+            .count(),
         1,
         "{notes:?}"
     );
@@ -433,23 +535,44 @@ async fn the_console_in_a_real_browser() {
 
     // The audit trail of both, under ana's name.
     for (id, event) in [(&approve, "approved"), (&reject, "rejected")] {
-        c.goto(&s.url(&format!("/console/audit/{id}"))).await.expect("goto");
-        let table = c.wait().for_element(Locator::Css("#audit")).await.expect("audit table");
+        c.goto(&s.url(&format!("/console/audit/{id}")))
+            .await
+            .expect("goto");
+        let table = c
+            .wait()
+            .for_element(Locator::Css("#audit"))
+            .await
+            .expect("audit table");
         let text = table.text().await.expect("text");
-        assert!(text.contains("staff:ana") && text.contains(event), "{id}: {text}");
+        assert!(
+            text.contains("staff:ana") && text.contains(event),
+            "{id}: {text}"
+        );
     }
     assert!(
-        c.source().await.expect("source").contains("Guest declined the upgrade"),
+        c.source()
+            .await
+            .expect("source")
+            .contains("Guest declined the upgrade"),
         "the reason is in the trail"
     );
     browser.screenshot(&shots, "audit-operation").await;
     c.goto(&s.url("/console/audit")).await.expect("goto");
-    let chain = c.wait().for_element(Locator::Css("#chain-status")).await.expect("chain");
+    let chain = c
+        .wait()
+        .for_element(Locator::Css("#chain-status"))
+        .await
+        .expect("chain");
     assert_eq!(chain.text().await.expect("text"), "intact");
     browser.screenshot(&shots, "audit").await;
     for page in ["hotels", "events", "adapters"] {
-        c.goto(&s.url(&format!("/console/{page}"))).await.expect("goto");
-        c.wait().for_element(Locator::Css("main h1")).await.expect("heading");
+        c.goto(&s.url(&format!("/console/{page}")))
+            .await
+            .expect("goto");
+        c.wait()
+            .for_element(Locator::Css("main h1"))
+            .await
+            .expect("heading");
         browser.screenshot(&shots, page).await;
     }
     // The Hotels page refreshes itself: its rows are replaced by the stream.
@@ -492,21 +615,59 @@ async fn the_console_in_a_real_browser() {
         .click()
         .await
         .expect("click");
-    let h1 = c.wait().for_element(Locator::Css("main h1")).await.expect("answer");
+    let h1 = c
+        .wait()
+        .for_element(Locator::Css("main h1"))
+        .await
+        .expect("answer");
     assert_eq!(h1.text().await.expect("text"), "Refused");
     assert_eq!(state_of(&s, &held).await, "awaiting_approval");
 
     // Log out; a viewer sees the held write but no button.
     c.goto(&s.url("/console/writes")).await.expect("goto");
-    c.find(Locator::Css(".who button")).await.expect("logout").click().await.expect("click");
-    c.wait().for_element(Locator::Css("#login")).await.expect("login form");
-    c.find(Locator::Css("#name")).await.expect("name").send_keys("vic").await.expect("type");
-    c.find(Locator::Css("#password")).await.expect("pw").send_keys(&viewer_pw).await.expect("type");
-    c.find(Locator::Css("#login")).await.expect("button").click().await.expect("click");
-    let h1 = c.wait().for_element(Locator::Css("main h1")).await.expect("a page");
-    assert_eq!(h1.text().await.expect("text"), "Hotels", "login leads to the Hotels page");
+    c.find(Locator::Css(".who button"))
+        .await
+        .expect("logout")
+        .click()
+        .await
+        .expect("click");
+    c.wait()
+        .for_element(Locator::Css("#login"))
+        .await
+        .expect("login form");
+    c.find(Locator::Css("#name"))
+        .await
+        .expect("name")
+        .send_keys("vic")
+        .await
+        .expect("type");
+    c.find(Locator::Css("#password"))
+        .await
+        .expect("pw")
+        .send_keys(&viewer_pw)
+        .await
+        .expect("type");
+    c.find(Locator::Css("#login"))
+        .await
+        .expect("button")
+        .click()
+        .await
+        .expect("click");
+    let h1 = c
+        .wait()
+        .for_element(Locator::Css("main h1"))
+        .await
+        .expect("a page");
+    assert_eq!(
+        h1.text().await.expect("text"),
+        "Hotels",
+        "login leads to the Hotels page"
+    );
     c.goto(&s.url("/console/writes")).await.expect("goto");
-    c.wait().for_element(Locator::Css(&format!("#write-{held}"))).await.expect("held write");
+    c.wait()
+        .for_element(Locator::Css(&format!("#write-{held}")))
+        .await
+        .expect("held write");
     let buttons = c
         .find_all(Locator::Css(&format!("#write-{held} button")))
         .await

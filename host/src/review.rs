@@ -171,9 +171,7 @@ pub fn hotel_json(
             "pinned to {}, which is NOT this component: the host refuses it",
             hex::encode(p)
         ),
-        None if allow_unpinned => {
-            "not pinned (allowUnpinned is on: development only)".into()
-        }
+        None if allow_unpinned => "not pinned (allowUnpinned is on: development only)".into(),
         None => "not pinned: the host refuses to run it until the hotel pins its sha256".into(),
     };
     let mut v = base;

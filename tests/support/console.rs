@@ -135,7 +135,12 @@ impl ConsoleClient {
     }
 
     /// POST a form, with an `Origin` header of choice.
-    pub async fn post_with(&self, path: &str, form: &[(&str, &str)], origin: Option<&str>) -> Answer {
+    pub async fn post_with(
+        &self,
+        path: &str,
+        form: &[(&str, &str)],
+        origin: Option<&str>,
+    ) -> Answer {
         let mut req = self
             .http
             .post(format!("{}{path}", self.base))
@@ -159,7 +164,8 @@ impl ConsoleClient {
             .send()
             .await
             .expect("login page");
-        let login_cookie = cookie_value(page.headers(), "jack_console_login").expect("login cookie");
+        let login_cookie =
+            cookie_value(page.headers(), "jack_console_login").expect("login cookie");
         let html = page.text().await.expect("login html");
         let token = hidden(&html, "login_token").expect("login token");
         let r = self

@@ -3,8 +3,8 @@
 //! process whose logs go to a file the tests can scan. Dropping a [`Stack`] kills the process.
 #![allow(dead_code)]
 
-pub mod console;
 pub mod browser;
+pub mod console;
 pub mod contract;
 pub mod events;
 pub mod evil;

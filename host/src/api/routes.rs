@@ -430,14 +430,11 @@ pub async fn operation_action(
         ));
     }
     tracing::info!(caller = %caller.name, operation_id = %p.id, action = ?p.action, "staff action");
-    Ok(Json(s
-        .service
-        .act(
-            &p.id,
-            p.action,
-            &crate::state::Staff::named(&caller.name),
-        )
-        .await?))
+    Ok(Json(
+        s.service
+            .act(&p.id, p.action, &crate::state::Staff::named(&caller.name))
+            .await?,
+    ))
 }
 
 /// Server-sent change events (`reservation.created`, `guest.arrived`, `room.status_changed`,

@@ -4,9 +4,9 @@
 
 use crate::app::{master_key, open_state_vault};
 use crate::config::Config;
-use crate::state::{Staff, State};
 use crate::state::audit::AuditFilter;
 use crate::state::outbox::{OutboxFilter, WriteState};
+use crate::state::{Staff, State};
 use anyhow::Context;
 use std::path::Path;
 use std::process::ExitCode;
@@ -112,7 +112,16 @@ pub fn retry(
     let reason = checked_reason(reason)?;
     with_state(config_path, async |_, state| {
         let actor = actor();
-        let record = state.retry(id, &Staff { actor: &actor, reason }, resend).await?;
+        let record = state
+            .retry(
+                id,
+                &Staff {
+                    actor: &actor,
+                    reason,
+                },
+                resend,
+            )
+            .await?;
         eprintln!("operation `{id}` is {}", record.state);
         Ok(ExitCode::SUCCESS)
     })
@@ -123,7 +132,15 @@ pub fn cancel(config_path: &Path, id: &str, reason: Option<&str>) -> anyhow::Res
     let reason = checked_reason(reason)?;
     with_state(config_path, async |_, state| {
         let actor = actor();
-        let record = state.cancel(id, &Staff { actor: &actor, reason }).await?;
+        let record = state
+            .cancel(
+                id,
+                &Staff {
+                    actor: &actor,
+                    reason,
+                },
+            )
+            .await?;
         eprintln!("operation `{id}` is {}", record.state);
         Ok(ExitCode::SUCCESS)
     })
@@ -134,7 +151,15 @@ pub fn approve(config_path: &Path, id: &str, reason: Option<&str>) -> anyhow::Re
     let reason = checked_reason(reason)?;
     with_state(config_path, async |_, state| {
         let actor = actor();
-        let record = state.approve(id, &Staff { actor: &actor, reason }).await?;
+        let record = state
+            .approve(
+                id,
+                &Staff {
+                    actor: &actor,
+                    reason,
+                },
+            )
+            .await?;
         eprintln!("operation `{id}` is approved and {}", record.state);
         Ok(ExitCode::SUCCESS)
     })
@@ -145,7 +170,15 @@ pub fn reject(config_path: &Path, id: &str, reason: Option<&str>) -> anyhow::Res
     let reason = checked_reason(reason)?;
     with_state(config_path, async |_, state| {
         let actor = actor();
-        let record = state.reject(id, &Staff { actor: &actor, reason }).await?;
+        let record = state
+            .reject(
+                id,
+                &Staff {
+                    actor: &actor,
+                    reason,
+                },
+            )
+            .await?;
         eprintln!("operation `{id}` is rejected and {}", record.state);
         Ok(ExitCode::SUCCESS)
     })

@@ -47,7 +47,11 @@ pub fn add(config_path: &Path, name: &str, role: &str) -> anyhow::Result<ExitCod
     let password = read_password()?;
     with_accounts(config_path, async |accounts| {
         let account = accounts.add(name, role, &password).await?;
-        eprintln!("staff account `{}` added as {}", account.name, role.as_str());
+        eprintln!(
+            "staff account `{}` added as {}",
+            account.name,
+            role.as_str()
+        );
         Ok(ExitCode::SUCCESS)
     })
 }

@@ -44,7 +44,10 @@ pub async fn security_headers(mut response: Response) -> Response {
     );
     // Not `no-referrer`: with it browsers send `Origin: null` on the console's own form posts,
     // which the origin check (rightly) refuses.
-    h.insert(header::REFERRER_POLICY, HeaderValue::from_static("same-origin"));
+    h.insert(
+        header::REFERRER_POLICY,
+        HeaderValue::from_static("same-origin"),
+    );
     if !h.contains_key(header::CACHE_CONTROL) {
         h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
     }

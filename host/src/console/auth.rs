@@ -42,18 +42,27 @@ impl Staff {
 
     /// Refuses a state-changing request that does not carry this session's CSRF token or
     /// comes from another origin.
-    pub fn check_form(&self, headers: &HeaderMap, csrf: &str) -> Result<(), Response> {
+    pub fn check_form(&self, headers: &HeaderMap, csrf: &str) -> Result<(), Refused> {
         same_origin(headers)?;
         if self.token.csrf_matches(csrf) {
             Ok(())
         } else {
-            Err(views::error_page(
-                StatusCode::FORBIDDEN,
-                "Refused",
+            Err(Refused(
                 "The form's security token is missing or belongs to another session. Reload the \
                  page and try again.",
             ))
         }
+    }
+}
+
+/// A state-changing request refused for where it came from or what it lacked: a 403 page
+/// saying why.
+#[derive(Debug)]
+pub struct Refused(&'static str);
+
+impl IntoResponse for Refused {
+    fn into_response(self) -> Response {
+        views::error_page(StatusCode::FORBIDDEN, "Refused", self.0)
     }
 }
 
@@ -92,7 +101,11 @@ impl FromRequestParts<ConsoleState> for Staff {
 fn to_login(parts: &Parts) -> Response {
     if parts.method == Method::GET {
         let path = parts.uri.path();
-        let next = if safe_next(path) { path } else { "/console/hotels" };
+        let next = if safe_next(path) {
+            path
+        } else {
+            "/console/hotels"
+        };
         let query = url::form_urlencoded::Serializer::new(String::new())
             .append_pair("next", next)
             .finish();
@@ -119,14 +132,8 @@ fn safe_next(next: &str) -> bool {
 
 /// Refuses a request another site made the browser send: `Sec-Fetch-Site` other than
 /// same-origin (or none, typed by the person), or an `Origin` whose host is not this one.
-fn same_origin(headers: &HeaderMap) -> Result<(), Response> {
-    let refused = || {
-        views::error_page(
-            StatusCode::FORBIDDEN,
-            "Refused",
-            "This request came from another site.",
-        )
-    };
+fn same_origin(headers: &HeaderMap) -> Result<(), Refused> {
+    let refused = || Refused("This request came from another site.");
     if let Some(site) = headers.get("sec-fetch-site")
         && !matches!(site.as_bytes(), b"same-origin" | b"none")
     {
@@ -164,7 +171,13 @@ fn cookie<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
 
 /// A `Set-Cookie` value: `HttpOnly`, `SameSite=Strict`, on `/console` only, `Secure` when the
 /// console is served through TLS. `max_age` 0 removes the cookie.
-fn set_cookie(state: &ConsoleState, headers: &HeaderMap, name: &str, value: &str, max_age: u64) -> HeaderValue {
+fn set_cookie(
+    state: &ConsoleState,
+    headers: &HeaderMap,
+    name: &str,
+    value: &str,
+    max_age: u64,
+) -> HeaderValue {
     let forwarded_tls = headers
         .get("x-forwarded-proto")
         .is_some_and(|v| v.as_bytes().eq_ignore_ascii_case(b"https"));
@@ -241,7 +254,7 @@ pub async fn login(
     form: Result<Form<LoginForm>, axum::extract::rejection::FormRejection>,
 ) -> Response {
     if let Err(refused) = same_origin(&headers) {
-        return refused;
+        return refused.into_response();
     }
     let Ok(Form(form)) = form else {
         return views::error_page(
@@ -273,7 +286,9 @@ pub async fn login(
             &state,
             &headers,
             &next,
-            Some(format!("Too many failed logins. Try again in {secs} seconds.")),
+            Some(format!(
+                "Too many failed logins. Try again in {secs} seconds."
+            )),
             StatusCode::TOO_MANY_REQUESTS,
         );
         if let Ok(v) = HeaderValue::from_str(&secs.to_string()) {
@@ -294,7 +309,10 @@ pub async fn login(
                         header::SET_COOKIE,
                         set_cookie(&state, &headers, SESSION_COOKIE, token.expose(), lifetime),
                     );
-                    h.append(header::SET_COOKIE, set_cookie(&state, &headers, LOGIN_COOKIE, "", 0));
+                    h.append(
+                        header::SET_COOKIE,
+                        set_cookie(&state, &headers, LOGIN_COOKIE, "", 0),
+                    );
                     r
                 }
                 Err(e) => {
@@ -349,7 +367,7 @@ pub async fn logout(
 ) -> Response {
     let csrf = form.map(|f| f.0.csrf).unwrap_or_default();
     if let Err(refused) = staff.check_form(&headers, &csrf) {
-        return refused;
+        return refused.into_response();
     }
     if let Err(e) = state.sessions.end(&staff.token).await {
         tracing::error!(error = %e, "console: cannot end a session");
@@ -384,9 +402,15 @@ mod tests {
         let mut h = HeaderMap::new();
         h.insert(header::HOST, HeaderValue::from_static("127.0.0.1:8080"));
         assert!(same_origin(&h).is_ok());
-        h.insert(header::ORIGIN, HeaderValue::from_static("http://127.0.0.1:8080"));
+        h.insert(
+            header::ORIGIN,
+            HeaderValue::from_static("http://127.0.0.1:8080"),
+        );
         assert!(same_origin(&h).is_ok());
-        h.insert(header::ORIGIN, HeaderValue::from_static("http://evil.example"));
+        h.insert(
+            header::ORIGIN,
+            HeaderValue::from_static("http://evil.example"),
+        );
         assert!(same_origin(&h).is_err());
         h.remove(header::ORIGIN);
         h.insert("sec-fetch-site", HeaderValue::from_static("cross-site"));
@@ -398,7 +422,10 @@ mod tests {
     #[test]
     fn cookies_are_found_by_name() {
         let mut h = HeaderMap::new();
-        h.insert(header::COOKIE, HeaderValue::from_static("a=1; jack_console=abc; b=2"));
+        h.insert(
+            header::COOKIE,
+            HeaderValue::from_static("a=1; jack_console=abc; b=2"),
+        );
         assert_eq!(cookie(&h, SESSION_COOKIE), Some("abc"));
         assert_eq!(cookie(&h, LOGIN_COOKIE), None);
     }

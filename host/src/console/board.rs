@@ -13,10 +13,13 @@ pub const MAX_AGE: Duration = Duration::from_secs(30);
 /// Health checks running at once.
 const IN_PARALLEL: usize = 8;
 
+/// A health answer (or why there is none) and when it came.
+type Checked = (Instant, Result<HotelHealth, String>);
+
 /// The last health answer of each hotel.
 pub struct HealthBoard {
     service: Arc<Service>,
-    last: Mutex<HashMap<String, (Instant, Result<HotelHealth, String>)>>,
+    last: Mutex<HashMap<String, Checked>>,
     /// One refresh at a time: a second viewer waits for the first's answers.
     refreshing: tokio::sync::Mutex<()>,
 }

@@ -87,7 +87,10 @@ where
         .route("/console/adapters", get(pages::adapters))
         .route("/console/assets/{file}", get(assets::serve))
         // Not a fallback: the API's router has that, and axum merges only one.
-        .route("/console/{*rest}", get(pages::not_found).post(pages::not_found))
+        .route(
+            "/console/{*rest}",
+            get(pages::not_found).post(pages::not_found),
+        )
         .layer(axum::middleware::map_response(assets::security_headers))
         .layer(axum::extract::DefaultBodyLimit::max(MAX_FORM_BYTES))
         .layer(tower_http::catch_panic::CatchPanicLayer::custom(

@@ -134,7 +134,11 @@ fn hotel_row(summary: HotelSummary, health: Result<HotelHealth, String>) -> view
     );
     (row.breaker, row.breaker_class) = match h.breaker.reopens_in_ms {
         Some(ms) => (
-            format!("open · {} failures · {} s left", h.breaker.failures, ms.div_ceil(1000)),
+            format!(
+                "open · {} failures · {} s left",
+                h.breaker.failures,
+                ms.div_ceil(1000)
+            ),
             "bad",
         ),
         None if h.breaker.failures > 0 => {
@@ -239,11 +243,12 @@ fn state_view(state: WriteState, outcome_unknown: bool) -> (String, &'static str
 
 /// The buttons `role` gets for a write in `state`.
 fn buttons(role: Role, state: WriteState) -> Vec<views::ActionButton> {
-    let button = |action: &'static str, label: &'static str, needs_reason: bool| views::ActionButton {
-        action,
-        label,
-        needs_reason,
-    };
+    let button =
+        |action: &'static str, label: &'static str, needs_reason: bool| views::ActionButton {
+            action,
+            label,
+            needs_reason,
+        };
     let mut out = Vec::new();
     match state {
         WriteState::AwaitingApproval => {
@@ -322,7 +327,9 @@ pub async fn writes(
         })
         .collect();
     let notice = match (q.done.as_deref().and_then(past_tense), q.op) {
-        (Some(done), Some(op)) if valid_operation_id(&op) => Some(format!("Operation {op} {done}.")),
+        (Some(done), Some(op)) if valid_operation_id(&op) => {
+            Some(format!("Operation {op} {done}."))
+        }
         _ => None,
     };
     views::Writes {
@@ -351,7 +358,9 @@ fn past_tense(action: &str) -> Option<&'static str> {
 fn valid_operation_id(id: &str) -> bool {
     !id.is_empty()
         && id.len() <= 100
-        && id.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+        && id
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
 }
 
 /// The action form's fields.
@@ -375,10 +384,14 @@ pub async fn act(
     form: Result<Form<ActionForm>, axum::extract::rejection::FormRejection>,
 ) -> Response {
     let Ok(Form(form)) = form else {
-        return views::error_page(StatusCode::BAD_REQUEST, "Bad request", "The form was incomplete.");
+        return views::error_page(
+            StatusCode::BAD_REQUEST,
+            "Bad request",
+            "The form was incomplete.",
+        );
     };
     if let Err(refused) = staff.check_form(&headers, &form.csrf) {
-        return refused;
+        return refused.into_response();
     }
     let action = match action.as_str() {
         "retry" => StaffAction::Retry,
@@ -442,9 +455,11 @@ pub async fn act(
                 .finish();
             Redirect::to(&format!("/console/writes?{query}")).into_response()
         }
-        Err(crate::service::ServiceError::NotFound(m)) => {
-            views::error_page(StatusCode::NOT_FOUND, "Not found", &crate::untrusted::escape(&m, 200))
-        }
+        Err(crate::service::ServiceError::NotFound(m)) => views::error_page(
+            StatusCode::NOT_FOUND,
+            "Not found",
+            &crate::untrusted::escape(&m, 200),
+        ),
         Err(crate::service::ServiceError::NotNow(m)) => views::error_page(
             StatusCode::CONFLICT,
             "Not possible now",
@@ -527,7 +542,11 @@ async fn verification(state: &ConsoleState) -> Result<views::VerificationView, R
     Ok(views::VerificationView {
         intact: v.intact(),
         rows: v.rows,
-        problems: v.problems.iter().map(|p| crate::untrusted::escape(p, 300)).collect(),
+        problems: v
+            .problems
+            .iter()
+            .map(|p| crate::untrusted::escape(p, 300))
+            .collect(),
         heads: v.heads,
     })
 }
@@ -553,10 +572,13 @@ pub async fn audit(
                 ..AuditFilter::default()
             },
         ),
-        Err(p) => (Some(p), AuditFilter {
-            limit: Some(PAGE_ROWS),
-            ..AuditFilter::default()
-        }),
+        Err(p) => (
+            Some(p),
+            AuditFilter {
+                limit: Some(PAGE_ROWS),
+                ..AuditFilter::default()
+            },
+        ),
     };
     let verification = match verification(&state).await {
         Ok(v) => v,
@@ -604,7 +626,12 @@ pub async fn audit_operation(
         Ok(rows) => rows,
         Err(e) => return failed(e),
     };
-    let now = state.service.operation(&id).await.ok().map(|r| r.state.as_str().to_owned());
+    let now = state
+        .service
+        .operation(&id)
+        .await
+        .ok()
+        .map(|r| r.state.as_str().to_owned());
     if rows.is_empty() && now.is_none() {
         return not_found().await;
     }
@@ -792,7 +819,11 @@ pub async fn adapters(State(state): State<ConsoleState>, staff: Staff) -> Respon
                         .map(|i| views::ImportView {
                             name: text(&i["name"]),
                             allowed: i["allowed"] == true,
-                            why: text(if i["allowed"] == true { &i["provides"] } else { &i["reason"] }),
+                            why: text(if i["allowed"] == true {
+                                &i["provides"]
+                            } else {
+                                &i["reason"]
+                            }),
                         })
                         .collect(),
                     manifest: facts(&manifest, &["path", "name", "version"]),

@@ -172,10 +172,7 @@ impl Health {
             rate_limits: self.rate_limit_usage(id).await,
             cache: self.cache_stats(id).await,
             coordination: self.coordination.status(&self.node),
-            breaker: self
-                .runtime
-                .breaker_status(id, &binding.adapter.name)
-                .await,
+            breaker: self.runtime.breaker_status(id, &binding.adapter.name).await,
         })
     }
 

@@ -444,9 +444,7 @@ impl Service {
     }
 
     /// Checks every audit chain: rows, heads, breaks.
-    pub async fn verify_audit(
-        &self,
-    ) -> Result<crate::state::audit::Verification, ServiceError> {
+    pub async fn verify_audit(&self) -> Result<crate::state::audit::Verification, ServiceError> {
         self.outbox.verify_audit().await
     }
 

@@ -982,9 +982,7 @@ impl Outbox {
     }
 
     /// Checks every audit chain.
-    pub async fn verify_audit(
-        &self,
-    ) -> Result<crate::state::audit::Verification, ServiceError> {
+    pub async fn verify_audit(&self) -> Result<crate::state::audit::Verification, ServiceError> {
         Ok(self.state.verify_audit().await?)
     }
 

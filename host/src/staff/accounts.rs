@@ -55,11 +55,10 @@ struct Row {
 
 impl Row {
     fn account(self) -> Result<(Account, String), StaffError> {
-        let role = Role::parse(&self.role)
-            .map_err(|_| StaffError::Storage(format!("account `{}` has an unknown role", self.name)))?;
-        let at = |ms: i64| {
-            chrono::DateTime::from_timestamp_millis(ms).unwrap_or_default()
-        };
+        let role = Role::parse(&self.role).map_err(|_| {
+            StaffError::Storage(format!("account `{}` has an unknown role", self.name))
+        })?;
+        let at = |ms: i64| chrono::DateTime::from_timestamp_millis(ms).unwrap_or_default();
         Ok((
             Account {
                 name: self.name,
@@ -77,8 +76,8 @@ impl Accounts {
     /// The accounts in `db` (already migrated). Hashes with Argon2id, 19 MiB, 2 passes, one
     /// lane: OWASP's recommended minimum, about 30 ms per login on a small VM.
     pub fn new(db: Db) -> Result<Accounts, StaffError> {
-        let params = Params::new(19 * 1024, 2, 1, None)
-            .map_err(|e| StaffError::Hash(e.to_string()))?;
+        let params =
+            Params::new(19 * 1024, 2, 1, None).map_err(|e| StaffError::Hash(e.to_string()))?;
         let hasher = Argon2::new(Algorithm::Argon2id, Version::V0x13, params);
         let decoy = hash_with(&hasher, "decoy password for unknown names")?;
         Ok(Accounts { db, hasher, decoy })
@@ -138,12 +137,13 @@ impl Accounts {
 
     /// Removes an account and ends its sessions.
     pub async fn remove(&self, name: &str) -> Result<(), StaffError> {
-        let removed = on_db!(&self.db, p => sqlx::query("DELETE FROM staff_accounts WHERE name = $1")
+        let removed =
+            on_db!(&self.db, p => sqlx::query("DELETE FROM staff_accounts WHERE name = $1")
             .bind(name)
             .execute(p)
             .await
             .map(|r| r.rows_affected()))
-        .map_err(|e| StaffError::storage("cannot remove the account", e))?;
+            .map_err(|e| StaffError::storage("cannot remove the account", e))?;
         self.end_sessions(name).await?;
         if removed == 0 {
             return Err(StaffError::NoSuchAccount(name.to_owned()));
@@ -160,7 +160,9 @@ impl Accounts {
         .fetch_all(p)
         .await)
         .map_err(|e| StaffError::storage("cannot list the accounts", e))?;
-        rows.into_iter().map(|r| r.account().map(|(a, _)| a)).collect()
+        rows.into_iter()
+            .map(|r| r.account().map(|(a, _)| a))
+            .collect()
     }
 
     /// The account `name`.

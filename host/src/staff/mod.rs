@@ -88,7 +88,9 @@ pub enum StaffError {
     #[error("no staff account `{0}`")]
     NoSuchAccount(String),
     /// An account of that name exists already.
-    #[error("staff account `{0}` exists already (use `jack-pms staff passwd` to change its password)")]
+    #[error(
+        "staff account `{0}` exists already (use `jack-pms staff passwd` to change its password)"
+    )]
     Exists(String),
     /// The name and password do not match an account (which of the two is not said).
     #[error("wrong name or password")]

@@ -176,7 +176,13 @@ impl Sessions {
         let live = row.current_generation == Some(row.generation)
             && now.saturating_sub(row.last_seen_at) <= ms(self.limits.idle)
             && now.saturating_sub(row.created_at) <= ms(self.limits.lifetime);
-        let role = row.role.as_deref().map(Role::parse).transpose().ok().flatten();
+        let role = row
+            .role
+            .as_deref()
+            .map(Role::parse)
+            .transpose()
+            .ok()
+            .flatten();
         let (true, Some(role)) = (live, role) else {
             self.end(token).await?;
             return Ok(None);

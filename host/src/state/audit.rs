@@ -360,7 +360,8 @@ pub async fn list(
     cipher: &FieldCipher,
     filter: &AuditFilter,
 ) -> Result<Vec<AuditRecord>, StateError> {
-    let instant = |t: Option<DateTime<Utc>>| t.map(|t| t.to_rfc3339_opts(SecondsFormat::Micros, true));
+    let instant =
+        |t: Option<DateTime<Utc>>| t.map(|t| t.to_rfc3339_opts(SecondsFormat::Micros, true));
     let (since, until) = (instant(filter.since), instant(filter.until));
     // `at` is stored as RFC 3339 in UTC with microseconds, so text order is time order.
     let sql = format!(

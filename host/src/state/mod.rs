@@ -280,7 +280,10 @@ pub fn check_reason(reason: &str) -> Result<&str, String> {
             "the reason is longer than {MAX_REASON_CHARS} characters"
         ));
     }
-    if reason.chars().any(|c| c.is_control() && c != '\n' && c != '\r') {
+    if reason
+        .chars()
+        .any(|c| c.is_control() && c != '\n' && c != '\r')
+    {
         return Err("the reason holds control characters".into());
     }
     Ok(reason)

@@ -405,6 +405,26 @@ export type webhooks = Record<string, never>;
 export interface components {
     schemas: {
         /**
+         * @description Whether a breaker lets calls through.
+         * @enum {string}
+         */
+        BreakerState: "closed" | "open";
+        /** @description A breaker's state, for health pages and `/v1/hotels/{hotel}/health`. */
+        BreakerStatus: {
+            /**
+             * Format: int32
+             * @description Sandbox failures in a row (traps, deadline, memory).
+             */
+            failures: number;
+            /**
+             * Format: int64
+             * @description While open: milliseconds until one call is let through again.
+             */
+            reopensInMs?: number | null;
+            /** @description `closed` (calls go through), `open` (calls are refused until the cool-down ends). */
+            state: components["schemas"]["BreakerState"];
+        };
+        /**
          * @description Read-cache statistics of one hotel: of every host sharing the coordination (Redis), else of
          *     this host, since each host started.
          */
@@ -801,6 +821,8 @@ export interface components {
         HotelHealth: {
             /** @description Adapter name. */
             adapter: string;
+            /** @description The circuit breaker of the hotel's adapter (opened by repeated sandbox failures). */
+            breaker: components["schemas"]["BreakerStatus"];
             /**
              * @description Read-cache statistics since start: summed over every host when they coordinate through
              *     Redis (each host reports its own every few seconds).
