@@ -694,3 +694,98 @@ async fn notice_about(c: &fantoccini::Client, id: &str) {
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
 }
+
+/// Alerts reach a person: a write awaiting approval and a PMS down for longer than the
+/// threshold become `staff.alert` events, delivered signed to a Slack-format webhook and listed
+/// on the console's Alerts page (the write's message only for roles that act on writes).
+#[tokio::test]
+async fn alerts_reach_the_console_and_a_chat_webhook() {
+    let secret = support::random_key();
+    let receiver = support::events::start_receiver(&secret).await;
+    let s = Stack::start_with(StackOptions {
+        top: format!(
+            "{OUTBOX}{HELD}events:\n  pmsDownAlertAfterSecs: 2\n  webhooks:\n    - url: {}\n      \
+             secret: {{ env: ALERT_HOOK_SECRET }}\n      events: [staff.alert]\n      format: slack\n",
+            receiver.url
+        ),
+        env: vec![("ALERT_HOOK_SECRET".into(), secret.clone())],
+        ..StackOptions::default()
+    })
+    .await;
+    let held = charge(&s, "CONF1001", "999.00", "Champagne <b>tower</b>").await;
+    s.faults(json!({ "down": true })).await;
+    let (status, body) = s
+        .send(
+            reqwest::Method::POST,
+            "/v1/hotels/DEMO2/reservations/PDX2001/notes",
+            json!({"note": "Extra towels"}),
+        )
+        .await;
+    assert!(status == 202 || status == 503, "{status} {body}");
+
+    let started = Instant::now();
+    let texts = loop {
+        let texts: Vec<String> = receiver
+            .got
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .iter()
+            .filter(|d| d.kind == "staff.alert")
+            .filter_map(|d| d.body["text"].as_str().map(str::to_owned))
+            .collect();
+        if texts.iter().any(|t| t.contains("awaits approval"))
+            && texts
+                .iter()
+                .any(|t| t.contains("DEMO2") && t.contains("unavailable since"))
+        {
+            break texts;
+        }
+        assert!(
+            started.elapsed() < Duration::from_secs(60),
+            "alerts delivered so far: {texts:?}\n{}",
+            s.logs()
+        );
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    };
+    receiver.assert_no_bad_deliveries();
+    assert!(
+        texts
+            .iter()
+            .all(|t| t.starts_with("[jack-pms] ") && !t.contains('<')),
+        "one escaped line each: {texts:?}"
+    );
+    let pms_down = texts
+        .iter()
+        .filter(|t| t.contains("unavailable since"))
+        .count();
+    tokio::time::sleep(Duration::from_secs(3)).await;
+    assert_eq!(
+        receiver
+            .got
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .iter()
+            .filter(|d| d.body["text"]
+                .as_str()
+                .is_some_and(|t| t.contains("unavailable since")))
+            .count(),
+        pms_down,
+        "one pms_down alert per outage"
+    );
+    s.faults(json!({})).await;
+
+    for (role, sees) in [("operator", true), ("viewer", false)] {
+        let pw = password(role);
+        add_staff(&s, role, role, &pw);
+        let mut c = ConsoleClient::new(&s);
+        assert_eq!(c.login(role, &pw).await.status, 303);
+        let page = c.get("/console/alerts").await;
+        assert_eq!(page.status, 200, "{}", page.body);
+        assert!(page.body.contains(&held), "{role}: the held write's alert");
+        assert!(page.body.contains("pms_down"), "{role}: {}", page.body);
+        assert_eq!(page.body.contains("awaits approval"), sees, "{role}");
+        assert!(!page.body.contains("<b>tower"), "escaped");
+        let one_hotel = c.get("/console/alerts?hotel=DEMO2").await;
+        assert!(!one_hotel.body.contains(&held) && one_hotel.body.contains("pms_down"));
+    }
+}

@@ -236,8 +236,7 @@ impl App {
             Some(crate::console::ConsoleState::new(
                 service.clone(),
                 db,
-                config.server.console.clone(),
-                config.adapters.clone(),
+                config,
             )?)
         } else {
             None
@@ -323,6 +322,7 @@ impl App {
                 }
             };
             targets.push(WebhookTarget {
+                format: w.format,
                 url: w.url.clone(),
                 secret: SecretString::from(secret.expose().to_string()),
                 events: w.events.clone(),

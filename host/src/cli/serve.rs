@@ -30,6 +30,12 @@ pub fn run(config_path: &Path, listen: Option<&str>) -> anyhow::Result<ExitCode>
         app.service.spawn_replay(stopped(stop_rx.clone()));
         let _scheduler = app.start_sync(SchedulerOptions::default())?;
         let webhooks = app.start_webhooks(&config).await?;
+        // Outages longer than `events.pmsDownAlertAfterSecs` become staff alerts.
+        crate::events::alerts::PmsDownWatch::new(
+            app.service.tracker().log().clone(),
+            config.events.pms_down_alert_after,
+        )
+        .spawn(stopped(stop_rx.clone()));
         for hotel in app.service.hotels() {
             match &hotel.problem {
                 None => tracing::info!(hotel = %hotel.id, adapter = %hotel.adapter, "hotel ready"),

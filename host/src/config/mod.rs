@@ -368,6 +368,8 @@ pub struct EventsSettings {
     pub webhooks: Vec<WebhookSettings>,
     /// Attempts per event and receiver.
     pub webhook_max_attempts: u32,
+    /// How long a PMS may stay unavailable before staff are alerted (`staff.alert`, `pms_down`).
+    pub pms_down_alert_after: Duration,
 }
 
 /// One webhook receiver.
@@ -379,6 +381,18 @@ pub struct WebhookSettings {
     pub secret: SecretRef,
     /// Event types to send; all when `None`.
     pub events: Option<Vec<String>>,
+    /// The body's shape.
+    pub format: WebhookFormat,
+}
+
+/// What a webhook delivery's body is.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
+pub enum WebhookFormat {
+    /// The event's JSON (as on `/v1/events`).
+    #[default]
+    Jack,
+    /// `{"text": "<one line>"}`: Slack's incoming webhooks and the chat tools that accept them.
+    Slack,
 }
 
 /// Redis, where several hosts coordinate (`coordination:`).
@@ -966,17 +980,38 @@ impl Resolver<'_> {
                         }
                     }
                 }
+                let format = match w.format.as_deref() {
+                    None | Some("jack") => WebhookFormat::Jack,
+                    Some("slack") => WebhookFormat::Slack,
+                    Some(other) => {
+                        return Err(self.invalid(
+                            format!("{key}.format"),
+                            Some(("format", other)),
+                            "expected `jack` or `slack`",
+                        ));
+                    }
+                };
                 Ok(WebhookSettings {
                     url: w.url.clone(),
                     secret: self.secret_ref(&format!("{key}.secret"), &w.secret)?,
                     events: w.events.clone(),
+                    format,
                 })
             })
             .collect::<Result<_, _>>()?;
+        let pms_down_after = raw.pms_down_alert_after_secs.unwrap_or(600);
+        if !(1..=7 * 24 * 3600).contains(&pms_down_after) {
+            return Err(self.invalid(
+                "events.pmsDownAlertAfterSecs",
+                Some(("pmsDownAlertAfterSecs", &pms_down_after.to_string())),
+                "must be between 1 and 604800 (a week)",
+            ));
+        }
         Ok(EventsSettings {
             retention: raw.retention.unwrap_or(100_000).max(1),
             webhooks,
             webhook_max_attempts: raw.webhook_max_attempts.unwrap_or(8).max(1),
+            pms_down_alert_after: Duration::from_secs(pms_down_after),
         })
     }
 

@@ -424,6 +424,9 @@ pub struct EventsBlock {
     pub webhooks: Vec<WebhookBlock>,
     /// Attempts per event and receiver (default 8).
     pub webhook_max_attempts: Option<u32>,
+    /// Seconds a PMS may stay unavailable before a `staff.alert` (`pms_down`) is raised
+    /// (default 600).
+    pub pms_down_alert_after_secs: Option<u64>,
 }
 
 /// One webhook receiver.
@@ -436,6 +439,9 @@ pub struct WebhookBlock {
     pub secret: SecretRefBlock,
     /// Event types to send; all when absent.
     pub events: Option<Vec<String>>,
+    /// `jack` (the event's JSON, the default) or `slack` (`{"text": …}` for an incoming
+    /// webhook of Slack or a chat tool that speaks its format).
+    pub format: Option<String>,
 }
 
 /// One rate limit.

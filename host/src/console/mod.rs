@@ -34,16 +34,20 @@ pub struct ConsoleState {
     settings: ConsoleSettings,
     adapters: Arc<AdapterSettings>,
     board: Arc<board::HealthBoard>,
+    /// How long a PMS may be down before it is an alert (`events.pmsDownAlertAfterSecs`).
+    pms_down_alert_after: std::time::Duration,
 }
 
 impl ConsoleState {
-    /// The console over `service`, with accounts and sessions in `db` (the state database).
+    /// The console over `service`, with accounts and sessions in `db` (the state database),
+    /// as `config` sets it up (`server.console`, the adapters' limits, the alert threshold).
     pub fn new(
         service: Arc<Service>,
         db: crate::db::Db,
-        settings: ConsoleSettings,
-        adapters: AdapterSettings,
+        config: &crate::config::Config,
     ) -> Result<ConsoleState, crate::staff::StaffError> {
+        let settings = config.server.console.clone();
+        let adapters = config.adapters.clone();
         let sessions = Sessions::new(
             db.clone(),
             SessionLimits {
@@ -59,6 +63,7 @@ impl ConsoleState {
             throttle: Arc::new(LoginThrottle::default()),
             settings,
             adapters: Arc::new(adapters),
+            pms_down_alert_after: config.events.pms_down_alert_after,
         })
     }
 }
@@ -80,6 +85,7 @@ where
         .route("/console/hotels/stream", get(pages::hotels_stream))
         .route("/console/writes", get(pages::writes))
         .route("/console/writes/{id}/{action}", post(pages::act))
+        .route("/console/alerts", get(pages::alerts))
         .route("/console/audit", get(pages::audit))
         .route("/console/audit/{id}", get(pages::audit_operation))
         .route("/console/events", get(pages::events))

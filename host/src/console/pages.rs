@@ -763,6 +763,83 @@ pub async fn events_stream(
 }
 
 // ---------------------------------------------------------------------------------------------
+// Alerts
+
+/// Alerts the Alerts page shows at most, and how many recent events it looks through.
+const ALERTS_SHOWN: usize = 200;
+const ALERTS_SCANNED: u32 = 5_000;
+
+/// `GET /console/alerts`
+pub async fn alerts(
+    State(state): State<ConsoleState>,
+    staff: Staff,
+    query: Result<Query<EventsQuery>, axum::extract::rejection::QueryRejection>,
+) -> Response {
+    let hotel = known_hotel(&state, query.ok().and_then(|q| q.0.hotel));
+    let log = state.service.tracker().log().clone();
+    let events = match log.last_id().await {
+        Ok(last) => match log
+            .since(
+                last.saturating_sub(i64::from(ALERTS_SCANNED)),
+                ALERTS_SCANNED,
+            )
+            .await
+        {
+            Ok(events) => events,
+            Err(e) => return failed(e),
+        },
+        Err(e) => return failed(e),
+    };
+    let sees = staff.role.sees_personal_data();
+    let rows = events
+        .iter()
+        .rev()
+        .filter(|e| e.kind == "staff.alert")
+        .filter(|e| hotel.as_ref().is_none_or(|h| &e.hotel == h))
+        .take(ALERTS_SHOWN)
+        .map(|e| {
+            let field = |k: &str| e.data.get(k).and_then(|v| v.as_str()).map(str::to_owned);
+            let kind = field("alert").unwrap_or_else(|| "alert".into());
+            let operation_id = field("operationId").filter(|id| valid_operation_id(id));
+            let message = if operation_id.is_some() && !sees {
+                format!(
+                    "{} {}",
+                    field("operation").unwrap_or_default(),
+                    kind.replace('_', " ")
+                )
+            } else {
+                field("message").unwrap_or_default()
+            };
+            views::AlertRow {
+                at: crate::untrusted::escape(&e.occurred_at, 40),
+                hotel: e.hotel.clone(),
+                class: match kind.as_str() {
+                    "awaiting_approval" | "critical_write_queued" => "warn",
+                    _ => "bad",
+                },
+                kind: crate::untrusted::escape(&kind, 40),
+                operation_id,
+                message: crate::untrusted::escape(&message, 500),
+            }
+        })
+        .collect();
+    let after = state.pms_down_alert_after.as_secs();
+    views::Alerts {
+        frame: frame(&staff, "alerts"),
+        hotels: hotel_ids(&state),
+        hotel,
+        rows,
+        pms_down_after: if after % 60 == 0 {
+            format!("{} min", after / 60)
+        } else {
+            format!("{after} s")
+        },
+    }
+    .html()
+    .into_response()
+}
+
+// ---------------------------------------------------------------------------------------------
 // Adapters
 
 /// A JSON value as one line of text (arrays joined, objects as `key: value` pairs).

@@ -262,3 +262,30 @@ pub struct Adapters {
     pub frame: Frame,
     pub adapters: Vec<AdapterView>,
 }
+
+/// One staff alert.
+pub struct AlertRow {
+    pub at: String,
+    pub hotel: String,
+    /// `write_failed`, `critical_write_queued`, `awaiting_approval`, `pms_down`.
+    pub kind: String,
+    /// Badge class.
+    pub class: &'static str,
+    /// The write concerned.
+    pub operation_id: Option<String>,
+    /// What happened (for viewers, only for alerts not about a write: a write's error may
+    /// quote what it holds).
+    pub message: String,
+}
+
+/// The Alerts page.
+#[derive(Template)]
+#[template(path = "console/alerts.html")]
+pub struct Alerts {
+    pub frame: Frame,
+    pub hotels: Vec<String>,
+    pub hotel: Option<String>,
+    pub rows: Vec<AlertRow>,
+    /// The PMS-down threshold, for people.
+    pub pms_down_after: String,
+}

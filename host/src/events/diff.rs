@@ -86,11 +86,15 @@ pub enum EventKind {
     /// A hotel's PMS answers again.
     #[serde(rename = "pms.recovered")]
     PmsRecovered,
+    /// Something a person must look at: a write failed, a critical write was queued, a write
+    /// awaits approval, a PMS has been unavailable too long (`data.alert` says which).
+    #[serde(rename = "staff.alert")]
+    StaffAlert,
 }
 
 impl EventKind {
     /// Every kind.
-    pub const ALL: [EventKind; 9] = [
+    pub const ALL: [EventKind; 10] = [
         EventKind::ReservationCreated,
         EventKind::ReservationUpdated,
         EventKind::ReservationCancelled,
@@ -100,6 +104,7 @@ impl EventKind {
         EventKind::WriteFailed,
         EventKind::PmsUnavailable,
         EventKind::PmsRecovered,
+        EventKind::StaffAlert,
     ];
 
     /// The wire name, such as `reservation.created`.
@@ -114,6 +119,7 @@ impl EventKind {
             EventKind::WriteFailed => "write.failed",
             EventKind::PmsUnavailable => "pms.unavailable",
             EventKind::PmsRecovered => "pms.recovered",
+            EventKind::StaffAlert => "staff.alert",
         }
     }
 
@@ -180,6 +186,28 @@ impl ChangeEvent {
                 "operation": operation,
                 "error": error,
             }),
+        }
+    }
+
+    /// `staff.alert`: `data` is `{"alert": <kind>, "message": <one line for a person>, …}` with
+    /// `operationId` and `operation` when the alert is about a write.
+    pub fn staff_alert(
+        hotel: &str,
+        at: DateTime<Utc>,
+        alert: &str,
+        message: &str,
+        write: Option<(&str, &str)>,
+    ) -> ChangeEvent {
+        let mut data = serde_json::json!({ "alert": alert, "message": message });
+        if let Some((operation_id, operation)) = write {
+            data["operationId"] = serde_json::json!(operation_id);
+            data["operation"] = serde_json::json!(operation);
+        }
+        ChangeEvent {
+            kind: EventKind::StaffAlert,
+            hotel: hotel.to_owned(),
+            occurred_at: at,
+            data,
         }
     }
 

@@ -42,6 +42,8 @@ pub struct WebhookTarget {
     pub secret: SecretString,
     /// Event types to send (`reservation.created`, …); `None` sends all.
     pub events: Option<Vec<String>>,
+    /// The body's shape: the event's JSON, or a Slack-compatible `{"text": …}`.
+    pub format: crate::config::WebhookFormat,
 }
 
 impl WebhookTarget {
@@ -112,6 +114,38 @@ pub struct WebhookDispatcher {
     stats: Arc<WebhookStats>,
     shutdown: watch::Sender<bool>,
     tasks: JoinSet<()>,
+}
+
+/// One line for a chat channel: `[jack-pms] <hotel> <type>: <what>`, every value from the event
+/// escaped and bounded (a PMS supplied some of them). Chat tools read `<`, `>` and `&` as markup:
+/// they are replaced.
+pub fn slack_text(ev: &StoredEvent) -> String {
+    let data = &ev.data;
+    let field = |k: &str| data.get(k).and_then(|v| v.as_str());
+    let what = match ev.kind.as_str() {
+        "staff.alert" => field("message").unwrap_or("staff alert").to_owned(),
+        "write.failed" => format!(
+            "{} {} failed: {}",
+            field("operation").unwrap_or("write"),
+            field("operationId").unwrap_or_default(),
+            field("error").unwrap_or_default()
+        ),
+        "pms.unavailable" => format!(
+            "the PMS is unavailable: {}",
+            field("detail").unwrap_or_default()
+        ),
+        "pms.recovered" => "the PMS answers again".to_owned(),
+        _ => ["confirmationNumber", "roomNumber", "status"]
+            .iter()
+            .filter_map(|k| field(k).map(|v| format!("{k} {v}")))
+            .collect::<Vec<_>>()
+            .join(", "),
+    };
+    let text = format!("[jack-pms] {} {}: {what}", ev.hotel, ev.kind);
+    crate::untrusted::escape(&text, 600)
+        .replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
 }
 
 /// The signature header value for `body` sent at `timestamp`: `sha256=<hex>`.
@@ -387,7 +421,13 @@ impl Worker {
     /// Delivers one event, retrying; true when delivered or given up, false when the host
     /// stops between two attempts (the event stays for whichever host delivers next).
     async fn deliver(&self, ev: &StoredEvent, shutdown: &mut watch::Receiver<bool>) -> bool {
-        let body = match serde_json::to_vec(ev) {
+        let body = match self.target.format {
+            crate::config::WebhookFormat::Jack => serde_json::to_vec(ev),
+            crate::config::WebhookFormat::Slack => {
+                serde_json::to_vec(&serde_json::json!({ "text": slack_text(ev) }))
+            }
+        };
+        let body = match body {
             Ok(b) => b,
             Err(e) => {
                 tracing::warn!(id = %ev.id, error = %e, "webhooks: cannot encode an event");
@@ -561,6 +601,7 @@ mod tests {
         let secret = SecretString::from("hook-secret");
         let (url, rx) = receiver(secret.clone()).await;
         let target = WebhookTarget {
+            format: crate::config::WebhookFormat::Jack,
             url: url.clone(),
             secret: secret.clone(),
             events: Some(vec!["reservation.created".into()]),
@@ -604,6 +645,7 @@ mod tests {
         let (url, rx) = receiver(secret).await;
         // Wrong secret: every attempt is refused (401).
         let target = WebhookTarget {
+            format: crate::config::WebhookFormat::Jack,
             url,
             secret: SecretString::from("wrong"),
             events: None,

@@ -876,20 +876,40 @@ impl Outbox {
         }
     }
 
-    /// A staff alert: a log line at error level, a metric and, for a failed write, a
-    /// `write.failed` change event.
+    /// A staff alert: a log line, a metric and a `staff.alert` change event (which the console
+    /// shows and webhooks deliver); for a failed write also a `write.failed` event.
     fn alert(&self, hotel: &str, kind: &'static str, id: &str, operation: Operation, reason: &str) {
+        let now = Utc::now();
+        let name = operation.camel_name();
+        let message = match kind {
+            "write_failed" => format!("{name} {id} failed: {reason}"),
+            "critical_write_queued" => format!("{name} {id} is queued: {reason}"),
+            "awaiting_approval" => format!("{name} {id} awaits approval: {reason}"),
+            _ => format!("{name} {id}: {reason}"),
+        };
+        let mut events = Vec::with_capacity(2);
         if kind == "write_failed" {
-            let event =
-                ChangeEvent::write_failed(hotel, Utc::now(), id, operation.camel_name(), reason);
-            let tracker = self.tracker.clone();
-            tokio::spawn(async move {
-                if let Err(e) = tracker.log().append(vec![event]).await {
-                    tracing::error!(error = %e, "cannot record a write.failed event");
-                }
-            });
+            events.push(ChangeEvent::write_failed(hotel, now, id, name, reason));
         }
-        tracing::error!(alert = kind, %hotel, %operation, operation_id = %id, %reason, "staff alert");
+        events.push(ChangeEvent::staff_alert(
+            hotel,
+            now,
+            kind,
+            &crate::untrusted::escape(&message, 500),
+            Some((id, name)),
+        ));
+        let tracker = self.tracker.clone();
+        tokio::spawn(async move {
+            if let Err(e) = tracker.log().append(events).await {
+                tracing::error!(error = %e, "cannot record a staff alert's events");
+            }
+        });
+        if kind == "awaiting_approval" {
+            // Expected work for a person, not a failure.
+            tracing::warn!(alert = kind, %hotel, %operation, operation_id = %id, %reason, "staff alert");
+        } else {
+            tracing::error!(alert = kind, %hotel, %operation, operation_id = %id, %reason, "staff alert");
+        }
         metrics()
             .alerts
             .get_or_create(&AlertLabels {

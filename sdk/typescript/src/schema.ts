@@ -34,7 +34,7 @@ export interface paths {
         };
         /**
          * Server-sent change events (`reservation.created`, `guest.arrived`, `room.status_changed`,
-         *     `write.failed`, `pms.unavailable`, …): each as `id: <event id>`, `event: <type>`,
+         *     `write.failed`, `pms.unavailable`, `staff.alert`, …): each as `id: <event id>`, `event: <type>`,
          *     `data: <Event JSON>`. Send `Last-Event-ID` to resume after the last event received (from
          *     the bounded durable log); without it the stream starts at the log's end. `?hotel=` keeps one
          *     hotel's events. The stream stays open; comments keep it alive.
