@@ -286,7 +286,15 @@ async fn sessions_csrf_and_the_line_between_console_and_api() {
         trail.body
     );
 
-    // Logged out: the old cookie neither reads nor acts.
+    // Logged out: the old cookie neither reads nor acts, and the live stream it opened ends.
+    let mut stream = s
+        .http
+        .get(s.url("/console/hotels/stream"))
+        .header("cookie", format!("jack_console={session}"))
+        .send()
+        .await
+        .expect("stream");
+    assert_eq!(stream.status().as_u16(), 200);
     let r = ana.post("/console/logout", &[("csrf", &csrf)]).await;
     assert_eq!(r.status, 303);
     let other = charge(&s, "CONF1003", "300.00", "Late checkout fee").await;
@@ -299,6 +307,11 @@ async fn sessions_csrf_and_the_line_between_console_and_api() {
     assert_eq!(r.status, 401, "{}", r.body);
     assert_eq!(state_of(&s, &other).await, "awaiting_approval");
     assert_eq!(ana.get("/console/writes").await.status, 303);
+    let ended = tokio::time::timeout(Duration::from_secs(30), async {
+        while let Ok(Some(_)) = stream.chunk().await {}
+    })
+    .await;
+    assert!(ended.is_ok(), "the stream of a logged-out session ends");
 
     // A password change ends every session of the account.
     let mut again = ConsoleClient::new(&s);

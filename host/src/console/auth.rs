@@ -35,6 +35,12 @@ impl Staff {
         format!("staff:{}", self.name)
     }
 
+    /// True while the session is live (a stream re-checks it: a logout, a password change or
+    /// the idle timeout ends a page's live updates too).
+    pub async fn still_valid(&self, state: &ConsoleState) -> bool {
+        matches!(state.sessions.check(&self.token).await, Ok(Some(_)))
+    }
+
     /// The CSRF token the session's forms carry.
     pub fn csrf(&self) -> String {
         self.token.csrf()

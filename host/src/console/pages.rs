@@ -24,6 +24,8 @@ const PAGE_ROWS: u32 = 500;
 const HOTELS_EVERY: Duration = Duration::from_secs(5);
 /// Events the Events page starts with.
 const RECENT_EVENTS: u32 = 50;
+/// How often a live event stream checks that its session is still live.
+const SESSION_CHECK_EVERY: Duration = Duration::from_secs(15);
 
 fn frame(staff: &Staff, active: &'static str) -> Frame {
     Frame {
@@ -200,16 +202,19 @@ pub async fn hotels(State(state): State<ConsoleState>, staff: Staff) -> Response
 
 /// `GET /console/hotels/stream`: the Hotels page's rows every few seconds, as HTML rendered
 /// (and escaped) here, for the page's script to put in place.
-pub async fn hotels_stream(State(state): State<ConsoleState>, _staff: Staff) -> Response {
-    let stream = futures_util::stream::unfold(state, |state| async move {
+pub async fn hotels_stream(State(state): State<ConsoleState>, staff: Staff) -> Response {
+    let stream = futures_util::stream::unfold((state, staff), |(state, staff)| async move {
         tokio::time::sleep(HOTELS_EVERY).await;
+        if !staff.still_valid(&state).await {
+            return None;
+        }
         let rows = views::HotelRows {
             rows: hotel_rows(&state).await,
         }
         .html()
         .0;
         let event = Event::default().event("rows").data(rows);
-        Some((Ok::<_, Infallible>(event), state))
+        Some((Ok::<_, Infallible>(event), (state, staff)))
     });
     Sse::new(stream)
         .keep_alive(KeepAlive::default())
@@ -729,14 +734,27 @@ pub async fn events(
 /// (id, time, hotel, type, what it is about) that the page's script shows as text.
 pub async fn events_stream(
     State(state): State<ConsoleState>,
-    _staff: Staff,
+    staff: Staff,
     query: Result<Query<EventsQuery>, axum::extract::rejection::QueryRejection>,
 ) -> Response {
     let hotel = known_hotel(&state, query.ok().and_then(|q| q.0.hotel));
     let rx = state.service.tracker().log().subscribe();
-    let stream = futures_util::stream::unfold((rx, hotel), |(mut rx, hotel)| async move {
+    let mut check = tokio::time::interval(SESSION_CHECK_EVERY);
+    check.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    let start = (rx, hotel, (state, staff, check));
+    let stream = futures_util::stream::unfold(start, |(mut rx, hotel, mut session)| async move {
         loop {
-            match rx.recv().await {
+            let received = tokio::select! {
+                received = rx.recv() => received,
+                _ = session.2.tick() => {
+                    // The session may have ended (logout, password change, idle timeout).
+                    if !session.1.still_valid(&session.0).await {
+                        return None;
+                    }
+                    continue;
+                }
+            };
+            match received {
                 Ok(e) if hotel.as_ref().is_none_or(|h| &e.hotel == h) => {
                     let row = event_row(&e);
                     let data = serde_json::json!({
@@ -744,14 +762,14 @@ pub async fn events_stream(
                         "type": row.kind, "about": row.about,
                     });
                     let event = Event::default().event("change").data(data.to_string());
-                    return Some((Ok::<_, Infallible>(event), (rx, hotel)));
+                    return Some((Ok::<_, Infallible>(event), (rx, hotel, session)));
                 }
                 Ok(_) => {}
                 Err(tokio::sync::broadcast::error::RecvError::Lagged(n)) => {
                     let event = Event::default()
                         .event("lagged")
                         .data(format!("{n} events were skipped; reload to see them"));
-                    return Some((Ok(event), (rx, hotel)));
+                    return Some((Ok(event), (rx, hotel, session)));
                 }
                 Err(tokio::sync::broadcast::error::RecvError::Closed) => return None,
             }
