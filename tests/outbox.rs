@@ -1066,9 +1066,31 @@ async fn staff_decide_over_the_api_with_scoped_tokens() {
     assert_eq!(status, 200, "{body}");
     assert_eq!(body["id"], held.as_str(), "{body}");
     wait_applied(&s, std::slice::from_ref(&held)).await;
-    let (status, body) = act(ops.clone(), other.clone(), "cancel").await;
+    // A reason goes into the audit log; an empty one is refused.
+    let cancel_with = |reason: &'static str| {
+        let (s, ops, other) = (&s, ops.clone(), other.clone());
+        async move {
+            let r = s
+                .http
+                .post(s.url(&format!("/v1/operations/{other}/cancel")))
+                .bearer_auth(ops)
+                .json(&json!({ "reason": reason }))
+                .send()
+                .await
+                .expect("request");
+            support::read(r).await
+        }
+    };
+    let (status, body) = cancel_with(" \n ").await;
+    assert_eq!(status, 400, "{body}");
+    let (status, body) = cancel_with("Guest paid the suite at the desk").await;
     assert_eq!(status, 200, "{body}");
     assert_eq!(body["state"], "cancelled", "{body}");
+    let (_, audit, _) = cli(&s, &["audit", "list", "--json", "--operation", &other]);
+    assert!(
+        audit.contains("ops-desk") && audit.contains("reason: Guest paid the suite at the desk"),
+        "{audit}"
+    );
 
     // What the state does not allow is a 409 naming it; an unknown operation is a 404; an
     // unknown action a 400.

@@ -404,20 +404,45 @@ pub async fn operation(
     Ok(Json(s.service.operation(&p.id).await?))
 }
 
+/// Body of `POST /v1/operations/{id}/{action}` (optional).
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+#[schema(example = json!({"reason": "The guest disputes the charge at the desk."}))]
+pub struct ActionBody {
+    /// Why, for the audit log (sealed there like every detail): at least one character that is
+    /// not white space, no control characters but line feeds, at most 500 characters.
+    #[schema(
+        min_length = 1,
+        max_length = 500,
+        pattern = r"^[^\x00-\x09\x0B-\x1F\x7F-\x9F]*[^\s\x00-\x1F\x7F-\x9F][^\x00-\x09\x0B-\x1F\x7F-\x9F]*$"
+    )]
+    pub reason: Option<String>,
+}
+
 /// A person's decision on a stored write, for staff tools: `retry` or `resend` a failed or
 /// cancelled write (resend: you checked the PMS does not hold it, so it is not read back first),
 /// `cancel` one not yet applied, `approve` or `reject` one held for approval. Needs a token with
 /// the `operator` (retry, resend, cancel) or `approver` (approve, reject) scope; the audit log
-/// records the token's name. Answers the write as it stands after the decision.
+/// records the token's name and the reason, when given. Answers the write as it stands after
+/// the decision.
 #[utoipa::path(post, path = "/v1/operations/{id}/{action}", tag = "operations", operation_id = "actOnOperation",
-    security(("bearer" = [])), params(OperationActionPath),
+    security(("bearer" = [])), params(OperationActionPath), request_body = Option<ActionBody>,
     responses((status = 200, description = "the write after the decision", body = OperationRecord)))]
 pub async fn operation_action(
     State(s): State<AppState>,
     caller: Caller,
     p: Result<Path<OperationActionPath>, PathRejection>,
+    // No body, `null` (which the document allows) or the object.
+    json: Result<Option<Json<Option<ActionBody>>>, JsonRejection>,
 ) -> ApiResult<OperationRecord> {
     let p = path(p)?;
+    let body = json.map_err(|e| rejected(e.status(), e.body_text()))?;
+    let reason = body.and_then(|Json(b)| b).and_then(|b| b.reason);
+    let reason = reason
+        .as_deref()
+        .map(crate::state::check_reason)
+        .transpose()
+        .map_err(Problem::bad_request)?;
     let needs = p.action.scope();
     if !caller.scopes.contains(&needs) {
         return Err(Problem::new(
@@ -432,7 +457,14 @@ pub async fn operation_action(
     tracing::info!(caller = %caller.name, operation_id = %p.id, action = ?p.action, "staff action");
     Ok(Json(
         s.service
-            .act(&p.id, p.action, &crate::state::Staff::named(&caller.name))
+            .act(
+                &p.id,
+                p.action,
+                &crate::state::Staff {
+                    actor: &caller.name,
+                    reason,
+                },
+            )
             .await?,
     ))
 }

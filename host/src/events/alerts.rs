@@ -98,9 +98,13 @@ impl PmsDownWatch {
                     return;
                 }
             };
+            let before = after;
             for ev in &page {
                 self.see(ev);
                 after = after.max(ev.seq());
+            }
+            if after == before {
+                break;
             }
         }
     }
@@ -183,6 +187,7 @@ impl PmsDownWatch {
             if page.is_empty() {
                 return false;
             }
+            let before = after;
             for ev in &page {
                 if ev.hotel == hotel
                     && ev.kind == "staff.alert"
@@ -191,6 +196,9 @@ impl PmsDownWatch {
                     return true;
                 }
                 after = after.max(ev.seq());
+            }
+            if after == before {
+                return false;
             }
         }
     }

@@ -375,10 +375,15 @@ pub fn pms_guest_id(hotel: &BoundHotel, guest_id: &str) -> Result<String, Servic
     let vendor = &hotel.binding().adapter.manifest.vendor;
     let pms_id = match guest_id.split_once(':') {
         Some((prefix, rest)) if prefix == vendor => rest,
+        // Another vendor's guest is no guest of this hotel: not found, as the API documents
+        // (a 400 would refuse an id the document allows). Both parts are the caller's input:
+        // escaped before they are echoed.
         Some((prefix, _)) => {
-            return Err(ServiceError::BadInput(format!(
-                "guest id `{guest_id}` belongs to vendor `{prefix}`, but hotel `{}` uses `{vendor}`",
-                hotel.id()
+            return Err(ServiceError::NotFound(format!(
+                "no guest `{}` at hotel `{}`: its ids are `{vendor}:…`, not `{}:…`",
+                crate::untrusted::escape(guest_id, 120),
+                hotel.id(),
+                crate::untrusted::escape(prefix, 40)
             )));
         }
         None => guest_id,

@@ -71,11 +71,19 @@ impl LoginThrottle {
     /// Forgets the failures of `name` (a successful login); the address keeps its record.
     pub fn succeeded(&self, name: &str) {
         let mut map = self.by_key.lock().unwrap_or_else(|p| p.into_inner());
-        map.remove(&format!("name:{name}"));
+        if let Some(key) = keys(name, None).first() {
+            map.remove(key);
+        }
     }
 }
 
 fn keys(name: &str, addr: Option<IpAddr>) -> Vec<String> {
+    // Names are at most 64 characters: a longer one (any account's failures) is cut, so a
+    // flood of long made-up names costs bounded memory.
+    let name: String = name
+        .chars()
+        .take(crate::staff::accounts::MAX_NAME_CHARS)
+        .collect();
     let mut keys = vec![format!("name:{name}")];
     if let Some(a) = addr {
         keys.push(format!("addr:{a}"));
@@ -116,5 +124,17 @@ mod tests {
         assert_eq!(t.wait("bob", None), None);
         t.succeeded("ana");
         assert_eq!(t.wait("ana", None), None);
+    }
+
+    #[test]
+    fn long_made_up_names_cost_bounded_memory() {
+        let t = LoginThrottle::default();
+        let long = "x".repeat(10_000);
+        t.failed(&long, None);
+        let map = t.by_key.lock().unwrap();
+        assert!(
+            map.keys()
+                .all(|k| k.len() <= 5 + crate::staff::accounts::MAX_NAME_CHARS)
+        );
     }
 }

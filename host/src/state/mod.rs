@@ -299,16 +299,6 @@ pub struct Staff<'a> {
     pub reason: Option<&'a str>,
 }
 
-impl<'a> Staff<'a> {
-    /// `actor`, giving no reason.
-    pub fn named(actor: &'a str) -> Staff<'a> {
-        Staff {
-            actor,
-            reason: None,
-        }
-    }
-}
-
 /// A staff change to one write.
 struct StaffAction {
     event: &'static str,

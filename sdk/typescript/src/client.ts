@@ -164,10 +164,14 @@ export class JackClient {
   }
 
   /** A person's decision on a stored write (`retry`, `resend`, `cancel` with an operator token;
-   * `approve`, `reject` with an approver token); answers the write as it then stands. */
-  async act(id: string, action: StaffAction): Promise<OperationRecord> {
+   * `approve`, `reject` with an approver token), with the reason for the audit log when given;
+   * answers the write as it then stands. */
+  async act(id: string, action: StaffAction, reason?: string): Promise<OperationRecord> {
     return answer(
-      await this.raw.POST("/v1/operations/{id}/{action}", { params: { path: { id, action } } }),
+      await this.raw.POST("/v1/operations/{id}/{action}", {
+        params: { path: { id, action } },
+        ...(reason === undefined ? {} : { body: { reason } }),
+      }),
     );
   }
 

@@ -370,7 +370,8 @@ export interface paths {
          *     cancelled write (resend: you checked the PMS does not hold it, so it is not read back first),
          *     `cancel` one not yet applied, `approve` or `reject` one held for approval. Needs a token with
          *     the `operator` (retry, resend, cancel) or `approver` (approve, reject) scope; the audit log
-         *     records the token's name. Answers the write as it stands after the decision.
+         *     records the token's name and the reason, when given. Answers the write as it stands after
+         *     the decision.
          */
         post: operations["actOnOperation"];
         delete?: never;
@@ -404,6 +405,19 @@ export interface paths {
 export type webhooks = Record<string, never>;
 export interface components {
     schemas: {
+        /**
+         * @description Body of `POST /v1/operations/{id}/{action}` (optional).
+         * @example {
+         *       "reason": "The guest disputes the charge at the desk."
+         *     }
+         */
+        ActionBody: {
+            /**
+             * @description Why, for the audit log (sealed there like every detail): at least one character that is
+             *     not white space, no control characters but line feeds, at most 500 characters.
+             */
+            reason?: string | null;
+        };
         /**
          * @description Whether a breaker lets calls through.
          * @enum {string}
@@ -4728,7 +4742,11 @@ export interface operations {
             };
             cookie?: never;
         };
-        requestBody?: never;
+        requestBody?: {
+            content: {
+                "application/json": null | components["schemas"]["ActionBody"];
+            };
+        };
         responses: {
             /** @description the write after the decision */
             200: {
@@ -4821,6 +4839,40 @@ export interface operations {
                      *       "status": 409,
                      *       "title": "The write will not be applied",
                      *       "type": "urn:jack-pms:problem:write-failed"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A problem: `urn:jack-pms:problem:payload-too-large` (The request body is too large) */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "what happened in this case",
+                     *       "status": 413,
+                     *       "title": "The request body is too large",
+                     *       "type": "urn:jack-pms:problem:payload-too-large"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A problem: `urn:jack-pms:problem:unsupported-media-type` (The request body must be JSON) */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "what happened in this case",
+                     *       "status": 415,
+                     *       "title": "The request body must be JSON",
+                     *       "type": "urn:jack-pms:problem:unsupported-media-type"
                      *     }
                      */
                     "application/problem+json": components["schemas"]["Problem"];

@@ -1,7 +1,13 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { BadRequest, Forbidden, IdempotencyKeyReused, WriteRefused } from "../src/index.js";
-import { client, HOTEL } from "./env.js";
+import {
+  BadRequest,
+  Forbidden,
+  IdempotencyKeyReused,
+  JackClient,
+  WriteRefused,
+} from "../src/index.js";
+import { client, HOST_URL, HOTEL, setFaults, STAFF_TOKEN } from "./env.js";
 
 const jack = client();
 
@@ -81,4 +87,15 @@ test("writes the host refuses are typed problems", async () => {
 test("deciding about a stored write needs a scoped token", async () => {
   const note = await jack.addReservationNote(HOTEL, "CONF1002", "Quiet room, please");
   await assert.rejects(jack.act(note.operationId, "approve"), Forbidden);
+});
+
+test("a staff tool cancels a queued write, giving its reason", async (t) => {
+  const staff = new JackClient({ baseUrl: HOST_URL, token: STAFF_TOKEN });
+  t.after(() => setFaults({}));
+  await setFaults({ down: true });
+  const note = await jack.addReservationNote(HOTEL, "CONF1003", "Wake-up call at six");
+  assert.equal(note.httpStatus, 202);
+  const cancelled = await staff.act(note.operationId, "cancel", "The guest called it off.");
+  assert.equal(cancelled.state, "cancelled");
+  await assert.rejects(staff.act(note.operationId, "cancel", "  "), BadRequest);
 });

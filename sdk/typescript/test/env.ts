@@ -10,6 +10,8 @@ function need(name: string, fallback: string): string {
 export const HOST_URL = need("JACK_URL", "http://127.0.0.1:18080");
 export const MOCK_PMS_URL = need("JACK_MOCK_PMS_URL", "http://127.0.0.1:19090");
 export const TOKEN = need("JACK_TOKEN", "jack-dev-token");
+/** A token with the operator and approver scopes (tests/contract/jack-pms.yaml). */
+export const STAFF_TOKEN = need("JACK_STAFF_TOKEN", "contract-staff-token");
 export const WEBHOOK_PORT = Number(need("JACK_WEBHOOK_PORT", "18181"));
 export const WEBHOOK_SECRET = need("JACK_WEBHOOK_SECRET", "ts-client-test-secret");
 export const HOTEL = "DEMO1";
