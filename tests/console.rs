@@ -380,6 +380,7 @@ async fn no_page_shows_a_secret_and_viewers_see_no_personal_data() {
             "/console/audit",
             &format!("/console/audit/{held}"),
             "/console/events",
+            "/console/alerts",
             "/console/adapters",
         ] {
             let r = c.get(page).await;
@@ -422,7 +423,7 @@ async fn no_page_shows_a_secret_and_viewers_see_no_personal_data() {
             "{role}"
         );
     }
-    assert_eq!(pages_seen, 24);
+    assert_eq!(pages_seen, 28);
     let adapters = ConsoleClient::new(&s);
     let r = adapters.get("/console/adapters").await;
     assert_eq!(r.status, 303, "not without a session");
@@ -578,7 +579,7 @@ async fn the_console_in_a_real_browser() {
         .expect("chain");
     assert_eq!(chain.text().await.expect("text"), "intact");
     browser.screenshot(&shots, "audit").await;
-    for page in ["hotels", "events", "adapters"] {
+    for page in ["hotels", "alerts", "events", "adapters"] {
         c.goto(&s.url(&format!("/console/{page}")))
             .await
             .expect("goto");
