@@ -76,7 +76,7 @@ pub fn router<S>(state: ConsoleState) -> Router<S>
 where
     S: Clone + Send + Sync + 'static,
 {
-    let pages = Router::new()
+    Router::new()
         .route("/console", get(pages::home))
         .route("/console/", get(pages::home))
         .route("/console/login", get(auth::login_page).post(auth::login))
@@ -102,6 +102,5 @@ where
         .layer(tower_http::catch_panic::CatchPanicLayer::custom(
             pages::panicked,
         ))
-        .with_state(state);
-    Router::new().merge(pages)
+        .with_state(state)
 }
