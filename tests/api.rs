@@ -414,8 +414,9 @@ async fn errors_are_problems() {
     assert_problem(status, &body, 400, "bad-request");
     let (status, body) = s.get("/v1/hotels/DEMO1/guests").await;
     assert_problem(status, &body, 400, "bad-request");
+    // Another vendor's guest id is no guest of this hotel (as the document says).
     let (status, body) = s.get("/v1/hotels/DEMO1/guests/opera:123").await;
-    assert_problem(status, &body, 400, "bad-request");
+    assert_problem(status, &body, 404, "not-found");
 
     // Unknown route, unknown operation id.
     let (status, body) = s.get("/v1/nothing").await;
