@@ -403,6 +403,14 @@ async fn no_page_shows_a_secret_and_viewers_see_no_personal_data() {
                 Some("no-store")
             );
         }
+        // The hotel filter of each page submits to that page.
+        for page in ["writes", "alerts", "events"] {
+            let html = c.get(&format!("/console/{page}")).await.body;
+            assert!(
+                html.contains(&format!("action=\"/console/{page}\" class=\"filters\"")),
+                "{page}"
+            );
+        }
         let writes = c.get("/console/writes").await.body;
         assert!(writes.contains(&held), "{role} sees the held write");
         assert_eq!(

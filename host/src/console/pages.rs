@@ -691,6 +691,17 @@ fn event_row(e: &crate::events::log::StoredEvent) -> views::EventRow {
     }
 }
 
+/// The newest `count` events of the log (every hotel's), oldest first.
+async fn last_events(
+    state: &ConsoleState,
+    count: u32,
+) -> Result<Vec<crate::events::log::StoredEvent>, crate::events::EventLogError> {
+    let log = state.service.tracker().log();
+    let last = log.last_id().await?;
+    log.since(last.saturating_sub(i64::from(count)), count)
+        .await
+}
+
 /// `GET /console/events`
 pub async fn events(
     State(state): State<ConsoleState>,
@@ -698,21 +709,14 @@ pub async fn events(
     query: Result<Query<EventsQuery>, axum::extract::rejection::QueryRejection>,
 ) -> Response {
     let hotel = known_hotel(&state, query.ok().and_then(|q| q.0.hotel));
-    let log = state.service.tracker().log().clone();
-    let recent = match log.last_id().await {
-        Ok(last) => {
-            let from = last.saturating_sub(i64::from(RECENT_EVENTS) * 20);
-            match log.since(from, RECENT_EVENTS * 20).await {
-                Ok(events) => events
-                    .iter()
-                    .rev()
-                    .filter(|e| hotel.as_ref().is_none_or(|h| &e.hotel == h))
-                    .take(RECENT_EVENTS as usize)
-                    .map(event_row)
-                    .collect(),
-                Err(e) => return failed(e),
-            }
-        }
+    let recent = match last_events(&state, RECENT_EVENTS * 20).await {
+        Ok(events) => events
+            .iter()
+            .rev()
+            .filter(|e| hotel.as_ref().is_none_or(|h| &e.hotel == h))
+            .take(RECENT_EVENTS as usize)
+            .map(event_row)
+            .collect(),
         Err(e) => return failed(e),
     };
     let stream = match &hotel {
@@ -794,18 +798,8 @@ pub async fn alerts(
     query: Result<Query<EventsQuery>, axum::extract::rejection::QueryRejection>,
 ) -> Response {
     let hotel = known_hotel(&state, query.ok().and_then(|q| q.0.hotel));
-    let log = state.service.tracker().log().clone();
-    let events = match log.last_id().await {
-        Ok(last) => match log
-            .since(
-                last.saturating_sub(i64::from(ALERTS_SCANNED)),
-                ALERTS_SCANNED,
-            )
-            .await
-        {
-            Ok(events) => events,
-            Err(e) => return failed(e),
-        },
+    let events = match last_events(&state, ALERTS_SCANNED).await {
+        Ok(events) => events,
         Err(e) => return failed(e),
     };
     let sees = staff.role.sees_personal_data();
