@@ -113,3 +113,102 @@ impl StaffError {
 fn now_ms() -> i64 {
     chrono::Utc::now().timestamp_millis()
 }
+
+#[cfg(test)]
+mod tests {
+    use super::accounts::Accounts;
+    use super::sessions::{SessionLimits, SessionToken, Sessions};
+    use super::*;
+    use crate::db::{Db, Location};
+
+    /// Accounts and sessions behave alike on both backends, and neither the password nor the
+    /// session cookie is stored: only an Argon2id hash and a SHA-256.
+    async fn accounts_and_sessions(db: &Db) {
+        let accounts = Accounts::new(db.clone()).expect("accounts");
+        let sessions = Sessions::new(db.clone(), SessionLimits::default());
+        let password = "a long enough password 1";
+        let ana = accounts
+            .add("ana", Role::Approver, password)
+            .await
+            .expect("add");
+        assert!(matches!(
+            accounts.add("ana", Role::Viewer, password).await,
+            Err(StaffError::Exists(_))
+        ));
+        assert!(matches!(
+            accounts.verify("ana", "wrong password at all").await,
+            Err(StaffError::WrongPassword)
+        ));
+        assert!(matches!(
+            accounts.verify("nobody", password).await,
+            Err(StaffError::WrongPassword)
+        ));
+        assert_eq!(
+            accounts.verify("ana", password).await.expect("verify").role,
+            Role::Approver
+        );
+
+        let token = sessions.start(&ana).await.expect("session");
+        let live = sessions.check(&token).await.expect("check").expect("live");
+        assert_eq!((live.account.as_str(), live.role), ("ana", Role::Approver));
+        assert!(
+            sessions
+                .check(&SessionToken::from_cookie("made-up"))
+                .await
+                .expect("check")
+                .is_none()
+        );
+
+        // Nothing stored is the password or the cookie.
+        let stored: Vec<(String, String)> = crate::on_db!(db, p => sqlx::query_as(
+            "SELECT a.password_hash, s.id_hash FROM staff_accounts a \
+             JOIN staff_sessions s ON s.account = a.name",
+        )
+        .fetch_all(p)
+        .await)
+        .expect("read");
+        assert_eq!(stored.len(), 1);
+        let (hash, id) = &stored[0];
+        assert!(hash.starts_with("$argon2id$") && !hash.contains(password));
+        assert_ne!(id, token.expose());
+        assert!(!id.contains(token.expose()));
+
+        // A password change ends the session; the role can change with it; removal ends all.
+        accounts
+            .set_password("ana", "another long password 2", Some(Role::Admin))
+            .await
+            .expect("passwd");
+        assert!(sessions.check(&token).await.expect("check").is_none());
+        let ana = accounts.get("ana").await.expect("get");
+        assert_eq!(ana.role, Role::Admin);
+        let token = sessions.start(&ana).await.expect("session");
+        sessions.end(&token).await.expect("logout");
+        assert!(sessions.check(&token).await.expect("check").is_none());
+        let token = sessions.start(&ana).await.expect("session");
+        accounts.remove("ana").await.expect("rm");
+        assert!(sessions.check(&token).await.expect("check").is_none());
+        assert!(accounts.list().await.expect("list").is_empty());
+    }
+
+    #[tokio::test]
+    async fn on_sqlite() {
+        let dir = tempfile::tempdir().expect("dir");
+        let db = Db::open(&Location::Sqlite(dir.path().join("state.db")))
+            .await
+            .expect("open");
+        accounts_and_sessions(&db).await;
+        db.close().await;
+    }
+
+    #[tokio::test]
+    async fn on_postgres() {
+        let scratch = crate::db::scratch::ScratchDb::create()
+            .await
+            .expect("scratch database");
+        let db = Db::open(&Location::Postgres(scratch.url().into()))
+            .await
+            .expect("open");
+        accounts_and_sessions(&db).await;
+        db.close().await;
+    }
+}
