@@ -637,12 +637,9 @@ async fn the_console_in_a_real_browser() {
         .click()
         .await
         .expect("click");
-    let h1 = c
-        .wait()
-        .for_element(Locator::Css("main h1"))
-        .await
-        .expect("answer");
-    assert_eq!(h1.text().await.expect("text"), "Refused");
+    // The Writes page's own heading may still be there while the answer loads: wait for the
+    // answer's page, not any heading.
+    heading_becomes(c, "Refused").await;
     assert_eq!(state_of(&s, &held).await, "awaiting_approval");
 
     // Log out; a viewer sees the held write but no button.
@@ -675,16 +672,8 @@ async fn the_console_in_a_real_browser() {
         .click()
         .await
         .expect("click");
-    let h1 = c
-        .wait()
-        .for_element(Locator::Css("main h1"))
-        .await
-        .expect("a page");
-    assert_eq!(
-        h1.text().await.expect("text"),
-        "Hotels",
-        "login leads to the Hotels page"
-    );
+    // Login leads to the Hotels page.
+    heading_becomes(c, "Hotels").await;
     c.goto(&s.url("/console/writes")).await.expect("goto");
     c.wait()
         .for_element(Locator::Css(&format!("#write-{held}")))
@@ -809,5 +798,24 @@ async fn alerts_reach_the_console_and_a_chat_webhook() {
         assert!(!page.body.contains("<b>tower"), "escaped");
         let one_hotel = c.get("/console/alerts?hotel=DEMO2").await;
         assert!(!one_hotel.body.contains(&held) && one_hotel.body.contains("pms_down"));
+    }
+}
+
+/// Waits until the page's `main h1` reads `text` (an element of the page being left may go
+/// stale meanwhile: that is retried, not a failure).
+async fn heading_becomes(c: &fantoccini::Client, text: &str) {
+    let started = Instant::now();
+    loop {
+        if let Ok(h1) = c.find(fantoccini::Locator::Css("main h1")).await
+            && h1.text().await.is_ok_and(|t| t == text)
+        {
+            return;
+        }
+        assert!(
+            started.elapsed() < Duration::from_secs(30),
+            "no page headed {text}: {}",
+            c.source().await.unwrap_or_default()
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
     }
 }
